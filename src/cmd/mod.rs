@@ -1,0 +1,3 @@
+//! One file per subcommand; each is a clap `Args` struct with a `run`.
+
+pub mod serve;

@@ -1,0 +1,95 @@
+//! `shoots serve`: run the daemon in the foreground.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::daemon::{self, ServeConfig};
+use crate::error::{CliError, Result};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SHOOTS_HOST", default_value = "localhost")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one and prints it).
+    #[arg(long, env = "SHOOTS_PORT", default_value_t = 8081)]
+    pub port: u16,
+    /// Directory holding every bucket and dataframe.
+    #[arg(long, alias = "bucket_dir", env = "SHOOTS_BUCKET_DIR", default_value = "./buckets")]
+    pub bucket_dir: PathBuf,
+    /// PEM certificate (chain) for TLS; needs --key-file.
+    #[arg(long, alias = "cert_file", env = "SHOOTS_CERT_FILE", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key for TLS; needs --cert-file.
+    #[arg(long, alias = "key_file", env = "SHOOTS_KEY_FILE", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
+    /// Memory for query execution, e.g. 512MiB or 2GiB; queries needing more
+    /// spill to disk where they can, or fail cleanly.
+    #[arg(long, env = "SHOOTS_MEMORY_LIMIT", default_value = "1GiB", value_parser = parse_size)]
+    pub memory_limit: usize,
+}
+
+/// `512MiB`, `2GiB`, `1G`, `1000000`.
+pub fn parse_size(s: &str) -> std::result::Result<usize, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: usize = digits.parse().map_err(|_| format!("not a size: {s:?}"))?;
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB, GiB)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s}"))
+}
+
+fn read(path: &PathBuf, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| CliError::Local(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+impl ServeArgs {
+    pub fn run(self) -> Result<()> {
+        crate::logging::init_daemon();
+        let tls = match (&self.cert_file, &self.key_file) {
+            (Some(cert), Some(key)) => Some((read(cert, "certificate")?, read(key, "key")?)),
+            _ => None,
+        };
+        let config = ServeConfig {
+            host: self.host.clone(),
+            port: self.port,
+            bucket_dir: self.bucket_dir.clone(),
+            tls,
+            memory_limit: Some(self.memory_limit),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))?;
+        let scheme = if config.tls.is_some() { "grpc+tls" } else { "grpc" };
+        let dir = self.bucket_dir.display().to_string();
+        runtime.block_on(daemon::serve(config, |addr| {
+            // Scripts and tests read the port from this line (with --port 0).
+            println!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir})");
+            let _ = std::io::stdout().flush();
+            tracing::info!("listening on {scheme}://{addr}, bucket directory {dir}");
+        }))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_size("2G").unwrap(), 2 << 30);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        assert!(parse_size("12 parsecs").is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! `shoots serve`: the Arrow Flight daemon.
+
+pub mod error;
+pub mod query;
+pub mod requests;
+pub mod service;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_flight::flight_service_server::FlightServiceServer;
+use tokio::sync::watch;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+
+use error::{DaemonError, Result};
+use query::QueryEngine;
+use service::ShootsFlight;
+use storage::{Store, StoreOptions};
+
+/// Largest single Flight message accepted or sent (a record batch chunk).
+const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
+/// How long in-flight calls get to finish once a stop was asked for.
+const GRACE_PERIOD: Duration = Duration::from_secs(30);
+
+pub struct ServeConfig {
+    pub host: String,
+    pub port: u16,
+    pub bucket_dir: PathBuf,
+    /// PEM certificate chain and key.
+    pub tls: Option<(Vec<u8>, Vec<u8>)>,
+    pub memory_limit: Option<usize>,
+}
+
+/// A stop request, from the `shutdown` action or a signal.
+#[derive(Clone)]
+pub struct Shutdown(Arc<watch::Sender<bool>>);
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown(Arc::new(watch::channel(false).0))
+    }
+}
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub async fn wait(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| DaemonError::Io(format!("cannot resolve host {host}: {e}")))?
+        .collect();
+    // Prefer IPv4: "localhost" should mean 127.0.0.1 to every client.
+    let addr = addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .ok_or_else(|| DaemonError::Io(format!("host {host} resolves to no address")))?;
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            DaemonError::Io(format!("port {port} on {host} is already in use (another shoots serve?)"))
+        } else {
+            DaemonError::Io(format!("cannot listen on {addr}: {e}"))
+        }
+    })
+}
+
+async fn stop_requested(shutdown: Shutdown) {
+    let terminate = async {
+        #[cfg(unix)]
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = shutdown.wait() => tracing::info!("shutdown requested by a client"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
+        _ = terminate => tracing::info!("terminated; shutting down"),
+    }
+}
+
+/// Runs the daemon until a stop is requested and in-flight calls drained.
+/// `ready` is told the address once the port is bound.
+pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    let store = Arc::new(Store::open_local(&config.bucket_dir, StoreOptions::default())?);
+    let engine = Arc::new(QueryEngine::new(store.clone(), config.memory_limit)?);
+    let listener = bind(&config.host, config.port).await?;
+    let local = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;
+
+    let shutdown = Shutdown::default();
+    let flight = FlightServiceServer::new(ShootsFlight::new(store, engine, shutdown.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let mut builder = Server::builder();
+    if let Some((cert, key)) = &config.tls {
+        builder = builder
+            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
+            .map_err(|e| DaemonError::Io(format!("bad TLS certificate or key: {e}")))?;
+    }
+    ready(local);
+
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        stop_requested(shutdown).await;
+        let _ = stopping_tx.send(());
+    };
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let server = builder.add_service(flight).serve_with_incoming_shutdown(incoming, signal);
+    tokio::pin!(server);
+    tokio::select! {
+        done = &mut server => done.map_err(|e| DaemonError::Io(format!("server failed: {e}")))?,
+        _ = async { if stopping_rx.await.is_ok() { tokio::time::sleep(GRACE_PERIOD).await } else { std::future::pending().await } } => {
+            tracing::warn!("calls still running {}s after the stop request; exiting anyway", GRACE_PERIOD.as_secs());
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

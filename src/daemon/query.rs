@@ -1,0 +1,174 @@
+//! SQL over the store with DataFusion: every bucket a schema, every
+//! dataframe a table read straight from the data files of its current
+//! version. Independent of the JSON request dialect, so a Flight SQL front
+//! end can share it.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider, Session, TableProvider};
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::datasource::TableType;
+use datafusion::error::DataFusionError;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::{SessionConfig, SessionContext, SQLOptions};
+use datafusion::datasource::listing::PartitionedFile;
+
+use crate::daemon::error::Result;
+use crate::daemon::storage::{BucketId, Name, Snapshot, Store};
+
+const CATALOG: &str = "shoots";
+const STORE_URL: &str = "shoots://store";
+
+pub struct QueryEngine {
+    store: Arc<Store>,
+    runtime: Arc<RuntimeEnv>,
+}
+
+/// Which dataframes a query sees.
+pub enum Scope<'a> {
+    /// One bucket, its dataframes by bare name (a DoGet ticket's `sql`).
+    Bucket(&'a BucketId),
+    /// Every bucket: the default one's dataframes by bare name, the others'
+    /// as `bucket.name`.
+    All,
+}
+
+impl QueryEngine {
+    pub fn new(store: Arc<Store>, memory_limit: Option<usize>) -> Result<QueryEngine> {
+        let mut builder = RuntimeEnvBuilder::new();
+        if let Some(limit) = memory_limit {
+            builder = builder.with_memory_limit(limit, 1.0);
+        }
+        let runtime = builder.build_arc()?;
+        let url = url::Url::parse(STORE_URL).expect("static URL");
+        runtime.register_object_store(&url, store.object_store());
+        Ok(QueryEngine { store, runtime })
+    }
+
+    async fn session(&self, scope: Scope<'_>) -> Result<SessionContext> {
+        let (default_bucket, buckets) = match scope {
+            Scope::Bucket(b) => (b.clone(), vec![b.clone()]),
+            Scope::All => {
+                let mut all = vec![BucketId::Default];
+                for b in self.store.buckets().await? {
+                    all.push(BucketId::Named(Name::parse("bucket", &b)?));
+                }
+                (BucketId::Default, all)
+            }
+        };
+        let config = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG, default_bucket.dir())
+            .with_information_schema(true);
+        let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
+        let catalog = MemoryCatalogProvider::new();
+        for bucket in buckets {
+            let names = self.store.dataframe_names(&bucket).await?;
+            let schema = BucketSchema { store: self.store.clone(), bucket: bucket.clone(), names };
+            catalog.register_schema(bucket.dir(), Arc::new(schema))?;
+        }
+        ctx.register_catalog(CATALOG, Arc::new(catalog));
+        Ok(ctx)
+    }
+
+    /// Plans `sql` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other
+    /// statements are refused before anything runs.
+    async fn plan(&self, scope: Scope<'_>, sql: &str) -> Result<datafusion::dataframe::DataFrame> {
+        let ctx = self.session(scope).await?;
+        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        Ok(ctx.sql_with_options(sql, options).await?)
+    }
+
+    pub async fn schema(&self, scope: Scope<'_>, sql: &str) -> Result<SchemaRef> {
+        Ok(self.plan(scope, sql).await?.schema().inner().clone())
+    }
+
+    pub async fn execute(&self, scope: Scope<'_>, sql: &str) -> Result<SendableRecordBatchStream> {
+        Ok(self.plan(scope, sql).await?.execute_stream().await?)
+    }
+}
+
+struct BucketSchema {
+    store: Arc<Store>,
+    bucket: BucketId,
+    names: Vec<Name>,
+}
+
+impl std::fmt::Debug for BucketSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BucketSchema").field("bucket", &self.bucket).field("names", &self.names).finish()
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for BucketSchema {
+    fn table_names(&self) -> Vec<String> {
+        self.names.iter().map(|n| n.to_string()).collect()
+    }
+
+    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        let Ok(name) = Name::parse("dataframe", name) else { return Ok(None) };
+        match self.store.current(&self.bucket, &name).await {
+            Ok(Some(snapshot)) => Ok(Some(Arc::new(DataframeTable { snapshot }))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(DataFusionError::External(Box::new(e))),
+        }
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n.as_str() == name)
+    }
+}
+
+/// One version of one dataframe as a DataFusion table: a Parquet scan of
+/// exactly the files that version lists (no directory listing).
+#[derive(Debug)]
+struct DataframeTable {
+    snapshot: Snapshot,
+}
+
+#[async_trait]
+impl TableProvider for DataframeTable {
+    fn schema(&self) -> SchemaRef {
+        self.snapshot.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let schema = self.snapshot.schema.clone();
+        if self.snapshot.commit.files.is_empty() {
+            let projected = datafusion::physical_plan::project_schema(&schema, projection)?;
+            return Ok(Arc::new(EmptyExec::new(projected)));
+        }
+        let files = self
+            .snapshot
+            .commit
+            .files
+            .iter()
+            .map(|f| PartitionedFile::new(self.snapshot.file_path(f).to_string(), f.bytes))
+            .collect();
+        let source = Arc::new(ParquetSource::new(schema));
+        let config = FileScanConfigBuilder::new(ObjectStoreUrl::parse(STORE_URL)?, source)
+            .with_file_group(FileGroup::new(files))
+            .with_projection_indices(projection.cloned())?
+            .with_limit(limit)
+            .build();
+        Ok(DataSourceExec::from_data_source(config))
+    }
+}

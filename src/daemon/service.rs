@@ -1,0 +1,435 @@
+//! The Flight service: decodes each call, hands it to the store or the query
+//! engine, and maps every error to a status in one place
+//! ([`DaemonError::into_status`]). Request dispatch lives only here, so a
+//! second dialect (Flight SQL) is an addition beside it.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::writer::IpcWriteOptions;
+use arrow_flight::decode::{DecodedPayload, FlightDataDecoder};
+use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_descriptor::DescriptorType;
+use arrow_flight::flight_service_server::FlightService;
+use arrow_flight::{
+    Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightEndpoint, FlightInfo,
+    HandshakeRequest, HandshakeResponse, PollInfo, PutResult, SchemaAsIpc, SchemaResult, Ticket,
+};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+use super::error::{DaemonError, Result};
+use super::query::{QueryEngine, Scope};
+use super::requests::{
+    parse_json, DeleteBucketRequest, DeleteRequest, ListCriteria, PutCommand, Target, TicketBody,
+};
+use super::storage::{BucketId, Name, Snapshot, Store};
+use super::Shutdown;
+
+type FlightStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send + 'static>>;
+
+/// Every action with its one-line description, as ListActions reports them.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("ping", "Check that the server is alive; answers \"pong\""),
+    ("buckets", "List the named buckets as a JSON list"),
+    ("delete", "Delete a dataframe: {\"name\", \"bucket\"}"),
+    ("delete_bucket", "Delete a bucket: {\"name\", \"mode\": \"error\"|\"delete\"}"),
+    ("resample", "Write a resampled or SQL-transformed copy of a dataframe on the server"),
+    ("shutdown", "Stop the server gracefully"),
+];
+
+pub struct ShootsFlight {
+    store: Arc<Store>,
+    engine: Arc<QueryEngine>,
+    shutdown: Shutdown,
+}
+
+/// One log line per request: method, what it touched, outcome, duration.
+struct RequestLog {
+    method: &'static str,
+    peer: Option<SocketAddr>,
+    started: Instant,
+}
+
+impl RequestLog {
+    fn start<T>(method: &'static str, request: &Request<T>) -> RequestLog {
+        RequestLog { method, peer: request.remote_addr(), started: Instant::now() }
+    }
+
+    fn finish<T>(self, detail: &str, result: Result<T>) -> std::result::Result<T, Status> {
+        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let peer = self.peer.map(|p| p.to_string()).unwrap_or_default();
+        match result {
+            Ok(v) => {
+                tracing::info!(target: "shoots::request", method = self.method, peer, elapsed_ms = format!("{ms:.1}"), "{detail} ok");
+                Ok(v)
+            }
+            Err(e) => {
+                tracing::warn!(target: "shoots::request", method = self.method, peer, elapsed_ms = format!("{ms:.1}"), error = e.type_name(), "{detail} failed: {e}");
+                Err(e.into_status())
+            }
+        }
+    }
+}
+
+fn describe(target: &Target) -> String {
+    format!("{}/{}", target.bucket, target.name)
+}
+
+fn flight_info(snap: &Snapshot) -> Result<FlightInfo> {
+    let ticket = TicketBody {
+        name: snap.name.to_string(),
+        bucket: snap.bucket.name().map(String::from),
+        sql: None,
+        version: None,
+    };
+    Ok(FlightInfo::new()
+        .try_with_schema(&snap.schema)?
+        .with_descriptor(FlightDescriptor::new_path(vec![snap.name.to_string()]))
+        .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(serde_json::to_vec(&ticket)?)))
+        .with_total_records(snap.commit.rows as i64)
+        .with_total_bytes(snap.commit.bytes as i64))
+}
+
+/// Streams batches as Flight data; dictionaries are sent as dictionaries so
+/// categoricals come back as categoricals.
+fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -> FlightStream<FlightData> {
+    let input = batches.map_err(|e| FlightError::Tonic(Box::new(e.into_status())));
+    Box::pin(
+        FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .with_dictionary_handling(DictionaryHandling::Resend)
+            .build(input)
+            .map_err(Status::from),
+    )
+}
+
+fn one_result(body: impl Into<bytes::Bytes>) -> FlightStream<arrow_flight::Result> {
+    Box::pin(futures::stream::iter([Ok(arrow_flight::Result { body: body.into() })]))
+}
+
+fn upload_error(e: FlightError) -> DaemonError {
+    match e {
+        FlightError::Tonic(status) => DaemonError::Io(format!("upload interrupted: {}", status.message())),
+        other => DaemonError::InvalidArgument(format!("corrupt Arrow stream: {other}")),
+    }
+}
+
+/// What a descriptor or ticket points at.
+enum Resolved {
+    Frame(Snapshot),
+    Query { bucket: BucketId, sql: String },
+}
+
+impl ShootsFlight {
+    pub fn new(store: Arc<Store>, engine: Arc<QueryEngine>, shutdown: Shutdown) -> ShootsFlight {
+        ShootsFlight { store, engine, shutdown }
+    }
+
+    async fn resolve_ticket(&self, ticket: &TicketBody) -> Result<(Target, Resolved)> {
+        let target = Target::parse(ticket.bucket.as_deref(), &ticket.name)?;
+        let snap = self.store.snapshot(&target.bucket, &target.name, ticket.version).await?;
+        let resolved = match &ticket.sql {
+            Some(_) if ticket.version.is_some() => {
+                return Err(DaemonError::InvalidArgument("a ticket takes either sql or version, not both".into()))
+            }
+            Some(sql) => Resolved::Query { bucket: target.bucket.clone(), sql: sql.clone() },
+            None => Resolved::Frame(snap),
+        };
+        Ok((target, resolved))
+    }
+
+    async fn resolve_descriptor(&self, descriptor: &FlightDescriptor) -> Result<(String, Resolved)> {
+        match descriptor.r#type() {
+            DescriptorType::Path => {
+                let (bucket, name) = match descriptor.path.as_slice() {
+                    [name] => (None, name),
+                    [bucket, name] => (Some(bucket.as_str()), name),
+                    _ => {
+                        return Err(DaemonError::InvalidArgument(
+                            "a path descriptor is [name] or [bucket, name]".into(),
+                        ))
+                    }
+                };
+                let target = Target::parse(bucket, name)?;
+                let snap = self.store.snapshot(&target.bucket, &target.name, None).await?;
+                Ok((describe(&target), Resolved::Frame(snap)))
+            }
+            DescriptorType::Cmd => {
+                let ticket: TicketBody = parse_json("descriptor command", &descriptor.cmd)?;
+                let (target, resolved) = self.resolve_ticket(&ticket).await?;
+                Ok((describe(&target), resolved))
+            }
+            DescriptorType::Unknown => Err(DaemonError::InvalidArgument("descriptor has no type".into())),
+        }
+    }
+
+    async fn resolved_schema(&self, resolved: &Resolved) -> Result<SchemaRef> {
+        match resolved {
+            Resolved::Frame(snap) => Ok(snap.schema.clone()),
+            Resolved::Query { bucket, sql } => self.engine.schema(Scope::Bucket(bucket), sql).await,
+        }
+    }
+
+    async fn do_get_inner(&self, ticket: &[u8]) -> Result<(String, FlightStream<FlightData>)> {
+        let ticket: TicketBody = parse_json("ticket", ticket)?;
+        let (target, resolved) = self.resolve_ticket(&ticket).await?;
+        let stream = match resolved {
+            Resolved::Frame(snap) => encode(snap.schema.clone(), self.store.scan(&snap)),
+            Resolved::Query { bucket, sql } => {
+                let results = self.engine.execute(Scope::Bucket(&bucket), &sql).await?;
+                let schema = results.schema();
+                encode(schema, results.map_err(DaemonError::from).boxed())
+            }
+        };
+        Ok((describe(&target), stream))
+    }
+
+    async fn do_put_inner(&self, mut input: Streaming<FlightData>, detail: &mut String) -> Result<PutResult> {
+        let first = input
+            .message()
+            .await
+            .map_err(|s| upload_error(FlightError::Tonic(Box::new(s))))?
+            .ok_or_else(|| DaemonError::InvalidArgument("DoPut stream was empty".into()))?;
+        let descriptor = first
+            .flight_descriptor
+            .clone()
+            .filter(|d| d.r#type() == DescriptorType::Cmd)
+            .ok_or_else(|| DaemonError::InvalidArgument("DoPut needs a command descriptor with a JSON body".into()))?;
+        let command: PutCommand = parse_json("DoPut command", &descriptor.cmd)?;
+        let target = command.target()?;
+        let mode = command.mode()?;
+        *detail = describe(&target);
+
+        let flight_data = futures::stream::once(async { Ok(first) }).chain(input).map_err(FlightError::from);
+        let mut decoder = FlightDataDecoder::new(flight_data);
+        let schema = loop {
+            match decoder.next().await {
+                None => return Err(DaemonError::InvalidArgument("upload ended before its schema".into())),
+                Some(Err(e)) => return Err(upload_error(e)),
+                Some(Ok(data)) => match data.payload {
+                    DecodedPayload::Schema(schema) => break schema,
+                    DecodedPayload::None => continue,
+                    DecodedPayload::RecordBatch(_) => {
+                        return Err(DaemonError::InvalidArgument("record batch before the schema".into()))
+                    }
+                },
+            }
+        };
+        let batches = decoder.filter_map(|item| async move {
+            match item {
+                Ok(data) => match data.payload {
+                    DecodedPayload::RecordBatch(batch) => Some(Ok(batch)),
+                    DecodedPayload::None => None,
+                    DecodedPayload::Schema(_) => {
+                        Some(Err(DaemonError::InvalidArgument("a second schema in one upload".into())))
+                    }
+                },
+                Err(e) => Some(Err(upload_error(e))),
+            }
+        });
+        let outcome = self.store.put(&target.bucket, &target.name, mode, schema, batches).await?;
+        detail.push_str(&format!(" v{} +{} rows", outcome.version, outcome.rows));
+        let metadata = serde_json::json!({"version": outcome.version, "rows": outcome.rows});
+        Ok(PutResult { app_metadata: metadata.to_string().into() })
+    }
+
+    async fn list_inner(&self, criteria: &[u8]) -> Result<(String, Vec<FlightInfo>)> {
+        let criteria: ListCriteria =
+            if criteria.is_empty() { ListCriteria::default() } else { parse_json("criteria", criteria)? };
+        let bucket = BucketId::parse(criteria.bucket.as_deref())?;
+        let pattern = match criteria.regex.as_deref() {
+            None | Some("") => None,
+            Some(r) => Some(
+                regex::RegexBuilder::new(r)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| DaemonError::InvalidArgument(format!("invalid regex: {e}")))?,
+            ),
+        };
+        let frames = self.store.dataframes(&bucket).await?;
+        let infos = frames
+            .iter()
+            .filter(|s| pattern.as_ref().is_none_or(|p| p.is_match(s.name.as_str())))
+            .map(flight_info)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((format!("{bucket}: {} dataframes", infos.len()), infos))
+    }
+
+    async fn action_inner(&self, action: &Action) -> Result<(String, FlightStream<arrow_flight::Result>)> {
+        let body = action.body.as_ref();
+        match action.r#type.as_str() {
+            "ping" => Ok((String::new(), one_result("pong"))),
+            "buckets" => {
+                let buckets = self.store.buckets().await?;
+                Ok((format!("{} buckets", buckets.len()), one_result(serde_json::to_vec(&buckets)?)))
+            }
+            "delete" => {
+                let req: DeleteRequest = parse_json("delete request", body)?;
+                let target = Target::parse(req.bucket.as_deref(), &req.name)?;
+                self.store.delete(&target.bucket, &target.name).await?;
+                let reply = serde_json::json!({"success": true, "message": format!("deleted {}", target.name)});
+                Ok((describe(&target), one_result(reply.to_string())))
+            }
+            "delete_bucket" => {
+                let req: DeleteBucketRequest = parse_json("delete_bucket request", body)?;
+                let name = Name::parse("bucket", &req.name)?;
+                self.store.delete_bucket(&name, req.force()?).await?;
+                let reply = serde_json::json!({"message": format!("bucket {name} deleted")});
+                Ok((name.to_string(), one_result(reply.to_string())))
+            }
+            "shutdown" => {
+                self.shutdown.trigger();
+                Ok((String::new(), one_result(serde_json::to_vec(&["shutdown command received"])?)))
+            }
+            "resample" => Err(DaemonError::InvalidArgument("resample is not available in this build".into())),
+            other => Err(DaemonError::InvalidArgument(format!(
+                "unknown action \"{}\"; ListActions names the available ones",
+                other.escape_default()
+            ))),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl FlightService for ShootsFlight {
+    type HandshakeStream = FlightStream<HandshakeResponse>;
+    type ListFlightsStream = FlightStream<FlightInfo>;
+    type DoGetStream = FlightStream<FlightData>;
+    type DoPutStream = FlightStream<PutResult>;
+    type DoActionStream = FlightStream<arrow_flight::Result>;
+    type ListActionsStream = FlightStream<ActionType>;
+    type DoExchangeStream = FlightStream<FlightData>;
+
+    async fn handshake(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> std::result::Result<Response<Self::HandshakeStream>, Status> {
+        let log = RequestLog::start("Handshake", &request);
+        let mut input = request.into_inner();
+        let result = input
+            .message()
+            .await
+            .map_err(|s| DaemonError::Io(format!("handshake interrupted: {}", s.message())))
+            .map(|_| {
+                let reply = HandshakeResponse { protocol_version: 0, payload: bytes::Bytes::new() };
+                Box::pin(futures::stream::iter([Ok(reply)])) as Self::HandshakeStream
+            });
+        log.finish("", result).map(Response::new)
+    }
+
+    async fn list_flights(
+        &self,
+        request: Request<Criteria>,
+    ) -> std::result::Result<Response<Self::ListFlightsStream>, Status> {
+        let log = RequestLog::start("ListFlights", &request);
+        match self.list_inner(&request.get_ref().expression).await {
+            Ok((detail, infos)) => log
+                .finish(&detail, Ok(()))
+                .map(|_| Response::new(Box::pin(futures::stream::iter(infos.into_iter().map(Ok))) as _)),
+            Err(e) => log.finish("", Err(e)),
+        }
+    }
+
+    async fn get_flight_info(
+        &self,
+        request: Request<FlightDescriptor>,
+    ) -> std::result::Result<Response<FlightInfo>, Status> {
+        let log = RequestLog::start("GetFlightInfo", &request);
+        let descriptor = request.get_ref().clone();
+        let result = async {
+            let (detail, resolved) = self.resolve_descriptor(&descriptor).await?;
+            let info = match &resolved {
+                Resolved::Frame(snap) => flight_info(snap)?,
+                Resolved::Query { .. } => FlightInfo::new()
+                    .try_with_schema(self.resolved_schema(&resolved).await?.as_ref())?
+                    .with_descriptor(descriptor.clone())
+                    .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(descriptor.cmd.clone()))),
+            };
+            Ok((detail, info))
+        }
+        .await;
+        match result {
+            Ok((detail, info)) => log.finish(&detail, Ok(Response::new(info))),
+            Err(e) => log.finish("", Err(e)),
+        }
+    }
+
+    async fn poll_flight_info(
+        &self,
+        _request: Request<FlightDescriptor>,
+    ) -> std::result::Result<Response<PollInfo>, Status> {
+        Err(Status::unimplemented("PollFlightInfo is not supported; use GetFlightInfo"))
+    }
+
+    async fn get_schema(
+        &self,
+        request: Request<FlightDescriptor>,
+    ) -> std::result::Result<Response<SchemaResult>, Status> {
+        let log = RequestLog::start("GetSchema", &request);
+        let result = async {
+            let (detail, resolved) = self.resolve_descriptor(request.get_ref()).await?;
+            let schema = self.resolved_schema(&resolved).await?;
+            let result: SchemaResult = SchemaAsIpc::new(&schema, &IpcWriteOptions::default()).try_into()?;
+            Ok((detail, result))
+        }
+        .await;
+        match result {
+            Ok((detail, schema)) => log.finish(&detail, Ok(Response::new(schema))),
+            Err(e) => log.finish("", Err(e)),
+        }
+    }
+
+    async fn do_get(&self, request: Request<Ticket>) -> std::result::Result<Response<Self::DoGetStream>, Status> {
+        let log = RequestLog::start("DoGet", &request);
+        match self.do_get_inner(&request.get_ref().ticket).await {
+            Ok((detail, stream)) => log.finish(&detail, Ok(Response::new(stream))),
+            Err(e) => log.finish("", Err(e)),
+        }
+    }
+
+    async fn do_put(
+        &self,
+        request: Request<Streaming<FlightData>>,
+    ) -> std::result::Result<Response<Self::DoPutStream>, Status> {
+        let log = RequestLog::start("DoPut", &request);
+        let mut detail = String::new();
+        let result = self.do_put_inner(request.into_inner(), &mut detail).await;
+        log.finish(&detail, result)
+            .map(|put| Response::new(Box::pin(futures::stream::iter([Ok(put)])) as Self::DoPutStream))
+    }
+
+    async fn do_action(&self, request: Request<Action>) -> std::result::Result<Response<Self::DoActionStream>, Status> {
+        let log = RequestLog::start("DoAction", &request);
+        let action = request.get_ref();
+        let kind = action.r#type.clone();
+        match self.action_inner(action).await {
+            Ok((detail, stream)) => log.finish(&format!("{kind} {detail}"), Ok(Response::new(stream))),
+            Err(e) => log.finish(&kind, Err(e)),
+        }
+    }
+
+    async fn list_actions(
+        &self,
+        request: Request<Empty>,
+    ) -> std::result::Result<Response<Self::ListActionsStream>, Status> {
+        let log = RequestLog::start("ListActions", &request);
+        let actions = ACTIONS
+            .iter()
+            .map(|(name, description)| Ok(ActionType { r#type: name.to_string(), description: description.to_string() }));
+        log.finish("", Ok(Response::new(Box::pin(futures::stream::iter(actions)) as Self::ListActionsStream)))
+    }
+
+    async fn do_exchange(
+        &self,
+        _request: Request<Streaming<FlightData>>,
+    ) -> std::result::Result<Response<Self::DoExchangeStream>, Status> {
+        Err(Status::unimplemented("DoExchange is not supported"))
+    }
+}

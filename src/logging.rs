@@ -1,0 +1,8 @@
+//! Log set-up: the daemon logs one line per request to stderr, level from
+//! `SHOOTS_LOG` (e.g. `debug`, `shoots=debug,info`), default `info`.
+
+pub fn init_daemon() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHOOTS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+}

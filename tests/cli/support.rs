@@ -1,0 +1,126 @@
+//! Runs the real `shoots serve` on a free port with a temporary bucket
+//! directory; dropped, it stops the daemon.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use arrow::array::{Float64Array, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::{Action, FlightClient, FlightDescriptor, Ticket};
+use futures::TryStreamExt;
+use std::sync::Arc;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_shoots");
+
+pub struct Daemon {
+    pub child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    pub fn start() -> Daemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Daemon::start_in(dir)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir) -> Daemon {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--bucket-dir"])
+            .arg(dir.path().join("buckets"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn shoots serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line
+            .rsplit_once("127.0.0.1:")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("daemon did not report its port: {line:?}"));
+        Daemon { child, port, dir }
+    }
+
+    pub fn buckets(&self) -> PathBuf {
+        self.dir.path().join("buckets")
+    }
+
+    pub async fn client(&self) -> FlightClient {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{}", self.port))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect");
+        FlightClient::new(channel)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SIGTERM for a graceful stop, as an operator would.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+pub fn sample(n: i64, offset: i64) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("x", DataType::Float64, true),
+    ]));
+    let ids: Vec<i64> = (offset..offset + n).collect();
+    let xs: Vec<f64> = ids.iter().map(|i| *i as f64 / 2.0).collect();
+    RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(ids)), Arc::new(Float64Array::from(xs))]).unwrap()
+}
+
+pub async fn put(
+    client: &mut FlightClient,
+    body: serde_json::Value,
+    batches: Vec<RecordBatch>,
+) -> Result<serde_json::Value, FlightError> {
+    let schema = batches[0].schema();
+    let descriptor = FlightDescriptor::new_cmd(body.to_string());
+    let data = FlightDataEncoderBuilder::new()
+        .with_schema(schema)
+        .with_flight_descriptor(Some(descriptor))
+        .build(futures::stream::iter(batches.into_iter().map(Ok)));
+    let results: Vec<_> = client.do_put(data).await?.try_collect().await?;
+    Ok(serde_json::from_slice(&results[0].app_metadata).unwrap())
+}
+
+pub async fn get(client: &mut FlightClient, ticket: serde_json::Value) -> Result<Vec<RecordBatch>, FlightError> {
+    client.do_get(Ticket::new(ticket.to_string())).await?.try_collect().await
+}
+
+pub async fn action(client: &mut FlightClient, kind: &str, body: serde_json::Value) -> Result<Vec<String>, FlightError> {
+    let body = if body.is_null() { bytes::Bytes::new() } else { body.to_string().into() };
+    client
+        .do_action(Action::new(kind, body))
+        .await?
+        .map_ok(|b| String::from_utf8(b.to_vec()).unwrap())
+        .try_collect()
+        .await
+}
+
+/// The `{"type", "message"}` a failed call carries in its status details.
+pub fn error_type(e: &FlightError) -> (tonic::Code, String, String) {
+    let FlightError::Tonic(status) = e else { panic!("not a status: {e:?}") };
+    let info: serde_json::Value = serde_json::from_slice(status.details()).unwrap_or_default();
+    (
+        status.code(),
+        info["type"].as_str().unwrap_or_default().to_string(),
+        info["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+pub fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(|b| b.num_rows()).sum()
+}
+
+pub fn concat(batches: &[RecordBatch]) -> RecordBatch {
+    arrow::compute::concat_batches(&batches[0].schema(), batches).unwrap()
+}

@@ -1,0 +1,39 @@
+import json
+
+import pyarrow as pa
+import pyarrow.flight as flight
+
+
+def put(client, name, table, mode=None, bucket=None, batch_size=None):
+    cmd = {"name": name, "bucket": bucket}
+    if mode is not None:
+        cmd["mode"] = mode
+    writer, reader = client.do_put(flight.FlightDescriptor.for_command(json.dumps(cmd)), table.schema)
+    if batch_size:
+        for b in table.to_batches(max_chunksize=batch_size):
+            writer.write_batch(b)
+    else:
+        writer.write_table(table)
+    writer.done_writing()
+    meta = reader.read()
+    writer.close()
+    return json.loads(meta.to_pybytes()) if meta is not None else None
+
+
+def get(client, name, bucket=None, sql=None, version=None):
+    ticket = {"name": name, "bucket": bucket}
+    if sql is not None:
+        ticket["sql"] = sql
+    if version is not None:
+        ticket["version"] = version
+    return client.do_get(flight.Ticket(json.dumps(ticket).encode())).read_all()
+
+
+def action(client, kind, body=None):
+    payload = b"" if body is None else json.dumps(body).encode()
+    return [r.body.to_pybytes().decode() for r in client.do_action(flight.Action(kind, payload))]
+
+
+def sample(n=10, offset=0):
+    return pa.table({"id": pa.array(range(offset, offset + n), pa.int64()),
+                     "x": pa.array([float(i) / 2 for i in range(offset, offset + n)])})

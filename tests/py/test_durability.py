@@ -1,0 +1,192 @@
+"""SPEC §2: concurrent writers, crashes and disconnects never lose or mix data."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.flight as flight
+import pytest
+
+from helpers import get, put, sample
+
+ROWS = 1_000_000
+
+
+def block(k, rows=ROWS):
+    ids = np.arange(k * rows, (k + 1) * rows, dtype=np.int64)
+    return pa.table({"id": ids, "x": ids.astype(np.float64) * 0.5})
+
+
+def wait_for(predicate, what, timeout=60):
+    """Polls for a state the test needs to reach; not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_concurrent_appends_readers_and_replacers(daemon):
+    errors = []
+    stop = threading.Event()
+    reader_ready, replacer_ready, writers_done = threading.Event(), threading.Event(), threading.Event()
+    seen_counts = set()
+    reads_while_writing = [0]
+
+    def appender(k):
+        try:
+            c = daemon.client()
+            put(c, "shared", block(k), mode="append", batch_size=100_000)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(("append", k, e))
+
+    def reader():
+        c = daemon.client()
+        while not stop.is_set():
+            reader_ready.set()
+            try:
+                t = get(c, "shared")
+                if not writers_done.is_set():
+                    reads_while_writing[0] += 1
+            except flight.FlightServerError as e:
+                if json.loads(e.extra_info)["type"] == "FileNotFoundError":
+                    continue  # not created yet
+                errors.append(("read", e))
+                return
+            except Exception as e:  # noqa: BLE001
+                errors.append(("read", e))
+                return
+            n = t.num_rows
+            seen_counts.add(n)
+            # A version is whole blocks: every block present completely or not at all.
+            blocks = set(pc.unique(pc.divide(t.column("id"), ROWS)).to_pylist()) if n else set()
+            if n % ROWS or len(blocks) * ROWS != n:
+                errors.append(("partial version", n, sorted(blocks)))
+                return
+
+    def replacer():
+        c = daemon.client()
+        i = 0
+        while not stop.is_set():
+            try:
+                put(c, "other", sample(1000, offset=i), mode="replace")
+                got = get(c, "other")
+                replacer_ready.set()
+                if got.num_rows != 1000:
+                    errors.append(("replace", got.num_rows))
+                    return
+            except Exception as e:  # noqa: BLE001
+                errors.append(("replace", e))
+                return
+            i += 1
+
+    side = [threading.Thread(target=reader), threading.Thread(target=replacer)]
+    writers = [threading.Thread(target=appender, args=(k,)) for k in range(3)]
+    for t in side:
+        t.start()
+    # Writers start only once the reader and the replacer are going.
+    assert reader_ready.wait(60) and replacer_ready.wait(60)
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    writers_done.set()
+    stop.set()
+    for t in side:
+        t.join()
+    assert errors == []
+
+    final = get(daemon.client(), "shared")
+    assert final.num_rows == 3 * ROWS
+    ids = final.column("id").to_numpy()
+    assert np.array_equal(np.sort(ids), np.arange(3 * ROWS))
+    assert seen_counts <= {0, ROWS, 2 * ROWS, 3 * ROWS}
+    assert reads_while_writing[0] > 0
+
+
+def data_files(daemon, name, bucket="_default"):
+    d = daemon.bucket_dir / bucket / name / "data"
+    return sorted(p.name for p in d.iterdir()) if d.exists() else []
+
+
+def start_slow_put(daemon, name, mode, stop_after_writing):
+    """A put that streams batches until told to stop; returns (thread, stop)."""
+    stop = threading.Event()
+    outcome = {}
+
+    def run():
+        c = daemon.client()
+        cmd = json.dumps({"name": name, "mode": mode, "bucket": None})
+        try:
+            writer, _ = c.do_put(flight.FlightDescriptor.for_command(cmd), block(0, 1).schema)
+            k = 0
+            while not stop.is_set():
+                writer.write_table(block(k, 100_000))
+                k += 1
+            if not stop_after_writing:
+                writer.close()
+        except Exception as e:  # noqa: BLE001 - the daemon was killed under it
+            outcome["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, stop, outcome
+
+
+@pytest.mark.parametrize("mode", ["replace", "append"])
+def test_sigkill_in_the_middle_of_a_put(daemon, mode):
+    c = daemon.client()
+    original = sample(1000)
+    put(c, "frame", original)
+    committed_files = data_files(daemon, "frame")
+
+    thread, stop, _ = start_slow_put(daemon, "frame", mode, stop_after_writing=True)
+    # The put is under way once its data reach the disk.
+    wait_for(lambda: len(os.listdir(daemon.bucket_dir / "_default" / "frame" / "data")) > len(committed_files),
+             "the put's data file appears")
+    daemon.kill()
+    stop.set()
+    thread.join()
+
+    daemon.start()
+    c = daemon.client()
+    assert get(c, "frame").equals(original)
+    # And the dataframe takes writes again.
+    put(c, "frame", sample(5, offset=1000), mode="append")
+    assert get(c, "frame").num_rows == 1005
+
+
+DISCONNECTING_CLIENT = r"""
+import json, os, sys
+import numpy as np, pyarrow as pa, pyarrow.flight as flight
+port, marker = int(sys.argv[1]), sys.argv[2]
+c = flight.FlightClient(f"grpc://127.0.0.1:{port}")
+ids = np.arange(100_000, dtype=np.int64)
+t = pa.table({"id": ids, "x": ids * 0.5})
+w, _ = c.do_put(flight.FlightDescriptor.for_command(json.dumps({"name": "frame", "mode": "replace"})), t.schema)
+for _ in range(30):
+    w.write_table(t)
+open(marker, "w").close()
+os._exit(1)  # vanish mid-upload, no goodbye
+"""
+
+
+def test_client_disconnect_in_the_middle_of_a_put(daemon, tmp_path):
+    c = daemon.client()
+    original = sample(1000)
+    put(c, "frame", original)
+    committed_files = data_files(daemon, "frame")
+    marker = tmp_path / "wrote"
+    proc = subprocess.run([sys.executable, "-c", DISCONNECTING_CLIENT, str(daemon.port), str(marker)])
+    assert proc.returncode == 1 and marker.exists()
+    # The daemon notices the broken stream and removes what it wrote.
+    wait_for(lambda: data_files(daemon, "frame") == committed_files, "the aborted put's files are gone")
+    assert get(c, "frame").equals(original)
+    assert "upload interrupted" in daemon.logs() or "DoPut" in daemon.logs()

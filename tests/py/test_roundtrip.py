@@ -1,0 +1,64 @@
+"""SPEC §2: what goes in comes out identical, pandas metadata included."""
+
+import datetime as dt
+import decimal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pandas.testing import assert_frame_equal
+
+from helpers import get, put
+
+
+def rich_frame(n=200):
+    rng = np.random.default_rng(7)
+    return pd.DataFrame({
+        "ts_ns": pd.date_range("2024-01-01", periods=n, freq="1ns"),
+        "ts_tz": pd.date_range("2024-03-31 00:30", periods=n, freq="7min", tz="Europe/Berlin"),
+        "u8": np.arange(n, dtype=np.uint8),
+        "u16": np.full(n, 65535, dtype=np.uint16),
+        "u32": np.full(n, 2**32 - 1, dtype=np.uint32),
+        "u64": np.array([2**64 - 1 - i for i in range(n)], dtype=np.uint64),  # above i64::MAX
+        "nullable": pd.array([None if i % 3 == 0 else i for i in range(n)], dtype="Int64"),
+        "cat": pd.Categorical(rng.choice(["red", "green", "blue"], n)),
+        "flag": rng.random(n) > 0.5,
+        "f32": rng.random(n).astype(np.float32),
+        "dec": [decimal.Decimal(f"{i}.{i % 100:02d}") for i in range(n)],
+        "day": [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(n)],
+        "text": [f"row {i} ✓" if i % 5 else None for i in range(n)],
+        "lists": [list(range(i % 4)) for i in range(n)],
+        "structs": [{"a": i, "b": str(i)} for i in range(n)],
+    })
+
+
+def test_pandas_frame_round_trips_exactly(client):
+    df = rich_frame()
+    table = pa.Table.from_pandas(df)
+    assert table.schema.field("dec").type == pa.decimal128(5, 2)
+    put(client, "rich", table, batch_size=37)
+    back = get(client, "rich")
+    assert back.schema.equals(table.schema, check_metadata=True)
+    assert back.schema.metadata[b"pandas"] == table.schema.metadata[b"pandas"]
+    assert_frame_equal(back.to_pandas(), df)
+
+
+def test_appended_frames_keep_the_first_schema(client):
+    df = rich_frame(50)
+    first = pa.Table.from_pandas(df)
+    put(client, "rich", first)
+    # Same types (a 10-row slice alone would infer a narrower decimal).
+    put(client, "rich", pa.Table.from_pandas(df.iloc[:10], schema=first.schema), mode="append")
+    back = get(client, "rich")
+    assert back.num_rows == 60
+    assert back.schema.equals(first.schema, check_metadata=True)
+
+
+def test_custom_index_and_metadata(client):
+    df = pd.DataFrame({"v": [1.5, 2.5, None]}, index=pd.Index(["a", "b", "c"], name="key"))
+    table = pa.Table.from_pandas(df).replace_schema_metadata(
+        {**pa.Table.from_pandas(df).schema.metadata, b"mine": b"kept"})
+    put(client, "indexed", table)
+    back = get(client, "indexed")
+    assert back.schema.metadata[b"mine"] == b"kept"
+    assert_frame_equal(back.to_pandas(), df)
