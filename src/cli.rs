@@ -8,12 +8,17 @@ use crate::error::Result;
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  the server refused or failed (not found, exists, bad SQL), or a local file problem
+  1  the server refused or failed (not found, exists, bad SQL), or a local problem (a file, a taken port)
   2  usage error
   3  cannot reach the server";
 
 #[derive(Debug, Parser)]
-#[command(name = "shoots", version, about = "A dataframe storage server and its client: Arrow Flight, versioned Parquet, SQL", after_help = EXIT_CODES)]
+#[command(
+    name = "shoots",
+    version,
+    about = "A dataframe storage server and its client: Arrow Flight, versioned Parquet, SQL",
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -21,14 +26,42 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the daemon (Arrow Flight server)
+    /// Run the daemon (an Arrow Flight server)
     Serve(cmd::serve::ServeArgs),
+    /// Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe
+    Put(cmd::put::PutArgs),
+    /// Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow
+    Get(cmd::get::GetArgs),
+    /// List dataframes with their rows, size and columns
+    Ls(cmd::ls::LsArgs),
+    /// Delete dataframes
+    Rm(cmd::rm::RmArgs),
+    /// List buckets, or delete one (`buckets rm NAME`)
+    Buckets(cmd::buckets::BucketsArgs),
+    /// Check that the daemon answers
+    Ping(cmd::ping::PingArgs),
+    /// Stop the daemon gracefully and wait until it is gone
+    Shutdown(cmd::shutdown::ShutdownArgs),
+    /// Print a shell completion script
+    Completions(cmd::completions::CompletionsArgs),
+    /// Write completions/ and man/ (kept in the repository)
+    #[command(hide = true)]
+    GenerateFiles(cmd::completions::GenerateFilesArgs),
 }
 
 impl Cli {
     pub fn run(self) -> Result<()> {
         match self.command {
             Command::Serve(args) => args.run(),
+            Command::Put(args) => args.run(),
+            Command::Get(args) => args.run(),
+            Command::Ls(args) => args.run(),
+            Command::Rm(args) => args.run(),
+            Command::Buckets(args) => args.run(),
+            Command::Ping(args) => args.run(),
+            Command::Shutdown(args) => args.run(),
+            Command::Completions(args) => args.run(),
+            Command::GenerateFiles(args) => args.run(),
         }
     }
 }

@@ -1,8 +1,12 @@
 //! shoots: a dataframe storage server (`daemon`) and its command-line client
-//! (`cmd`), in one binary.
+//! (`cmd`, `client`, `input`, `output`), in one binary.
 
 pub mod cli;
+pub mod client;
 pub mod cmd;
 pub mod daemon;
 pub mod error;
+pub mod input;
 pub mod logging;
+pub mod output;
+pub mod progress;

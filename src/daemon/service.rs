@@ -55,25 +55,40 @@ struct RequestLog {
     method: &'static str,
     peer: Option<SocketAddr>,
     started: Instant,
+    finished: bool,
 }
 
 impl RequestLog {
     fn start<T>(method: &'static str, request: &Request<T>) -> RequestLog {
-        RequestLog { method, peer: request.remote_addr(), started: Instant::now() }
+        RequestLog { method, peer: request.remote_addr(), started: Instant::now(), finished: false }
     }
 
-    fn finish<T>(self, detail: &str, result: Result<T>) -> std::result::Result<T, Status> {
+    fn finish<T>(mut self, detail: &str, result: Result<T>) -> std::result::Result<T, Status> {
+        self.finished = true;
         let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let one_line = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
         let peer = self.peer.map(|p| p.to_string()).unwrap_or_default();
         match result {
             Ok(v) => {
-                tracing::info!(target: "shoots::request", method = self.method, peer, elapsed_ms = format!("{ms:.1}"), "{detail} ok");
+                tracing::info!(target: "shoots::request", method = self.method, peer, elapsed_ms = format!("{ms:.1}"), "{} ok", one_line(detail.to_string()));
                 Ok(v)
             }
             Err(e) => {
-                tracing::warn!(target: "shoots::request", method = self.method, peer, elapsed_ms = format!("{ms:.1}"), error = e.type_name(), "{detail} failed: {e}");
+                tracing::warn!(target: "shoots::request", method = self.method, peer, elapsed_ms = format!("{ms:.1}"), error = e.type_name(), "{} failed: {}", one_line(detail.to_string()), one_line(e.to_string()));
                 Err(e.into_status())
             }
+        }
+    }
+}
+
+/// A call dropped before it finished (the client cancelled or vanished)
+/// still gets its line.
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        if !self.finished {
+            let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+            let peer = self.peer.map(|p| p.to_string()).unwrap_or_default();
+            tracing::warn!(target: "shoots::request", method = self.method, peer, elapsed_ms = format!("{ms:.1}"), "cancelled by the client; nothing kept");
         }
     }
 }
@@ -94,7 +109,15 @@ fn flight_info(snap: &Snapshot) -> Result<FlightInfo> {
         .with_descriptor(FlightDescriptor::new_path(vec![snap.name.to_string()]))
         .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(serde_json::to_vec(&ticket)?)))
         .with_total_records(snap.commit.rows as i64)
-        .with_total_bytes(snap.commit.bytes as i64))
+        .with_total_bytes(snap.commit.bytes as i64)
+        .with_app_metadata(
+            serde_json::json!({
+                "version": snap.commit.version,
+                "timestamp_ms": snap.commit.timestamp_ms,
+                "files": snap.commit.files.len(),
+            })
+            .to_string(),
+        ))
 }
 
 /// Streams batches as Flight data; dictionaries are sent as dictionaries so
@@ -117,8 +140,80 @@ fn one_result(body: impl Into<bytes::Bytes>) -> FlightStream<arrow_flight::Resul
 fn upload_error(e: FlightError) -> DaemonError {
     match e {
         FlightError::Tonic(status) => DaemonError::Io(format!("upload interrupted: {}", status.message())),
+        FlightError::ExternalError(inner) => match inner.downcast::<DaemonError>() {
+            Ok(ours) => *ours,
+            Err(other) => DaemonError::InvalidArgument(format!("corrupt Arrow stream: {other}")),
+        },
         other => DaemonError::InvalidArgument(format!("corrupt Arrow stream: {other}")),
     }
+}
+
+/// Reads a DoPut upload and stores it. A message whose app_metadata is
+/// `{"abort": reason}` fails the upload: that is how a client whose input
+/// broke mid-way makes sure nothing is kept.
+async fn ingest(store: Arc<Store>, mut input: Streaming<FlightData>, detail: &mut String) -> Result<PutResult> {
+    let first = input
+        .message()
+        .await
+        .map_err(|s| upload_error(FlightError::Tonic(Box::new(s))))?
+        .ok_or_else(|| DaemonError::InvalidArgument("DoPut stream was empty".into()))?;
+    let descriptor = first
+        .flight_descriptor
+        .clone()
+        .filter(|d| d.r#type() == DescriptorType::Cmd)
+        .ok_or_else(|| DaemonError::InvalidArgument("DoPut needs a command descriptor with a JSON body".into()))?;
+    let command: PutCommand = parse_json("DoPut command", &descriptor.cmd)?;
+    let target = command.target()?;
+    let mode = command.mode()?;
+    *detail = describe(&target);
+
+    let flight_data = futures::stream::once(async { Ok(first) }).chain(input).map(|message| match message {
+        Ok(data) => match abort_requested(&data) {
+            Some(abort) => Err(FlightError::ExternalError(Box::new(abort))),
+            None => Ok(data),
+        },
+        Err(status) => Err(FlightError::from(status)),
+    });
+    let mut decoder = FlightDataDecoder::new(flight_data);
+    let schema = loop {
+        match decoder.next().await {
+            None => return Err(DaemonError::InvalidArgument("upload ended before its schema".into())),
+            Some(Err(e)) => return Err(upload_error(e)),
+            Some(Ok(data)) => match data.payload {
+                DecodedPayload::Schema(schema) => break schema,
+                DecodedPayload::None => continue,
+                DecodedPayload::RecordBatch(_) => {
+                    return Err(DaemonError::InvalidArgument("record batch before the schema".into()))
+                }
+            },
+        }
+    };
+    let batches = decoder.filter_map(|item| async move {
+        match item {
+            Ok(data) => match data.payload {
+                DecodedPayload::RecordBatch(batch) => Some(Ok(batch)),
+                DecodedPayload::None => None,
+                DecodedPayload::Schema(_) => {
+                    Some(Err(DaemonError::InvalidArgument("a second schema in one upload".into())))
+                }
+            },
+            Err(e) => Some(Err(upload_error(e))),
+        }
+    });
+    let outcome = store.put(&target.bucket, &target.name, mode, schema, batches).await?;
+    detail.push_str(&format!(" v{} +{} rows", outcome.version, outcome.rows));
+    let metadata = serde_json::json!({"version": outcome.version, "rows": outcome.rows});
+    Ok(PutResult { app_metadata: metadata.to_string().into() })
+}
+
+fn abort_requested(data: &FlightData) -> Option<DaemonError> {
+    if !data.data_header.is_empty() || data.app_metadata.is_empty() {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(&data.app_metadata).ok()?;
+    let reason = value.get("abort")?;
+    let reason = reason.as_str().map(String::from).unwrap_or_else(|| reason.to_string());
+    Some(DaemonError::InvalidArgument(format!("upload aborted by the client: {reason}")))
 }
 
 /// What a descriptor or ticket points at.
@@ -189,55 +284,6 @@ impl ShootsFlight {
             }
         };
         Ok((describe(&target), stream))
-    }
-
-    async fn do_put_inner(&self, mut input: Streaming<FlightData>, detail: &mut String) -> Result<PutResult> {
-        let first = input
-            .message()
-            .await
-            .map_err(|s| upload_error(FlightError::Tonic(Box::new(s))))?
-            .ok_or_else(|| DaemonError::InvalidArgument("DoPut stream was empty".into()))?;
-        let descriptor = first
-            .flight_descriptor
-            .clone()
-            .filter(|d| d.r#type() == DescriptorType::Cmd)
-            .ok_or_else(|| DaemonError::InvalidArgument("DoPut needs a command descriptor with a JSON body".into()))?;
-        let command: PutCommand = parse_json("DoPut command", &descriptor.cmd)?;
-        let target = command.target()?;
-        let mode = command.mode()?;
-        *detail = describe(&target);
-
-        let flight_data = futures::stream::once(async { Ok(first) }).chain(input).map_err(FlightError::from);
-        let mut decoder = FlightDataDecoder::new(flight_data);
-        let schema = loop {
-            match decoder.next().await {
-                None => return Err(DaemonError::InvalidArgument("upload ended before its schema".into())),
-                Some(Err(e)) => return Err(upload_error(e)),
-                Some(Ok(data)) => match data.payload {
-                    DecodedPayload::Schema(schema) => break schema,
-                    DecodedPayload::None => continue,
-                    DecodedPayload::RecordBatch(_) => {
-                        return Err(DaemonError::InvalidArgument("record batch before the schema".into()))
-                    }
-                },
-            }
-        };
-        let batches = decoder.filter_map(|item| async move {
-            match item {
-                Ok(data) => match data.payload {
-                    DecodedPayload::RecordBatch(batch) => Some(Ok(batch)),
-                    DecodedPayload::None => None,
-                    DecodedPayload::Schema(_) => {
-                        Some(Err(DaemonError::InvalidArgument("a second schema in one upload".into())))
-                    }
-                },
-                Err(e) => Some(Err(upload_error(e))),
-            }
-        });
-        let outcome = self.store.put(&target.bucket, &target.name, mode, schema, batches).await?;
-        detail.push_str(&format!(" v{} +{} rows", outcome.version, outcome.rows));
-        let metadata = serde_json::json!({"version": outcome.version, "rows": outcome.rows});
-        Ok(PutResult { app_metadata: metadata.to_string().into() })
     }
 
     async fn list_inner(&self, criteria: &[u8]) -> Result<(String, Vec<FlightInfo>)> {
@@ -399,10 +445,18 @@ impl FlightService for ShootsFlight {
         request: Request<Streaming<FlightData>>,
     ) -> std::result::Result<Response<Self::DoPutStream>, Status> {
         let log = RequestLog::start("DoPut", &request);
-        let mut detail = String::new();
-        let result = self.do_put_inner(request.into_inner(), &mut detail).await;
-        log.finish(&detail, result)
-            .map(|put| Response::new(Box::pin(futures::stream::iter([Ok(put)])) as Self::DoPutStream))
+        let store = self.store.clone();
+        let input = request.into_inner();
+        // hyper reports a client's RST_STREAM(CANCEL) as a clean end of the
+        // request body, so a cancelled upload would look complete. The work
+        // therefore runs inside the response stream: hyper polls it only
+        // while the call is alive and drops it, uncommitted, once reset.
+        let work = async move {
+            let mut detail = String::new();
+            let result = ingest(store, input, &mut detail).await;
+            log.finish(&detail, result)
+        };
+        Ok(Response::new(Box::pin(futures::stream::once(work)) as Self::DoPutStream))
     }
 
     async fn do_action(&self, request: Request<Action>) -> std::result::Result<Response<Self::DoActionStream>, Status> {

@@ -36,33 +36,47 @@ def wait_for(predicate, what, timeout=60):
 def test_concurrent_appends_readers_and_replacers(daemon):
     errors = []
     stop = threading.Event()
-    reader_ready, replacer_ready, writers_done = threading.Event(), threading.Event(), threading.Event()
+    reader_ready, replacer_ready = threading.Event(), threading.Event()
+    # Appenders pause half-way until a read has completed while all three
+    # uploads are open: reads must not wait for writes.
+    halfway = threading.Semaphore(0)
+    read_during_uploads = threading.Event()
     seen_counts = set()
-    reads_while_writing = [0]
+    put(daemon.client(), "shared", block(0, 0))  # exists, empty, so reads succeed from the start
 
     def appender(k):
         try:
             c = daemon.client()
-            put(c, "shared", block(k), mode="append", batch_size=100_000)
+            data = block(k)
+            cmd = json.dumps({"name": "shared", "mode": "append", "bucket": None})
+            writer, _ = c.do_put(flight.FlightDescriptor.for_command(cmd), data.schema)
+            batches = data.to_batches(max_chunksize=100_000)
+            for b in batches[:5]:
+                writer.write_batch(b)
+            halfway.release()
+            assert read_during_uploads.wait(60)
+            for b in batches[5:]:
+                writer.write_batch(b)
+            writer.close()
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(("append", k, e))
 
     def reader():
         c = daemon.client()
+        uploads_open = 0
         while not stop.is_set():
             reader_ready.set()
+            if uploads_open < 3 and halfway.acquire(blocking=False):
+                uploads_open += 1
+                continue
+            all_open_before = uploads_open == 3 and not read_during_uploads.is_set()
             try:
                 t = get(c, "shared")
-                if not writers_done.is_set():
-                    reads_while_writing[0] += 1
-            except flight.FlightServerError as e:
-                if json.loads(e.extra_info)["type"] == "FileNotFoundError":
-                    continue  # not created yet
-                errors.append(("read", e))
-                return
             except Exception as e:  # noqa: BLE001
                 errors.append(("read", e))
                 return
+            if all_open_before:
+                read_during_uploads.set()
             n = t.num_rows
             seen_counts.add(n)
             # A version is whole blocks: every block present completely or not at all.
@@ -91,24 +105,22 @@ def test_concurrent_appends_readers_and_replacers(daemon):
     writers = [threading.Thread(target=appender, args=(k,)) for k in range(3)]
     for t in side:
         t.start()
-    # Writers start only once the reader and the replacer are going.
     assert reader_ready.wait(60) and replacer_ready.wait(60)
     for t in writers:
         t.start()
     for t in writers:
         t.join()
-    writers_done.set()
     stop.set()
     for t in side:
         t.join()
     assert errors == []
+    assert read_during_uploads.is_set()
 
     final = get(daemon.client(), "shared")
     assert final.num_rows == 3 * ROWS
     ids = final.column("id").to_numpy()
     assert np.array_equal(np.sort(ids), np.arange(3 * ROWS))
     assert seen_counts <= {0, ROWS, 2 * ROWS, 3 * ROWS}
-    assert reads_while_writing[0] > 0
 
 
 def data_files(daemon, name, bucket="_default"):
@@ -190,3 +202,25 @@ def test_client_disconnect_in_the_middle_of_a_put(daemon, tmp_path):
     wait_for(lambda: data_files(daemon, "frame") == committed_files, "the aborted put's files are gone")
     assert get(c, "frame").equals(original)
     assert "upload interrupted" in daemon.logs() or "DoPut" in daemon.logs()
+
+
+def test_put_cancelled_by_its_deadline_keeps_nothing(daemon):
+    """A client call that times out mid-upload is reset with RST_STREAM(CANCEL),
+    which hyper reports to the server as a clean end of the upload: the daemon
+    must still not commit it."""
+    c = daemon.client()
+    original = sample(1000)
+    put(c, "frame", original)
+    committed_files = data_files(daemon, "frame")
+    options = flight.FlightCallOptions(timeout=1.0)
+    cmd = json.dumps({"name": "frame", "mode": "replace"})
+    writer, _ = c.do_put(flight.FlightDescriptor.for_command(cmd), original.schema, options=options)
+    writer.write_table(block(0, 50_000))
+    time.sleep(2)  # let the deadline pass with the upload still open
+    with pytest.raises(flight.FlightError):
+        writer.write_table(block(1, 50_000))
+        writer.close()
+    wait_for(lambda: "cancelled by the client" in daemon.logs() or "frame failed" in daemon.logs(),
+             "the daemon finishes with the cancelled put")
+    assert get(c, "frame").equals(original)
+    wait_for(lambda: data_files(daemon, "frame") == committed_files, "the cancelled put's files are gone")

@@ -1,0 +1,249 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'shoots'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'shoots' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the daemon (an Arrow Flight server)')
+            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List dataframes with their rows, size and columns')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete dataframes')
+            [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
+            [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('generate-files', 'generate-files', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (kept in the repository)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shoots;serve' {
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to listen on')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on (0 picks a free one and prints it)')
+            [CompletionResult]::new('--bucket-dir', '--bucket-dir', [CompletionResultType]::ParameterName, 'Directory holding every bucket and dataframe')
+            [CompletionResult]::new('--cert-file', '--cert-file', [CompletionResultType]::ParameterName, 'PEM certificate (chain) for TLS; needs --key-file')
+            [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'PEM private key for TLS; needs --cert-file')
+            [CompletionResult]::new('--memory-limit', '--memory-limit', [CompletionResultType]::ParameterName, 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;put' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket to put it in (created if needed) [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket to put it in (created if needed) [default: the default bucket]')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'What to do when the dataframe exists')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: from the file''s extension]')
+            [CompletionResult]::new('--delimiter', '--delimiter', [CompletionResultType]::ParameterName, 'Field delimiter, one character (`\t` for tab) [default: `,`; tab for TSV]')
+            [CompletionResult]::new('--null', '--null', [CompletionResultType]::ParameterName, 'Text that stands for a missing value, e.g. NA (empty fields are always missing)')
+            [CompletionResult]::new('--timestamp-format', '--timestamp-format', [CompletionResultType]::ParameterName, 'strftime format of timestamp columns, e.g. "%d/%m/%Y %H:%M:%S"; ISO 8601 needs none')
+            [CompletionResult]::new('--infer-rows', '--infer-rows', [CompletionResultType]::ParameterName, 'Rows read to infer column types')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('--no-header', '--no-header', [CompletionResultType]::ParameterName, 'The first line is data, not column names (columns become column_1, ...)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'shoots;get' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--sql', '--sql', [CompletionResultType]::ParameterName, 'SQL to run first; the dataframe (and every other one of its bucket) is a table')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Read this older version (see `shoots history`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE (format from its extension) instead of stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE (format from its extension) instead of stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: from -o''s extension; a table on a terminal, CSV in a pipe]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;ls' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'List this bucket [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'List this bucket [default: the default bucket]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json is for scripts')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'List every bucket')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every bucket')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Also show version, last change and column types')
+            [CompletionResult]::new('--long', '--long', [CompletionResultType]::ParameterName, 'Also show version, last change and column types')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;rm' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket they are in [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket they are in [default: the default bucket]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'No error for dataframes that do not exist')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'No error for dataframes that do not exist')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;buckets' {
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a bucket (refused while it holds dataframes, unless --force)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shoots;buckets;rm' {
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Delete its dataframes too')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Delete its dataframes too')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;buckets;help' {
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a bucket (refused while it holds dataframes, unless --force)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shoots;buckets;help;rm' {
+            break
+        }
+        'shoots;buckets;help;help' {
+            break
+        }
+        'shoots;ping' {
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;shutdown' {
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;generate-files' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;help' {
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the daemon (an Arrow Flight server)')
+            [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List dataframes with their rows, size and columns')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete dataframes')
+            [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
+            [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('generate-files', 'generate-files', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (kept in the repository)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shoots;help;serve' {
+            break
+        }
+        'shoots;help;put' {
+            break
+        }
+        'shoots;help;get' {
+            break
+        }
+        'shoots;help;ls' {
+            break
+        }
+        'shoots;help;rm' {
+            break
+        }
+        'shoots;help;buckets' {
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a bucket (refused while it holds dataframes, unless --force)')
+            break
+        }
+        'shoots;help;buckets;rm' {
+            break
+        }
+        'shoots;help;ping' {
+            break
+        }
+        'shoots;help;shutdown' {
+            break
+        }
+        'shoots;help;completions' {
+            break
+        }
+        'shoots;help;generate-files' {
+            break
+        }
+        'shoots;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

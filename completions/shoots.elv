@@ -1,0 +1,216 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[shoots] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'shoots'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'shoots'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand serve 'Run the daemon (an Arrow Flight server)'
+            cand put 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+            cand get 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+            cand ls 'List dataframes with their rows, size and columns'
+            cand rm 'Delete dataframes'
+            cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
+            cand ping 'Check that the daemon answers'
+            cand shutdown 'Stop the daemon gracefully and wait until it is gone'
+            cand completions 'Print a shell completion script'
+            cand generate-files 'Write completions/ and man/ (kept in the repository)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shoots;serve'= {
+            cand --host 'Address to listen on'
+            cand --port 'Port to listen on (0 picks a free one and prints it)'
+            cand --bucket-dir 'Directory holding every bucket and dataframe'
+            cand --cert-file 'PEM certificate (chain) for TLS; needs --key-file'
+            cand --key-file 'PEM private key for TLS; needs --cert-file'
+            cand --memory-limit 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;put'= {
+            cand -b 'Bucket to put it in (created if needed) [default: the default bucket]'
+            cand --bucket 'Bucket to put it in (created if needed) [default: the default bucket]'
+            cand --mode 'What to do when the dataframe exists'
+            cand --format 'Input format [default: from the file''s extension]'
+            cand --delimiter 'Field delimiter, one character (`\t` for tab) [default: `,`; tab for TSV]'
+            cand --null 'Text that stands for a missing value, e.g. NA (empty fields are always missing)'
+            cand --timestamp-format 'strftime format of timestamp columns, e.g. "%d/%m/%Y %H:%M:%S"; ISO 8601 needs none'
+            cand --infer-rows 'Rows read to infer column types'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand --no-header 'The first line is data, not column names (columns become column_1, ...)'
+            cand -q 'Print no summary line'
+            cand --quiet 'Print no summary line'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'shoots;get'= {
+            cand -b 'Bucket it is in [default: the default bucket]'
+            cand --bucket 'Bucket it is in [default: the default bucket]'
+            cand --sql 'SQL to run first; the dataframe (and every other one of its bucket) is a table'
+            cand --version 'Read this older version (see `shoots history`)'
+            cand -o 'Write to FILE (format from its extension) instead of stdout'
+            cand --output 'Write to FILE (format from its extension) instead of stdout'
+            cand --format 'Output format [default: from -o''s extension; a table on a terminal, CSV in a pipe]'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -q 'Print no summary line'
+            cand --quiet 'Print no summary line'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;ls'= {
+            cand -b 'List this bucket [default: the default bucket]'
+            cand --bucket 'List this bucket [default: the default bucket]'
+            cand --format 'Output format; json is for scripts'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -a 'List every bucket'
+            cand --all 'List every bucket'
+            cand -l 'Also show version, last change and column types'
+            cand --long 'Also show version, last change and column types'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;rm'= {
+            cand -b 'Bucket they are in [default: the default bucket]'
+            cand --bucket 'Bucket they are in [default: the default bucket]'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -f 'No error for dataframes that do not exist'
+            cand --force 'No error for dataframes that do not exist'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;buckets'= {
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand rm 'Delete a bucket (refused while it holds dataframes, unless --force)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shoots;buckets;rm'= {
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -f 'Delete its dataframes too'
+            cand --force 'Delete its dataframes too'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;buckets;help'= {
+            cand rm 'Delete a bucket (refused while it holds dataframes, unless --force)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shoots;buckets;help;rm'= {
+        }
+        &'shoots;buckets;help;help'= {
+        }
+        &'shoots;ping'= {
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;shutdown'= {
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;generate-files'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;help'= {
+            cand serve 'Run the daemon (an Arrow Flight server)'
+            cand put 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+            cand get 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+            cand ls 'List dataframes with their rows, size and columns'
+            cand rm 'Delete dataframes'
+            cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
+            cand ping 'Check that the daemon answers'
+            cand shutdown 'Stop the daemon gracefully and wait until it is gone'
+            cand completions 'Print a shell completion script'
+            cand generate-files 'Write completions/ and man/ (kept in the repository)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shoots;help;serve'= {
+        }
+        &'shoots;help;put'= {
+        }
+        &'shoots;help;get'= {
+        }
+        &'shoots;help;ls'= {
+        }
+        &'shoots;help;rm'= {
+        }
+        &'shoots;help;buckets'= {
+            cand rm 'Delete a bucket (refused while it holds dataframes, unless --force)'
+        }
+        &'shoots;help;buckets;rm'= {
+        }
+        &'shoots;help;ping'= {
+        }
+        &'shoots;help;shutdown'= {
+        }
+        &'shoots;help;completions'= {
+        }
+        &'shoots;help;generate-files'= {
+        }
+        &'shoots;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,150 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_shoots_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_shoots_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_shoots_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_shoots_using_subcommand
+    set -l cmd (__fish_shoots_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c shoots -n "__fish_shoots_needs_command" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_needs_command" -s V -l version -d 'Print version'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "ls" -d 'List dataframes with their rows, size and columns'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "rm" -d 'Delete dataframes'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "ping" -d 'Check that the daemon answers'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l host -d 'Address to listen on' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l port -d 'Port to listen on (0 picks a free one and prints it)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l bucket-dir -d 'Directory holding every bucket and dataframe' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l cert-file -d 'PEM certificate (chain) for TLS; needs --key-file' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l key-file -d 'PEM private key for TLS; needs --cert-file' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l memory-limit -d 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand put" -s b -l bucket -d 'Bucket to put it in (created if needed) [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l mode -d 'What to do when the dataframe exists' -r -f -a "error\t'Refuse if the dataframe exists'
+append\t'Add the rows to the dataframe (same columns and types)'
+replace\t'Replace the dataframe with the file'"
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l format -d 'Input format [default: from the file\'s extension]' -r -f -a "csv\t''
+tsv\t''
+parquet\t''
+arrow\t'Arrow IPC, file or stream format (told apart by their magic bytes)'
+ndjson\t''"
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l delimiter -d 'Field delimiter, one character (`\\t` for tab) [default: `,`; tab for TSV]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l null -d 'Text that stands for a missing value, e.g. NA (empty fields are always missing)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l timestamp-format -d 'strftime format of timestamp columns, e.g. "%d/%m/%Y %H:%M:%S"; ISO 8601 needs none' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l infer-rows -d 'Rows read to infer column types' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l no-header -d 'The first line is data, not column names (columns become column_1, ...)'
+complete -c shoots -n "__fish_shoots_using_subcommand put" -s q -l quiet -d 'Print no summary line'
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand put" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shoots -n "__fish_shoots_using_subcommand get" -s b -l bucket -d 'Bucket it is in [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l sql -d 'SQL to run first; the dataframe (and every other one of its bucket) is a table' -r
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l version -d 'Read this older version (see `shoots history`)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand get" -s o -l output -d 'Write to FILE (format from its extension) instead of stdout' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l format -d 'Output format [default: from -o\'s extension; a table on a terminal, CSV in a pipe]' -r -f -a "table\t''
+csv\t''
+tsv\t''
+json\t''
+ndjson\t''
+parquet\t''
+arrow\t''"
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand get" -s q -l quiet -d 'Print no summary line'
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand get" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -s b -l bucket -d 'List this bucket [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -l format -d 'Output format; json is for scripts' -r -f -a "text\t''
+json\t''"
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -s a -l all -d 'List every bucket'
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -s l -l long -d 'Also show version, last change and column types'
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -s b -l bucket -d 'Bucket they are in [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -s f -l force -d 'No error for dataframes that do not exist'
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -s q -l quiet -d 'Print nothing on success'
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -f -a "rm" -d 'Delete a bucket (refused while it holds dataframes, unless --force)'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from rm" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from rm" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from rm" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from rm" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from rm" -s f -l force -d 'Delete its dataframes too'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print nothing on success'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from rm" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete a bucket (refused while it holds dataframes, unless --force)'
+complete -c shoots -n "__fish_shoots_using_subcommand buckets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand ping" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand ping" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand ping" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand ping" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand ping" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand ping" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -s q -l quiet -d 'Print nothing on success'
+complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand generate-files" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "rm" -d 'Delete dataframes'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from buckets" -f -a "rm" -d 'Delete a bucket (refused while it holds dataframes, unless --force)'

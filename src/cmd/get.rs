@@ -1,0 +1,87 @@
+//! `shoots get NAME`: export a dataframe, a query over it, or an older version.
+
+use std::path::PathBuf;
+
+use arrow::datatypes::Schema;
+use clap::Args;
+use futures::StreamExt;
+use serde_json::json;
+
+use super::{block_on, summary};
+use crate::client::{call_error, ConnectArgs};
+use crate::error::Result;
+use crate::output::{Destination, OutputFormat, Sink};
+use crate::progress::Progress;
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Name of the dataframe
+    pub name: String,
+    /// Bucket it is in [default: the default bucket]
+    #[arg(long, short)]
+    pub bucket: Option<String>,
+    /// SQL to run first; the dataframe (and every other one of its bucket) is a table
+    #[arg(long)]
+    pub sql: Option<String>,
+    /// Read this older version (see `shoots history`)
+    #[arg(long, conflicts_with = "sql")]
+    pub version: Option<u64>,
+    /// Write to FILE (format from its extension) instead of stdout
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Output format [default: from -o's extension; a table on a terminal, CSV in a pipe]
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Print no summary line
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+impl GetArgs {
+    pub fn run(self) -> Result<()> {
+        let format = OutputFormat::choose(self.format, self.output.as_deref())?;
+        let mut ticket = json!({"name": self.name, "bucket": self.bucket});
+        if let Some(sql) = &self.sql {
+            ticket["sql"] = json!(sql);
+        }
+        if let Some(v) = self.version {
+            ticket["version"] = json!(v);
+        }
+        let progress = Progress::rows(&format!("get {}", self.name), self.quiet || format == OutputFormat::Table);
+        let rows = block_on(async {
+            let mut client = self.connect.connect().await?;
+            let stream = client.do_get(ticket).await?;
+            export(stream, format, Destination::new(self.output.as_deref()), &progress).await
+        });
+        progress.finish();
+        let rows = rows?;
+        if let Some(path) = &self.output {
+            summary(self.quiet, format!("wrote {rows} rows to {}", path.display()));
+        }
+        Ok(())
+    }
+}
+
+/// Streams a DoGet result into a sink; returns the rows written.
+pub async fn export(
+    mut stream: arrow_flight::decode::FlightRecordBatchStream,
+    format: OutputFormat,
+    destination: Destination,
+    progress: &Progress,
+) -> Result<usize> {
+    let first = stream.next().await.transpose().map_err(call_error)?;
+    let schema = stream.schema().cloned().unwrap_or_else(|| std::sync::Arc::new(Schema::empty()));
+    let mut sink = Sink::new(format, schema, destination)?;
+    if let Some(batch) = first {
+        progress.inc(batch.num_rows() as u64);
+        sink.write(&batch)?;
+    }
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(call_error)?;
+        progress.inc(batch.num_rows() as u64);
+        sink.write(&batch)?;
+    }
+    sink.finish()
+}
