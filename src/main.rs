@@ -21,9 +21,12 @@ fn main() -> ExitCode {
     match cli.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // One line, so that cron mail and `2>>log` stay greppable; some
+            // engine messages (DataFusion's "Valid fields are ...") span lines.
+            let message = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
             match e.hint() {
-                Some(hint) => eprintln!("shoots: error: {e} (hint: {hint})"),
-                None => eprintln!("shoots: error: {e}"),
+                Some(hint) => eprintln!("shoots: error: {message} (hint: {hint})"),
+                None => eprintln!("shoots: error: {message}"),
             }
             ExitCode::from(e.exit_code())
         }

@@ -200,7 +200,9 @@ impl Sink {
             Writer::Csv(w) => flush(w.into_inner())?,
             Writer::Json(mut w) => {
                 w.finish().map_err(io_error)?;
-                flush(w.into_inner())?
+                let mut out = w.into_inner();
+                out.write_all(b"\n").map_err(io_error)?;
+                flush(out)?
             }
             Writer::Ndjson(mut w) => {
                 w.finish().map_err(io_error)?;

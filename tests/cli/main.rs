@@ -1,4 +1,7 @@
 //! Tests that run the real binary against a real daemon.
 
-mod support;
+mod commands;
 mod flight_protocol;
+mod readme;
+mod settings;
+mod support;

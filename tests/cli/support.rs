@@ -124,3 +124,81 @@ pub fn rows(batches: &[RecordBatch]) -> usize {
 pub fn concat(batches: &[RecordBatch]) -> RecordBatch {
     arrow::compute::concat_batches(&batches[0].schema(), batches).unwrap()
 }
+
+/// One run of the `shoots` binary with a clean environment: no `SHOOTS_*`
+/// variables and no config file from the machine the tests run on.
+pub struct Run {
+    cmd: assert_cmd::Command,
+}
+
+/// What a finished run printed.
+pub struct Output {
+    pub stdout: String,
+    pub stdout_bytes: Vec<u8>,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+impl Run {
+    pub fn new(args: &[&str]) -> Run {
+        let mut cmd = assert_cmd::Command::new(BIN);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("SHOOTS_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("SHOOTS_CONFIG", "/nonexistent/shoots/config.toml");
+        cmd.args(args);
+        Run { cmd }
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Run {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: &std::path::Path) -> Run {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Run {
+        self.cmd.write_stdin(input.into());
+        self
+    }
+
+    /// Runs it, whatever the outcome.
+    pub fn output(mut self) -> Output {
+        let out = self.cmd.output().expect("run shoots");
+        Output {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stdout_bytes: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code(),
+        }
+    }
+
+    fn finish(self, expect: Option<i32>) -> Output {
+        let out = self.output();
+        match expect {
+            Some(want) => assert_eq!(out.code, Some(want), "exit code; stderr: {}", out.stderr),
+            None => assert_eq!(out.code, Some(0), "shoots failed: {}", out.stderr),
+        }
+        out
+    }
+
+    /// Runs it and checks it succeeded.
+    pub fn ok(self) -> Output {
+        self.finish(None)
+    }
+
+    /// Runs it and checks it failed with this exit code.
+    pub fn fails(self, code: i32) -> Output {
+        self.finish(Some(code))
+    }
+}
+
+/// A client command aimed at this daemon through the environment.
+pub fn shoots(d: &Daemon, args: &[&str]) -> Run {
+    Run::new(args).env("SHOOTS_HOST", "127.0.0.1").env("SHOOTS_PORT", d.port.to_string())
+}

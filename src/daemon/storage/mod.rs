@@ -338,8 +338,9 @@ impl Store {
         let frames = self.dataframes(&bucket).await?;
         if !frames.is_empty() && !force {
             return Err(DaemonError::BucketNotEmpty(format!(
-                "bucket {name} is not empty ({} dataframes); use mode \"delete\" to delete it with its contents",
-                frames.len()
+                "bucket {name} is not empty ({} dataframe{}); use mode \"delete\" to delete it with its contents",
+                frames.len(),
+                if frames.len() == 1 { "" } else { "s" }
             )));
         }
         for frame in &frames {
