@@ -28,6 +28,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the daemon (an Arrow Flight server)')
             [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow')
+            [CompletionResult]::new('sql', 'sql', [CompletionResultType]::ParameterValue, 'Run SQL across every dataframe of every bucket')
+            [CompletionResult]::new('resample', 'resample', [CompletionResultType]::ParameterValue, 'Write a resampled time series or a query''s result as a dataframe, on the server')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List dataframes with their rows, size and columns')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete dataframes')
             [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
@@ -87,6 +89,42 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;sql' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read the statements from FILE (`-` for stdin)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read the statements from FILE (`-` for stdin)')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket whose dataframes are tables by bare name [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket whose dataframes are tables by bare name [default: the default bucket]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: from -o''s extension; a table on a terminal, CSV in a pipe]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the result to FILE (format from its extension) instead of stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to FILE (format from its extension) instead of stdout')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;resample' {
+            [CompletionResult]::new('--sql', '--sql', [CompletionResultType]::ParameterName, 'Write the result of this query over SOURCE')
+            [CompletionResult]::new('--rule', '--rule', [CompletionResultType]::ParameterName, 'pandas offset alias: 500ms, 10s, 1min, 1h, 1D, 250us, 100ns')
+            [CompletionResult]::new('--time-col', '--time-col', [CompletionResultType]::ParameterName, 'Timestamp column to bin')
+            [CompletionResult]::new('--agg', '--agg', [CompletionResultType]::ParameterName, 'mean, sum, min, max, count, first, last, median, std or var')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'What to do when TARGET exists')
+            [CompletionResult]::new('--source-bucket', '--source-bucket', [CompletionResultType]::ParameterName, 'source-bucket')
+            [CompletionResult]::new('--target-bucket', '--target-bucket', [CompletionResultType]::ParameterName, 'target-bucket')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'shoots;ls' {
@@ -195,6 +233,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the daemon (an Arrow Flight server)')
             [CompletionResult]::new('put', 'put', [CompletionResultType]::ParameterValue, 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow')
+            [CompletionResult]::new('sql', 'sql', [CompletionResultType]::ParameterValue, 'Run SQL across every dataframe of every bucket')
+            [CompletionResult]::new('resample', 'resample', [CompletionResultType]::ParameterValue, 'Write a resampled time series or a query''s result as a dataframe, on the server')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List dataframes with their rows, size and columns')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete dataframes')
             [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
@@ -212,6 +252,12 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             break
         }
         'shoots;help;get' {
+            break
+        }
+        'shoots;help;sql' {
+            break
+        }
+        'shoots;help;resample' {
             break
         }
         'shoots;help;ls' {

@@ -40,6 +40,9 @@ _shoots() {
             shoots,put)
                 cmd="shoots__subcmd__put"
                 ;;
+            shoots,resample)
+                cmd="shoots__subcmd__resample"
+                ;;
             shoots,rm)
                 cmd="shoots__subcmd__rm"
                 ;;
@@ -48,6 +51,9 @@ _shoots() {
                 ;;
             shoots,shutdown)
                 cmd="shoots__subcmd__shutdown"
+                ;;
+            shoots,sql)
+                cmd="shoots__subcmd__sql"
                 ;;
             shoots__subcmd__buckets,help)
                 cmd="shoots__subcmd__buckets__subcmd__help"
@@ -85,6 +91,9 @@ _shoots() {
             shoots__subcmd__help,put)
                 cmd="shoots__subcmd__help__subcmd__put"
                 ;;
+            shoots__subcmd__help,resample)
+                cmd="shoots__subcmd__help__subcmd__resample"
+                ;;
             shoots__subcmd__help,rm)
                 cmd="shoots__subcmd__help__subcmd__rm"
                 ;;
@@ -93,6 +102,9 @@ _shoots() {
                 ;;
             shoots__subcmd__help,shutdown)
                 cmd="shoots__subcmd__help__subcmd__shutdown"
+                ;;
+            shoots__subcmd__help,sql)
+                cmd="shoots__subcmd__help__subcmd__sql"
                 ;;
             shoots__subcmd__help__subcmd__buckets,rm)
                 cmd="shoots__subcmd__help__subcmd__buckets__subcmd__rm"
@@ -104,7 +116,7 @@ _shoots() {
 
     case "${cmd}" in
         shoots)
-            opts="-h -V --help --version serve put get ls rm buckets ping shutdown completions generate-files help"
+            opts="-h -V --help --version serve put get sql resample ls rm buckets ping shutdown completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -306,7 +318,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__help)
-            opts="serve put get ls rm buckets ping shutdown completions generate-files help"
+            opts="serve put get sql resample ls rm buckets ping shutdown completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,6 +457,20 @@ _shoots() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        shoots__subcmd__help__subcmd__resample)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         shoots__subcmd__help__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -474,6 +500,20 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__help__subcmd__shutdown)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__sql)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -621,6 +661,64 @@ _shoots() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        shoots__subcmd__resample)
+            opts="-q -h --sql --rule --time-col --agg --mode --source-bucket --target-bucket --quiet --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sql)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-col)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mode)
+                    COMPREPLY=($(compgen -W "error append replace" -- "${cur}"))
+                    return 0
+                    ;;
+                --source-bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         shoots__subcmd__rm)
             opts="-b -f -q -h --bucket --force --quiet --host --port --tls --tls-root-cert --token --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -704,6 +802,64 @@ _shoots() {
                 return 0
             fi
             case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__sql)
+            opts="-f -b -o -h --file --bucket --format --output --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv tsv json ndjson parquet arrow" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -25,6 +25,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand serve 'Run the daemon (an Arrow Flight server)'
             cand put 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
             cand get 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+            cand sql 'Run SQL across every dataframe of every bucket'
+            cand resample 'Write a resampled time series or a query''s result as a dataframe, on the server'
             cand ls 'List dataframes with their rows, size and columns'
             cand rm 'Delete dataframes'
             cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
@@ -81,6 +83,40 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --tls 'Connect with TLS'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'shoots;sql'= {
+            cand -f 'Read the statements from FILE (`-` for stdin)'
+            cand --file 'Read the statements from FILE (`-` for stdin)'
+            cand -b 'Bucket whose dataframes are tables by bare name [default: the default bucket]'
+            cand --bucket 'Bucket whose dataframes are tables by bare name [default: the default bucket]'
+            cand --format 'Output format [default: from -o''s extension; a table on a terminal, CSV in a pipe]'
+            cand -o 'Write the result to FILE (format from its extension) instead of stdout'
+            cand --output 'Write the result to FILE (format from its extension) instead of stdout'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;resample'= {
+            cand --sql 'Write the result of this query over SOURCE'
+            cand --rule 'pandas offset alias: 500ms, 10s, 1min, 1h, 1D, 250us, 100ns'
+            cand --time-col 'Timestamp column to bin'
+            cand --agg 'mean, sum, min, max, count, first, last, median, std or var'
+            cand --mode 'What to do when TARGET exists'
+            cand --source-bucket 'source-bucket'
+            cand --target-bucket 'target-bucket'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -q 'Print no summary line'
+            cand --quiet 'Print no summary line'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'shoots;ls'= {
             cand -b 'List this bucket [default: the default bucket]'
@@ -177,6 +213,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand serve 'Run the daemon (an Arrow Flight server)'
             cand put 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
             cand get 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+            cand sql 'Run SQL across every dataframe of every bucket'
+            cand resample 'Write a resampled time series or a query''s result as a dataframe, on the server'
             cand ls 'List dataframes with their rows, size and columns'
             cand rm 'Delete dataframes'
             cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
@@ -191,6 +229,10 @@ set edit:completion:arg-completer[shoots] = {|@words|
         &'shoots;help;put'= {
         }
         &'shoots;help;get'= {
+        }
+        &'shoots;help;sql'= {
+        }
+        &'shoots;help;resample'= {
         }
         &'shoots;help;ls'= {
         }

@@ -29,6 +29,8 @@ complete -c shoots -n "__fish_shoots_needs_command" -s V -l version -d 'Print ve
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "ls" -d 'List dataframes with their rows, size and columns'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "rm" -d 'Delete dataframes'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
@@ -83,6 +85,38 @@ complete -c shoots -n "__fish_shoots_using_subcommand get" -l token -d 'Token fo
 complete -c shoots -n "__fish_shoots_using_subcommand get" -s q -l quiet -d 'Print no summary line'
 complete -c shoots -n "__fish_shoots_using_subcommand get" -l tls -d 'Connect with TLS'
 complete -c shoots -n "__fish_shoots_using_subcommand get" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -s f -l file -d 'Read the statements from FILE (`-` for stdin)' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -s b -l bucket -d 'Bucket whose dataframes are tables by bare name [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -l format -d 'Output format [default: from -o\'s extension; a table on a terminal, CSV in a pipe]' -r -f -a "table\t''
+csv\t''
+tsv\t''
+json\t''
+ndjson\t''
+parquet\t''
+arrow\t''"
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -s o -l output -d 'Write the result to FILE (format from its extension) instead of stdout' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand sql" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l sql -d 'Write the result of this query over SOURCE' -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l rule -d 'pandas offset alias: 500ms, 10s, 1min, 1h, 1D, 250us, 100ns' -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l time-col -d 'Timestamp column to bin' -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l agg -d 'mean, sum, min, max, count, first, last, median, std or var' -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l mode -d 'What to do when TARGET exists' -r -f -a "error\t'Refuse if the dataframe exists'
+append\t'Add the rows to the dataframe (same columns and types)'
+replace\t'Replace the dataframe with the file'"
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l source-bucket -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l target-bucket -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -s q -l quiet -d 'Print no summary line'
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand resample" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -s b -l bucket -d 'List this bucket [default: the default bucket]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -l format -d 'Output format; json is for scripts' -r -f -a "text\t''
 json\t''"
@@ -136,15 +170,17 @@ complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l tls -d 'Conne
 complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand generate-files" -s h -l help -d 'Print help'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "rm" -d 'Delete dataframes'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get ls rm buckets ping shutdown completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "rm" -d 'Delete dataframes'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from buckets" -f -a "rm" -d 'Delete a bucket (refused while it holds dataframes, unless --force)'

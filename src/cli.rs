@@ -32,6 +32,10 @@ pub enum Command {
     Put(cmd::put::PutArgs),
     /// Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow
     Get(cmd::get::GetArgs),
+    /// Run SQL across every dataframe of every bucket
+    Sql(cmd::sql::SqlArgs),
+    /// Write a resampled time series or a query's result as a dataframe, on the server
+    Resample(cmd::resample::ResampleArgs),
     /// List dataframes with their rows, size and columns
     Ls(cmd::ls::LsArgs),
     /// Delete dataframes
@@ -55,6 +59,8 @@ impl Cli {
             Command::Serve(args) => args.run(),
             Command::Put(args) => args.run(),
             Command::Get(args) => args.run(),
+            Command::Sql(args) => args.run(),
+            Command::Resample(args) => args.run(),
             Command::Ls(args) => args.run(),
             Command::Rm(args) => args.run(),
             Command::Buckets(args) => args.run(),

@@ -6,9 +6,11 @@ pub mod get;
 pub mod ls;
 pub mod ping;
 pub mod put;
+pub mod resample;
 pub mod rm;
 pub mod serve;
 pub mod shutdown;
+pub mod sql;
 
 use std::future::Future;
 

@@ -24,7 +24,7 @@ pub enum PutMode {
 }
 
 impl PutMode {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             PutMode::Error => "error",
             PutMode::Append => "append",

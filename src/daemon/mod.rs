@@ -3,6 +3,7 @@
 pub mod error;
 pub mod query;
 pub mod requests;
+pub mod resample;
 pub mod service;
 pub mod storage;
 

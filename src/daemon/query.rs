@@ -21,7 +21,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext, SQLOptions};
 use datafusion::datasource::listing::PartitionedFile;
 
-use crate::daemon::error::Result;
+use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::storage::{BucketId, Name, Snapshot, Store};
 
 const CATALOG: &str = "shoots";
@@ -30,15 +30,21 @@ const STORE_URL: &str = "shoots://store";
 pub struct QueryEngine {
     store: Arc<Store>,
     runtime: Arc<RuntimeEnv>,
+    memory_limit: Option<usize>,
 }
 
-/// Which dataframes a query sees.
-pub enum Scope<'a> {
-    /// One bucket, its dataframes by bare name (a DoGet ticket's `sql`).
-    Bucket(&'a BucketId),
-    /// Every bucket: the default one's dataframes by bare name, the others'
-    /// as `bucket.name`.
-    All,
+/// What a query sees: every bucket is a schema and every dataframe a table
+/// in it (`bucket.name`); the dataframes of `default` also by bare name.
+/// The default bucket's schema is `_default`.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub default: BucketId,
+}
+
+impl Scope {
+    pub fn new(default: BucketId) -> Scope {
+        Scope { default }
+    }
 }
 
 impl QueryEngine {
@@ -50,23 +56,26 @@ impl QueryEngine {
         let runtime = builder.build_arc()?;
         let url = url::Url::parse(STORE_URL).expect("static URL");
         runtime.register_object_store(&url, store.object_store());
-        Ok(QueryEngine { store, runtime })
+        Ok(QueryEngine { store, runtime, memory_limit })
     }
 
-    async fn session(&self, scope: Scope<'_>) -> Result<SessionContext> {
-        let (default_bucket, buckets) = match scope {
-            Scope::Bucket(b) => (b.clone(), vec![b.clone()]),
-            Scope::All => {
-                let mut all = vec![BucketId::Default];
-                for b in self.store.buckets().await? {
-                    all.push(BucketId::Named(Name::parse("bucket", &b)?));
-                }
-                (BucketId::Default, all)
-            }
-        };
+    async fn session(&self, scope: &Scope, one_partition: bool) -> Result<SessionContext> {
+        let mut buckets = vec![BucketId::Default];
+        for b in self.store.buckets().await? {
+            buckets.push(BucketId::Named(Name::parse("bucket", &b)?));
+        }
         let config = SessionConfig::new()
-            .with_default_catalog_and_schema(CATALOG, default_bucket.dir())
+            .with_default_catalog_and_schema(CATALOG, scope.default.dir())
             .with_information_schema(true);
+        let mut config = if one_partition { config.with_target_partitions(1) } else { config };
+        if let Some(limit) = self.memory_limit {
+            // Each sorting partition sets this much aside for merging its
+            // spill files (10 MB by default); under a small limit that alone
+            // would exhaust the pool before anything spills.
+            let partitions = config.target_partitions().max(1);
+            let reservation = (limit / (4 * partitions)).min(10 * 1024 * 1024);
+            config.options_mut().execution.sort_spill_reservation_bytes = reservation;
+        }
         let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         let catalog = MemoryCatalogProvider::new();
         for bucket in buckets {
@@ -80,18 +89,30 @@ impl QueryEngine {
 
     /// Plans `sql` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other
     /// statements are refused before anything runs.
-    async fn plan(&self, scope: Scope<'_>, sql: &str) -> Result<datafusion::dataframe::DataFrame> {
-        let ctx = self.session(scope).await?;
+    async fn plan(&self, scope: &Scope, sql: &str, one_partition: bool) -> Result<datafusion::dataframe::DataFrame> {
+        let ctx = self.session(scope, one_partition).await?;
         let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-        Ok(ctx.sql_with_options(sql, options).await?)
+        ctx.sql_with_options(sql, options).await.map_err(|e| match e {
+            DataFusionError::Plan(m) if m.contains(" not supported: ") => {
+                DaemonError::DataFusion(format!("SQL in shoots is read-only: {m}"))
+            }
+            other => other.into(),
+        })
     }
 
-    pub async fn schema(&self, scope: Scope<'_>, sql: &str) -> Result<SchemaRef> {
-        Ok(self.plan(scope, sql).await?.schema().inner().clone())
+    pub async fn schema(&self, scope: &Scope, sql: &str) -> Result<SchemaRef> {
+        Ok(self.plan(scope, sql, false).await?.schema().inner().clone())
     }
 
-    pub async fn execute(&self, scope: Scope<'_>, sql: &str) -> Result<SendableRecordBatchStream> {
-        Ok(self.plan(scope, sql).await?.execute_stream().await?)
+    pub async fn execute(&self, scope: &Scope, sql: &str) -> Result<SendableRecordBatchStream> {
+        Ok(self.plan(scope, sql, false).await?.execute_stream().await?)
+    }
+
+    /// Like [`execute`](Self::execute) in a single partition, so that rows
+    /// with equal sort keys meet aggregates in the order they were stored
+    /// (pandas' `first`/`last` of equal timestamps).
+    pub async fn execute_in_stored_order(&self, scope: &Scope, sql: &str) -> Result<SendableRecordBatchStream> {
+        Ok(self.plan(scope, sql, true).await?.execute_stream().await?)
     }
 }
 

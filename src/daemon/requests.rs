@@ -61,10 +61,12 @@ impl PutCommand {
     }
 }
 
-/// DoGet ticket (also a GetFlightInfo/GetSchema CMD descriptor).
+/// DoGet ticket (also a GetFlightInfo/GetSchema CMD descriptor). Without
+/// a name, `sql` runs across every bucket (what `shoots sql` sends).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TicketBody {
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub bucket: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +112,42 @@ impl DeleteBucketRequest {
                 other.escape_default()
             ))),
         }
+    }
+}
+
+/// `resample` action: `sql`, or `rule` + `time_col` + `aggregation_func`.
+#[derive(Debug, Deserialize)]
+pub struct ResampleRequest {
+    pub source: String,
+    pub target: String,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub source_bucket: Option<String>,
+    #[serde(default)]
+    pub target_bucket: Option<String>,
+    #[serde(default)]
+    pub sql: Option<String>,
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub time_col: Option<String>,
+    #[serde(default)]
+    pub aggregation_func: Option<String>,
+}
+
+impl ResampleRequest {
+    pub fn source(&self) -> Result<Target> {
+        Target::parse(self.source_bucket.as_deref(), &self.source)
+    }
+
+    pub fn target(&self) -> Result<Target> {
+        Target::parse(self.target_bucket.as_deref(), &self.target)
+    }
+
+    /// `mode` defaults to `append`, as in the original.
+    pub fn mode(&self) -> Result<WriteMode> {
+        self.mode.as_deref().unwrap_or("append").parse()
     }
 }
 

@@ -27,7 +27,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::error::{DaemonError, Result};
 use super::query::{QueryEngine, Scope};
 use super::requests::{
-    parse_json, DeleteBucketRequest, DeleteRequest, ListCriteria, PutCommand, Target, TicketBody,
+    parse_json, DeleteBucketRequest, DeleteRequest, ListCriteria, PutCommand, ResampleRequest, Target, TicketBody,
 };
 use super::storage::{BucketId, Name, Snapshot, Store};
 use super::Shutdown;
@@ -99,7 +99,7 @@ fn describe(target: &Target) -> String {
 
 fn flight_info(snap: &Snapshot) -> Result<FlightInfo> {
     let ticket = TicketBody {
-        name: snap.name.to_string(),
+        name: Some(snap.name.to_string()),
         bucket: snap.bucket.name().map(String::from),
         sql: None,
         version: None,
@@ -219,7 +219,7 @@ fn abort_requested(data: &FlightData) -> Option<DaemonError> {
 /// What a descriptor or ticket points at.
 enum Resolved {
     Frame(Snapshot),
-    Query { bucket: BucketId, sql: String },
+    Query { scope: Scope, sql: String },
 }
 
 impl ShootsFlight {
@@ -227,17 +227,27 @@ impl ShootsFlight {
         ShootsFlight { store, engine, shutdown }
     }
 
-    async fn resolve_ticket(&self, ticket: &TicketBody) -> Result<(Target, Resolved)> {
-        let target = Target::parse(ticket.bucket.as_deref(), &ticket.name)?;
+    /// A ticket names a dataframe (optionally a query over it or an older
+    /// version), or holds only `sql`, run across every bucket.
+    async fn resolve_ticket(&self, ticket: &TicketBody) -> Result<(String, Resolved)> {
+        if ticket.sql.is_some() && ticket.version.is_some() {
+            return Err(DaemonError::InvalidArgument("a ticket takes either sql or version, not both".into()));
+        }
+        let bucket = BucketId::parse(ticket.bucket.as_deref())?;
+        let Some(name) = &ticket.name else {
+            let Some(sql) = &ticket.sql else {
+                return Err(DaemonError::InvalidArgument("a ticket needs a name, sql, or both".into()));
+            };
+            self.store.require_bucket(&bucket).await?;
+            return Ok((format!("{bucket}: sql"), Resolved::Query { scope: Scope::new(bucket), sql: sql.clone() }));
+        };
+        let target = Target { bucket, name: Name::parse("dataframe", name)? };
         let snap = self.store.snapshot(&target.bucket, &target.name, ticket.version).await?;
         let resolved = match &ticket.sql {
-            Some(_) if ticket.version.is_some() => {
-                return Err(DaemonError::InvalidArgument("a ticket takes either sql or version, not both".into()))
-            }
-            Some(sql) => Resolved::Query { bucket: target.bucket.clone(), sql: sql.clone() },
+            Some(sql) => Resolved::Query { scope: Scope::new(target.bucket.clone()), sql: sql.clone() },
             None => Resolved::Frame(snap),
         };
-        Ok((target, resolved))
+        Ok((describe(&target), resolved))
     }
 
     async fn resolve_descriptor(&self, descriptor: &FlightDescriptor) -> Result<(String, Resolved)> {
@@ -258,8 +268,7 @@ impl ShootsFlight {
             }
             DescriptorType::Cmd => {
                 let ticket: TicketBody = parse_json("descriptor command", &descriptor.cmd)?;
-                let (target, resolved) = self.resolve_ticket(&ticket).await?;
-                Ok((describe(&target), resolved))
+                self.resolve_ticket(&ticket).await
             }
             DescriptorType::Unknown => Err(DaemonError::InvalidArgument("descriptor has no type".into())),
         }
@@ -268,22 +277,22 @@ impl ShootsFlight {
     async fn resolved_schema(&self, resolved: &Resolved) -> Result<SchemaRef> {
         match resolved {
             Resolved::Frame(snap) => Ok(snap.schema.clone()),
-            Resolved::Query { bucket, sql } => self.engine.schema(Scope::Bucket(bucket), sql).await,
+            Resolved::Query { scope, sql } => self.engine.schema(scope, sql).await,
         }
     }
 
     async fn do_get_inner(&self, ticket: &[u8]) -> Result<(String, FlightStream<FlightData>)> {
         let ticket: TicketBody = parse_json("ticket", ticket)?;
-        let (target, resolved) = self.resolve_ticket(&ticket).await?;
+        let (detail, resolved) = self.resolve_ticket(&ticket).await?;
         let stream = match resolved {
             Resolved::Frame(snap) => encode(snap.schema.clone(), self.store.scan(&snap)),
-            Resolved::Query { bucket, sql } => {
-                let results = self.engine.execute(Scope::Bucket(&bucket), &sql).await?;
+            Resolved::Query { scope, sql } => {
+                let results = self.engine.execute(&scope, &sql).await?;
                 let schema = results.schema();
                 encode(schema, results.map_err(DaemonError::from).boxed())
             }
         };
-        Ok((describe(&target), stream))
+        Ok((detail, stream))
     }
 
     async fn list_inner(&self, criteria: &[u8]) -> Result<(String, Vec<FlightInfo>)> {
@@ -334,7 +343,12 @@ impl ShootsFlight {
                 self.shutdown.trigger();
                 Ok((String::new(), one_result(serde_json::to_vec(&["shutdown command received"])?)))
             }
-            "resample" => Err(DaemonError::InvalidArgument("resample is not available in this build".into())),
+            "resample" => {
+                let req: ResampleRequest = parse_json("resample request", body)?;
+                let detail = format!("{} -> {}", describe(&req.source()?), describe(&req.target()?));
+                let reply = super::resample::resample(&self.store, &self.engine, req).await?;
+                Ok((detail, one_result(reply.to_string())))
+            }
             other => Err(DaemonError::InvalidArgument(format!(
                 "unknown action \"{}\"; ListActions names the available ones",
                 other.escape_default()

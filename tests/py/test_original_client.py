@@ -70,3 +70,24 @@ def test_append_and_errors_map_to_python_exceptions(shoots):
 def test_shutdown(shoots, daemon):
     assert shoots.shutdown() == '["shutdown command received"]'
     assert daemon.proc.wait(timeout=60) == 0
+
+
+def test_resample_both_paths(shoots):
+    df = sensor_frame()
+    shoots.put("sensor_data", dataframe=df, mode=PutMode.REPLACE)
+
+    reply = shoots.resample("sensor_data", "per_10s", rule="10s", time_col="timestamp", aggregation_func="mean")
+    assert reply == {"source_rows": 100, "target_rows": 10}
+    want = df.set_index("timestamp").resample("10s").mean().reset_index()
+    assert_frame_equal(shoots.get("per_10s"), want)
+
+    sql = 'select timestamp, "Sensor_1" from sensor_data where "Sensor_2" < .2'
+    reply = shoots.resample("sensor_data", "low", sql=sql, target_bucket="derived")
+    assert reply["target_rows"] == 19
+    assert list(shoots.get("low", bucket="derived").columns) == ["timestamp", "Sensor_1"]
+    # The mode defaults to append, as in the original.
+    shoots.resample("sensor_data", "low", sql=sql, target_bucket="derived")
+    assert len(shoots.get("low", bucket="derived")) == 38
+
+    with pytest.raises(DataFusionError):
+        shoots.resample("sensor_data", "bad", sql="select nope from sensor_data")

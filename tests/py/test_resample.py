@@ -1,0 +1,158 @@
+"""The resample action (SPEC §4) against pandas' own resample."""
+
+import json
+import zlib
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.flight as flight
+import pytest
+from pandas.testing import assert_frame_equal
+
+from conftest import error_info, files_under
+from helpers import action, get, put
+
+FUNCTIONS = ["mean", "sum", "min", "max", "count", "first", "last", "median", "std", "var"]
+NUMERIC_ONLY = {"mean", "sum", "median", "std", "var"}
+# Each rule with the pandas alias that means the same in the installed pandas
+# (pandas 3 dropped the one-letter spellings shoots still accepts).
+RULES = {"500ms": "500ms", "10s": "10s", "1min": "1min", "T": "1min", "1h": "1h", "H": "1h",
+         "1D": "1D", "250us": "250us", "100ns": "100ns"}
+STEP = {"500ms": 500_000_000, "10s": 10**10, "1min": 60 * 10**9, "T": 60 * 10**9, "1h": 3600 * 10**9,
+        "H": 3600 * 10**9, "1D": 86400 * 10**9, "250us": 250_000, "100ns": 100}
+
+
+def series(rule, tz=None, seed=0):
+    """Random readings over ~60 bins of `rule`, with a run of empty bins,
+    NaNs, and a first timestamp that is not at midnight."""
+    rng = np.random.default_rng(seed)
+    step = STEP[rule]
+    start = pd.Timestamp("2024-03-05 07:13:27.123456789").value
+    offsets = np.sort(rng.integers(0, 60 * step, size=400))
+    # A gap of several empty bins in the middle.
+    offsets = offsets[(offsets < 20 * step) | (offsets > 27 * step)]
+    t = pd.to_datetime(start + offsets, unit="ns")
+    if tz:
+        t = t.tz_localize("UTC").tz_convert(tz)
+    a = rng.normal(size=len(t))
+    a[rng.random(len(t)) < 0.1] = np.nan
+    return pd.DataFrame({
+        "t": t,
+        "a": a,
+        "b": rng.integers(-1000, 1000, size=len(t)),
+        "s": [f"s{i % 7}" for i in range(len(t))],
+    })
+
+
+def expected(df, rule, func):
+    frame = df.drop(columns=["s"]) if func in NUMERIC_ONLY else df
+    return frame.set_index("t").resample(RULES[rule]).agg(func).reset_index()
+
+
+def resample(client, **body):
+    return json.loads(action(client, "resample", body)[0])
+
+
+def compare(got, want):
+    assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+@pytest.mark.parametrize("func", FUNCTIONS)
+def test_time_series_matches_pandas(client, rule, func):
+    df = series(rule, seed=zlib.crc32(f"{rule}/{func}".encode()))
+    put(client, "src", pa.Table.from_pandas(df, preserve_index=False), mode="replace")
+    reply = resample(client, source="src", target="dst", rule=rule, time_col="t", aggregation_func=func,
+                     mode="replace")
+    want = expected(df, rule, func)
+    got = get(client, "dst").to_pandas()
+    assert reply["source_rows"] == len(df)
+    assert reply["target_rows"] == len(want) == len(got)
+    if func in NUMERIC_ONLY:
+        assert reply["dropped_columns"] == ["s"]
+    else:
+        assert "dropped_columns" not in reply
+    # Empty bins: 0 for count and sum, missing otherwise.
+    empty = want["b"].isna() if func not in ("count", "sum") else (want["b"] == 0)
+    assert empty.sum() >= 5
+    compare(got, want)
+
+
+def test_time_zone_aware_hours(client):
+    df = series("1h", tz="Europe/Berlin", seed=3)
+    put(client, "src", pa.Table.from_pandas(df, preserve_index=False), mode="replace")
+    resample(client, source="src", target="dst", rule="1h", time_col="t", aggregation_func="mean")
+    got = get(client, "dst")
+    assert got.schema.field("t").type == pa.timestamp("ns", tz="Europe/Berlin")
+    compare(got.to_pandas(), expected(df, "1h", "mean"))
+
+
+def test_mode_defaults_to_append_and_buckets(client):
+    df = series("10s", seed=5)
+    put(client, "src", pa.Table.from_pandas(df, preserve_index=False), bucket="raw")
+    body = dict(source="src", source_bucket="raw", target="dst", target_bucket="agg", rule="10s", time_col="t",
+                aggregation_func="max")
+    first = resample(client, **body)
+    second = resample(client, **body)
+    assert first["target_rows"] == second["target_rows"]
+    got = get(client, "dst", bucket="agg")
+    assert got.num_rows == 2 * first["target_rows"]
+    assert got.column_names == ["t", "a", "b", "s"]
+
+
+def test_sql_path(client):
+    df = series("10s", seed=6)
+    put(client, "src", pa.Table.from_pandas(df, preserve_index=False))
+    reply = resample(client, source="src", target="big_b", sql="select t, b from src where b > 0 order by t")
+    got = get(client, "big_b").to_pandas()
+    want = df[df.b > 0][["t", "b"]].reset_index(drop=True)
+    assert reply == {"source_rows": len(df), "target_rows": len(want)}
+    assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_empty_source_gives_an_empty_target(client):
+    put(client, "src", pa.table({"t": pa.array([], pa.timestamp("ns")), "x": pa.array([], pa.float64())}))
+    reply = resample(client, source="src", target="dst", rule="1s", time_col="t", aggregation_func="mean")
+    assert reply["target_rows"] == 0
+    assert get(client, "dst").column_names == ["t", "x"]
+
+
+@pytest.mark.parametrize("body, kind, words", [
+    (dict(rule="1fortnight", time_col="t", aggregation_func="mean"), "InvalidArgumentError", "unsupported resample rule"),
+    (dict(rule="1M", time_col="t", aggregation_func="mean"), "InvalidArgumentError", "unsupported resample rule"),
+    (dict(rule="1s", time_col="t", aggregation_func="avg"), "InvalidArgumentError", "unknown aggregation function"),
+    (dict(rule="1s", time_col="nope", aggregation_func="mean"), "InvalidArgumentError", "no column \"nope\""),
+    (dict(rule="1s", time_col="b", aggregation_func="mean"), "InvalidArgumentError", "not a timestamp"),
+    (dict(rule="1s", time_col="t"), "InvalidArgumentError", "aggregation_func"),
+    (dict(sql="select nope from src"), "DataFusionError", "nope"),
+    (dict(sql="selec t from src"), "DataFusionError", "selec"),
+    (dict(sql="select * from src", mode="upsert"), "InvalidArgumentError", "upsert"),
+])
+def test_errors_leave_the_target_untouched(client, daemon, body, kind, words):
+    df = series("10s", seed=7)
+    put(client, "src", pa.Table.from_pandas(df, preserve_index=False))
+    put(client, "dst", pa.table({"keep": [1, 2, 3]}))
+    before = files_under(daemon.bucket_dir)
+    with pytest.raises(flight.FlightServerError) as e:
+        resample(client, source="src", target="dst", **body)
+    info = error_info(e)
+    assert info["type"] == kind
+    assert words in info["message"]
+    assert get(client, "dst").to_pydict() == {"keep": [1, 2, 3]}
+    assert files_under(daemon.bucket_dir) == before
+
+
+def test_missing_source_and_schema_mismatch(client, daemon):
+    with pytest.raises(flight.FlightServerError) as e:
+        resample(client, source="nope", target="dst", sql="select 1")
+    assert error_info(e)["type"] == "FileNotFoundError"
+
+    df = series("10s", seed=8)
+    put(client, "src", pa.Table.from_pandas(df, preserve_index=False))
+    put(client, "dst", pa.table({"keep": [1]}))
+    before = files_under(daemon.bucket_dir)
+    with pytest.raises(flight.FlightServerError) as e:
+        resample(client, source="src", target="dst", rule="10s", time_col="t", aggregation_func="mean")
+    assert error_info(e)["type"] == "SchemaMismatchError"
+    assert files_under(daemon.bucket_dir) == before

@@ -1,0 +1,158 @@
+"""SQL across buckets (SPEC §3): through a DoGet ticket and `shoots sql`,
+read-only refusals, and the memory limit."""
+
+import json
+import subprocess
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.flight as flight
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import Daemon, error_info, files_under, shoots_bin
+from helpers import get, put
+
+JOIN = """
+    select s.id, s.reading, m.place
+    from sensors s join meta.places m on s.id = m.id
+    order by s.id
+"""
+WANT = {"id": [1, 2, 3], "reading": [0.5, 1.5, 2.5], "place": ["north", "south", "east"]}
+
+
+def sql_ticket(client, sql, bucket=None):
+    ticket = {"sql": sql, "bucket": bucket}
+    return client.do_get(flight.Ticket(json.dumps(ticket).encode())).read_all()
+
+
+@pytest.fixture
+def two_buckets(client):
+    put(client, "sensors", pa.table({"id": [3, 1, 2, 9], "reading": [2.5, 0.5, 1.5, 7.0]}))
+    put(client, "places", pa.table({"id": [1, 2, 3], "place": ["north", "south", "east"]}), bucket="meta")
+    return client
+
+
+def shoots(daemon, *args, check=True):
+    run = subprocess.run([shoots_bin(), *args, "--host", "127.0.0.1", "--port", str(daemon.port)],
+                         capture_output=True, env={"PATH": "/usr/bin:/bin", "SHOOTS_CONFIG": "/nonexistent"})
+    if check:
+        assert run.returncode == 0, run.stderr.decode()
+    return run
+
+
+def test_join_across_buckets_through_a_ticket(two_buckets):
+    assert sql_ticket(two_buckets, JOIN).to_pydict() == WANT
+    # With a bucket, its dataframes are the bare names; the default bucket is `_default`.
+    swapped = "select s.id, s.reading, m.place from _default.sensors s join places m on s.id = m.id order by s.id"
+    assert sql_ticket(two_buckets, swapped, bucket="meta").to_pydict() == WANT
+    # A named ticket sees its own bucket by bare name and the others qualified.
+    assert get(two_buckets, "sensors", sql=JOIN).to_pydict() == WANT
+
+
+def test_flight_info_for_a_query(two_buckets):
+    descriptor = flight.FlightDescriptor.for_command(json.dumps({"sql": JOIN}))
+    info = two_buckets.get_flight_info(descriptor)
+    assert info.schema.names == ["id", "reading", "place"]
+    assert two_buckets.do_get(info.endpoints[0].ticket).read_all().to_pydict() == WANT
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "ndjson", "parquet", "arrow", "table"])
+def test_join_through_shoots_sql_in_every_format(daemon, two_buckets, tmp_path, fmt):
+    if fmt == "table":
+        text = shoots(daemon, "sql", JOIN, "--format", "table").stdout.decode()
+        for place in WANT["place"]:
+            assert f" {place} " in text
+        assert text.endswith("3 rows\n")
+        return
+    out = tmp_path / f"result.{fmt}"
+    shoots(daemon, "sql", JOIN, "-o", str(out))
+    if fmt in ("csv", "tsv"):
+        table = pacsv.read_csv(out, parse_options=pacsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ","))
+    elif fmt == "json":
+        rows = json.loads(out.read_text())
+        table = pa.Table.from_pylist(rows)
+    elif fmt == "ndjson":
+        table = pajson.read_json(out)
+    elif fmt == "parquet":
+        table = pq.read_table(out)
+    else:
+        table = pa.ipc.open_file(out).read_all()
+    assert table.to_pydict() == WANT
+    # And the same to stdout.
+    if fmt in ("csv", "json", "ndjson"):
+        assert shoots(daemon, "sql", JOIN, "--format", fmt).stdout == out.read_bytes()
+
+
+def test_piped_statements_and_bucket_flag(daemon, two_buckets):
+    script = "select count(*) as n from sensors;\nselect place from places where id = 2;\n"
+    run = subprocess.run([shoots_bin(), "sql", "--bucket", "meta", "--host", "127.0.0.1", "--port", str(daemon.port)],
+                         input=script.replace("from sensors", "from _default.sensors").encode(), capture_output=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.decode() == "n\n4\nplace\nsouth\n"
+
+
+@pytest.mark.parametrize("sql", [
+    "COPY (select 1) TO '{tmp}/copied.csv'",
+    "CREATE EXTERNAL TABLE pw STORED AS CSV LOCATION '/etc/passwd'",
+    "CREATE TABLE t AS select 1",
+    "INSERT INTO sensors select * from sensors",
+    "DROP TABLE sensors",
+    "SET datafusion.execution.batch_size = 1",
+    "select * from '/etc/passwd'",
+])
+def test_sql_is_read_only(daemon, two_buckets, tmp_path, sql):
+    sql = sql.format(tmp=tmp_path)
+    before = files_under(daemon.bucket_dir)
+    with pytest.raises(flight.FlightServerError) as e:
+        sql_ticket(two_buckets, sql)
+    assert error_info(e)["type"] == "DataFusionError"
+    with pytest.raises(flight.FlightServerError) as e:
+        get(two_buckets, "sensors", sql=sql)
+    assert error_info(e)["type"] == "DataFusionError"
+    assert not (tmp_path / "copied.csv").exists()
+    assert files_under(daemon.bucket_dir) == before
+    assert get(two_buckets, "sensors").num_rows == 4
+
+    run = shoots(daemon, "sql", sql, check=False)
+    assert run.returncode == 1
+    assert run.stderr.decode().startswith("shoots: error: ")
+
+
+def test_refusals_say_why(two_buckets):
+    with pytest.raises(flight.FlightServerError) as e:
+        sql_ticket(two_buckets, "DROP TABLE sensors")
+    assert error_info(e)["message"].startswith("SQL in shoots is read-only")
+
+
+def test_bad_sql_and_unknown_tables(two_buckets):
+    for sql, words in [("selec 1", "selec"), ("select * from nope", "nope"), ("select * from nobucket.x", "nobucket")]:
+        with pytest.raises(flight.FlightServerError) as e:
+            sql_ticket(two_buckets, sql)
+        assert error_info(e)["type"] == "DataFusionError"
+        assert words in error_info(e)["message"]
+    with pytest.raises(flight.FlightServerError) as e:
+        sql_ticket(two_buckets, "select 1", bucket="nobucket")
+    assert error_info(e)["type"] == "FileNotFoundError"
+
+
+def test_a_query_over_the_memory_limit_fails_and_the_next_works(tmp_path):
+    daemon = Daemon(tmp_path / "buckets", extra_args=["--memory-limit", "16MiB"])
+    try:
+        client = daemon.client()
+        n = 2_000_000
+        put(client, "big", pa.table({"id": pa.array(range(n), pa.int64()), "x": pa.array(range(n), pa.float64())}))
+        with pytest.raises(flight.FlightServerError) as e:
+            sql_ticket(client, "select count(*) from big a join big b on a.id = b.id")
+        info = error_info(e)
+        assert info["type"] == "DataFusionError"
+        assert "Resources exhausted" in info["message"]
+        assert sql_ticket(client, "select count(*) as n, sum(x) as s from big").to_pydict() == {
+            "n": [n], "s": [float(n * (n - 1) // 2)]}
+        # Sorting spills to disk instead of failing.
+        top = sql_ticket(client, "select id from big order by x desc")
+        assert top.num_rows == n and top["id"][0].as_py() == n - 1
+        assert daemon.proc.poll() is None
+    finally:
+        daemon.stop()
