@@ -27,6 +27,16 @@ impl CliError {
         }
     }
 
+    /// The error as users see it: one line (some engine messages span
+    /// lines), with a hint where one helps.
+    pub fn line(&self) -> String {
+        let message = self.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        match self.hint() {
+            Some(hint) => format!("shoots: error: {message} (hint: {hint})"),
+            None => format!("shoots: error: {message}"),
+        }
+    }
+
     /// A short suggestion printed after the error, where one helps.
     pub fn hint(&self) -> Option<String> {
         match self {

@@ -1,5 +1,5 @@
 //! shoots: a dataframe storage server (`daemon`) and its command-line client
-//! (`cmd`, `client`, `input`, `output`), in one binary.
+//! (`cmd`, `client`, `input`, `output`, `repl`), in one binary.
 
 pub mod cli;
 pub mod client;
@@ -10,3 +10,4 @@ pub mod input;
 pub mod logging;
 pub mod output;
 pub mod progress;
+pub mod repl;

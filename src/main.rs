@@ -21,13 +21,8 @@ fn main() -> ExitCode {
     match cli.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One line, so that cron mail and `2>>log` stay greppable; some
-            // engine messages (DataFusion's "Valid fields are ...") span lines.
-            let message = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
-            match e.hint() {
-                Some(hint) => eprintln!("shoots: error: {message} (hint: {hint})"),
-                None => eprintln!("shoots: error: {message}"),
-            }
+            // One line, so that cron mail and `2>>log` stay greppable.
+            eprintln!("{}", e.line());
             ExitCode::from(e.exit_code())
         }
     }

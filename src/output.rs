@@ -229,6 +229,11 @@ impl Sink {
 pub fn render_table(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    // A terminal that reports no useful width (a bare pty) would squeeze
+    // every column to one character; print at natural width instead.
+    if table.width().is_none_or(|w| w < 20) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
     table.set_header(schema.fields().iter().map(|f| Cell::new(f.name())));
     let options = FormatOptions::default().with_null("");
     for batch in batches {

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
 use super::block_on;
-use crate::client::ConnectArgs;
+use crate::client::{Client, ConnectArgs};
 use crate::error::{CliError, Result};
 use crate::output::{human_bytes, print_rows};
 
@@ -53,12 +53,13 @@ pub fn pattern_to_regex(pattern: &str) -> Result<String> {
     }
 }
 
-struct Entry {
-    bucket: Option<String>,
-    name: String,
-    rows: i64,
-    bytes: i64,
-    schema: Schema,
+/// One dataframe as ListFlights describes it.
+pub struct Entry {
+    pub bucket: Option<String>,
+    pub name: String,
+    pub rows: i64,
+    pub bytes: i64,
+    pub schema: Schema,
     meta: Value,
 }
 
@@ -100,25 +101,34 @@ impl Entry {
     }
 }
 
+/// The named buckets.
+pub async fn buckets(client: &mut Client) -> Result<Vec<String>> {
+    Ok(serde_json::from_value(client.action_json("buckets", json!({})).await?).unwrap_or_default())
+}
+
+/// The dataframes of these buckets (`None`: the default one) whose names
+/// match `regex`.
+pub async fn entries(client: &mut Client, buckets: &[Option<String>], regex: Option<&str>) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for bucket in buckets {
+        for info in client.list(bucket.as_deref(), regex).await? {
+            entries.push(Entry::from_info(bucket.clone(), &info)?);
+        }
+    }
+    Ok(entries)
+}
+
 impl LsArgs {
     pub fn run(self) -> Result<()> {
         let regex = self.pattern.as_deref().map(pattern_to_regex).transpose()?;
         let entries = block_on(async {
             let mut client = self.connect.connect().await?;
             let buckets: Vec<Option<String>> = if self.all {
-                let named: Vec<String> = serde_json::from_value(client.action_json("buckets", json!({})).await?)
-                    .unwrap_or_default();
-                std::iter::once(None).chain(named.into_iter().map(Some)).collect()
+                std::iter::once(None).chain(buckets(&mut client).await?.into_iter().map(Some)).collect()
             } else {
                 vec![self.bucket.clone()]
             };
-            let mut entries = Vec::new();
-            for bucket in buckets {
-                for info in client.list(bucket.as_deref(), regex.as_deref()).await? {
-                    entries.push(Entry::from_info(bucket.clone(), &info)?);
-                }
-            }
-            Ok(entries)
+            entries(&mut client, &buckets, regex.as_deref()).await
         })?;
 
         if self.format == ListFormat::Json {

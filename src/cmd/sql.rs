@@ -1,6 +1,7 @@
 //! `shoots sql [QUERY]`: SQL across every dataframe. The default bucket's
 //! dataframes are tables by bare name, a bucket's as `bucket.name`
-//! (`--bucket` makes that bucket's the bare names).
+//! (`--bucket` makes that bucket's the bare names). With no query on a
+//! terminal it opens the REPL; statements piped into stdin run in turn.
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -67,12 +68,7 @@ impl SqlArgs {
             (None, Some(path)) => std::fs::read_to_string(path)
                 .map_err(|e| CliError::Local(format!("cannot read {}: {e}", path.display())))?,
             (None, None) if !std::io::stdin().is_terminal() => read_stdin()?,
-            (None, None) => {
-                return Err(CliError::Usage(
-                    "give a query, -f FILE, or pipe statements into stdin (the interactive shell is not in this build)"
-                        .into(),
-                ))
-            }
+            (None, None) => return crate::repl::run(&self.connect, self.bucket.clone(), self.format),
         };
         let statements = statements(&script);
         if statements.is_empty() {

@@ -3,5 +3,6 @@
 mod commands;
 mod flight_protocol;
 mod readme;
+mod repl;
 mod settings;
 mod support;
