@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
             [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Mint tokens for a daemon started with --secret')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-files', 'generate-files', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (kept in the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -47,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--cert-file', '--cert-file', [CompletionResultType]::ParameterName, 'PEM certificate (chain) for TLS; needs --key-file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'PEM private key for TLS; needs --cert-file')
             [CompletionResult]::new('--memory-limit', '--memory-limit', [CompletionResultType]::ParameterName, 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Require a token signed with this secret on every call (see `shoots token create`)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -219,6 +221,33 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'shoots;token' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Print a new token (an HS256 JWT) on stdout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shoots;token;create' {
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The daemon''s secret')
+            [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'read: get, list, query; write: also put, delete, resample; admin: also delete buckets, shutdown')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Limit the token to this bucket (repeat for several; "" is the default bucket)')
+            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime, e.g. 3600s, 90m, 12h, 30d, 52w [default: no expiry]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'shoots;token;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Print a new token (an HS256 JWT) on stdout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shoots;token;help;create' {
+            break
+        }
+        'shoots;token;help;help' {
+            break
+        }
         'shoots;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -240,6 +269,7 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
             [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Mint tokens for a daemon started with --secret')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-files', 'generate-files', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (kept in the repository)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -277,6 +307,13 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             break
         }
         'shoots;help;shutdown' {
+            break
+        }
+        'shoots;help;token' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Print a new token (an HS256 JWT) on stdout')
+            break
+        }
+        'shoots;help;token;create' {
             break
         }
         'shoots;help;completions' {

@@ -55,6 +55,9 @@ _shoots() {
             shoots,sql)
                 cmd="shoots__subcmd__sql"
                 ;;
+            shoots,token)
+                cmd="shoots__subcmd__token"
+                ;;
             shoots__subcmd__buckets,help)
                 cmd="shoots__subcmd__buckets__subcmd__help"
                 ;;
@@ -106,8 +109,26 @@ _shoots() {
             shoots__subcmd__help,sql)
                 cmd="shoots__subcmd__help__subcmd__sql"
                 ;;
+            shoots__subcmd__help,token)
+                cmd="shoots__subcmd__help__subcmd__token"
+                ;;
             shoots__subcmd__help__subcmd__buckets,rm)
                 cmd="shoots__subcmd__help__subcmd__buckets__subcmd__rm"
+                ;;
+            shoots__subcmd__help__subcmd__token,create)
+                cmd="shoots__subcmd__help__subcmd__token__subcmd__create"
+                ;;
+            shoots__subcmd__token,create)
+                cmd="shoots__subcmd__token__subcmd__create"
+                ;;
+            shoots__subcmd__token,help)
+                cmd="shoots__subcmd__token__subcmd__help"
+                ;;
+            shoots__subcmd__token__subcmd__help,create)
+                cmd="shoots__subcmd__token__subcmd__help__subcmd__create"
+                ;;
+            shoots__subcmd__token__subcmd__help,help)
+                cmd="shoots__subcmd__token__subcmd__help__subcmd__help"
                 ;;
             *)
                 ;;
@@ -116,7 +137,7 @@ _shoots() {
 
     case "${cmd}" in
         shoots)
-            opts="-h -V --help --version serve put get sql resample ls rm buckets ping shutdown completions generate-files help"
+            opts="-h -V --help --version serve put get sql resample ls rm buckets ping shutdown token completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,7 +339,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__help)
-            opts="serve put get sql resample ls rm buckets ping shutdown completions generate-files help"
+            opts="serve put get sql resample ls rm buckets ping shutdown token completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +537,34 @@ _shoots() {
         shoots__subcmd__help__subcmd__sql)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__token)
+            opts="create"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__token__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -758,7 +807,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__serve)
-            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --help"
+            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --secret --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -785,6 +834,10 @@ _shoots() {
                     return 0
                     ;;
                 --memory-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -876,6 +929,92 @@ _shoots() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__token)
+            opts="-h --help create help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__token__subcmd__create)
+            opts="-h --secret --role --bucket --expires --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role)
+                    COMPREPLY=($(compgen -W "read write admin" -- "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__token__subcmd__help)
+            opts="create help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__token__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__token__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

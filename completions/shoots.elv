@@ -32,6 +32,7 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
             cand ping 'Check that the daemon answers'
             cand shutdown 'Stop the daemon gracefully and wait until it is gone'
+            cand token 'Mint tokens for a daemon started with --secret'
             cand completions 'Print a shell completion script'
             cand generate-files 'Write completions/ and man/ (kept in the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -43,6 +44,7 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --cert-file 'PEM certificate (chain) for TLS; needs --key-file'
             cand --key-file 'PEM private key for TLS; needs --cert-file'
             cand --memory-limit 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly'
+            cand --secret 'Require a token signed with this secret on every call (see `shoots token create`)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -201,6 +203,28 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'shoots;token'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand create 'Print a new token (an HS256 JWT) on stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shoots;token;create'= {
+            cand --secret 'The daemon''s secret'
+            cand --role 'read: get, list, query; write: also put, delete, resample; admin: also delete buckets, shutdown'
+            cand --bucket 'Limit the token to this bucket (repeat for several; "" is the default bucket)'
+            cand --expires 'Lifetime, e.g. 3600s, 90m, 12h, 30d, 52w [default: no expiry]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'shoots;token;help'= {
+            cand create 'Print a new token (an HS256 JWT) on stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shoots;token;help;create'= {
+        }
+        &'shoots;token;help;help'= {
+        }
         &'shoots;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -220,6 +244,7 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
             cand ping 'Check that the daemon answers'
             cand shutdown 'Stop the daemon gracefully and wait until it is gone'
+            cand token 'Mint tokens for a daemon started with --secret'
             cand completions 'Print a shell completion script'
             cand generate-files 'Write completions/ and man/ (kept in the repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -246,6 +271,11 @@ set edit:completion:arg-completer[shoots] = {|@words|
         &'shoots;help;ping'= {
         }
         &'shoots;help;shutdown'= {
+        }
+        &'shoots;help;token'= {
+            cand create 'Print a new token (an HS256 JWT) on stdout'
+        }
+        &'shoots;help;token;create'= {
         }
         &'shoots;help;completions'= {
         }

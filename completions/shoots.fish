@@ -36,6 +36,7 @@ complete -c shoots -n "__fish_shoots_needs_command" -f -a "rm" -d 'Delete datafr
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "ping" -d 'Check that the daemon answers'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -45,6 +46,7 @@ complete -c shoots -n "__fish_shoots_using_subcommand serve" -l bucket-dir -d 'D
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l cert-file -d 'PEM certificate (chain) for TLS; needs --key-file' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l key-file -d 'PEM private key for TLS; needs --cert-file' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l memory-limit -d 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l secret -d 'Require a token signed with this secret on every call (see `shoots token create`)' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand put" -s b -l bucket -d 'Bucket to put it in (created if needed) [default: the default bucket]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand put" -l mode -d 'What to do when the dataframe exists' -r -f -a "error\t'Refuse if the dataframe exists'
@@ -168,19 +170,33 @@ complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l token -d 'Tok
 complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -s q -l quiet -d 'Print nothing on success'
 complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l tls -d 'Connect with TLS'
 complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand token; and not __fish_seen_subcommand_from create help" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand token; and not __fish_seen_subcommand_from create help" -f -a "create" -d 'Print a new token (an HS256 JWT) on stdout'
+complete -c shoots -n "__fish_shoots_using_subcommand token; and not __fish_seen_subcommand_from create help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from create" -l secret -d 'The daemon\'s secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from create" -l role -d 'read: get, list, query; write: also put, delete, resample; admin: also delete buckets, shutdown' -r -f -a "read\t'get, list, query'
+write\t'also put, delete, resample'
+admin\t'also delete buckets and shut the daemon down'"
+complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from create" -l bucket -d 'Limit the token to this bucket (repeat for several; "" is the default bucket)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from create" -l expires -d 'Lifetime, e.g. 3600s, 90m, 12h, 30d, 52w [default: no expiry]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Print a new token (an HS256 JWT) on stdout'
+complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand generate-files" -s h -l help -d 'Print help'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "rm" -d 'Delete dataframes'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "rm" -d 'Delete dataframes'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from buckets" -f -a "rm" -d 'Delete a bucket (refused while it holds dataframes, unless --force)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Print a new token (an HS256 JWT) on stdout'

@@ -46,6 +46,8 @@ pub enum Command {
     Ping(cmd::ping::PingArgs),
     /// Stop the daemon gracefully and wait until it is gone
     Shutdown(cmd::shutdown::ShutdownArgs),
+    /// Mint tokens for a daemon started with --secret
+    Token(cmd::token::TokenArgs),
     /// Print a shell completion script
     Completions(cmd::completions::CompletionsArgs),
     /// Write completions/ and man/ (kept in the repository)
@@ -66,6 +68,7 @@ impl Cli {
             Command::Buckets(args) => args.run(),
             Command::Ping(args) => args.run(),
             Command::Shutdown(args) => args.run(),
+            Command::Token(args) => args.run(),
             Command::Completions(args) => args.run(),
             Command::GenerateFiles(args) => args.run(),
         }

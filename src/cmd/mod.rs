@@ -11,6 +11,7 @@ pub mod rm;
 pub mod serve;
 pub mod shutdown;
 pub mod sql;
+pub mod token;
 
 use std::future::Future;
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::daemon::{self, ServeConfig};
+use crate::daemon::{self, Secret, ServeConfig};
 use crate::error::{CliError, Result};
 
 #[derive(Debug, Args)]
@@ -29,6 +29,9 @@ pub struct ServeArgs {
     /// spill to disk where they can, or fail cleanly.
     #[arg(long, env = "SHOOTS_MEMORY_LIMIT", default_value = "1GiB", value_parser = parse_size)]
     pub memory_limit: usize,
+    /// Require a token signed with this secret on every call (see `shoots token create`)
+    #[arg(long, env = "SHOOTS_SECRET", hide_env_values = true)]
+    pub secret: Option<Secret>,
 }
 
 /// `512MiB`, `2GiB`, `1G`, `1000000`.
@@ -54,6 +57,12 @@ fn read(path: &PathBuf, what: &str) -> Result<Vec<u8>> {
 impl ServeArgs {
     pub fn run(self) -> Result<()> {
         crate::logging::init_daemon();
+        // A panic in one call (a bug, or input a library did not expect)
+        // ends that call only; log it as one line like everything else.
+        std::panic::set_hook(Box::new(|info| {
+            let message = info.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            tracing::error!("internal error, please report: {message}");
+        }));
         let tls = match (&self.cert_file, &self.key_file) {
             (Some(cert), Some(key)) => Some((read(cert, "certificate")?, read(key, "key")?)),
             _ => None,
@@ -64,16 +73,18 @@ impl ServeArgs {
             bucket_dir: self.bucket_dir.clone(),
             tls,
             memory_limit: Some(self.memory_limit),
+            secret: self.secret.clone(),
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))?;
         let scheme = if config.tls.is_some() { "grpc+tls" } else { "grpc" };
+        let tokens = if config.secret.is_some() { ", tokens required" } else { "" };
         let dir = self.bucket_dir.display().to_string();
         runtime.block_on(daemon::serve(config, |addr| {
             // Scripts and tests read the port from this line (with --port 0).
-            println!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir})");
+            println!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens})");
             let _ = std::io::stdout().flush();
             tracing::info!("listening on {scheme}://{addr}, bucket directory {dir}");
         }))?;

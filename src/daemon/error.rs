@@ -32,6 +32,10 @@ pub enum DaemonError {
     DataFusion(String),
     #[error("{0}")]
     Io(String),
+    /// A Handshake token that does not decode or whose signature or expiry
+    /// is wrong (a `FlightServerError`, as the original reported it).
+    #[error("{0}")]
+    InvalidToken(String),
     #[error("{0}")]
     Unauthenticated(String),
     #[error("{0}")]
@@ -54,6 +58,7 @@ impl DaemonError {
             DaemonError::InvalidArgument(_) => "InvalidArgumentError",
             DaemonError::DataFusion(_) => "DataFusionError",
             DaemonError::Io(_) => "ShootsIOError",
+            DaemonError::InvalidToken(_) => "InvalidTokenError",
             DaemonError::Unauthenticated(_) => "FlightUnauthenticatedError",
             DaemonError::Unauthorized(_) => "FlightUnauthorizedError",
         }

@@ -1,5 +1,6 @@
 //! `shoots serve`: the Arrow Flight daemon.
 
+pub mod auth;
 pub mod error;
 pub mod query;
 pub mod requests;
@@ -33,6 +34,28 @@ pub struct ServeConfig {
     /// PEM certificate chain and key.
     pub tls: Option<(Vec<u8>, Vec<u8>)>,
     pub memory_limit: Option<usize>,
+    /// Turns authentication on (`--secret`).
+    pub secret: Option<Secret>,
+}
+
+/// The signing secret; never printed.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Secret, String> {
+        if s.is_empty() {
+            return Err("the secret must not be empty".into());
+        }
+        Ok(Secret(s.to_string()))
+    }
 }
 
 /// A stop request, from the `shutdown` action or a signal.
@@ -100,8 +123,13 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
     let listener = bind(&config.host, config.port).await?;
     let local = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;
 
+    let auth = config.secret.as_ref().map(|s| Arc::new(auth::Auth::new(&s.0)));
+    if auth.is_some() && config.tls.is_none() && !local.ip().is_loopback() {
+        tracing::warn!("authentication is on without TLS on {local}: tokens cross the network in clear text; use --cert-file and --key-file");
+        eprintln!("shoots serve: warning: --secret without TLS on {local}; tokens travel in clear text");
+    }
     let shutdown = Shutdown::default();
-    let flight = FlightServiceServer::new(ShootsFlight::new(store, engine, shutdown.clone()))
+    let flight = FlightServiceServer::new(ShootsFlight::new(store, engine, shutdown.clone(), auth))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let mut builder = Server::builder();

@@ -3,6 +3,7 @@
 //! version. Independent of the JSON request dialect, so a Flight SQL front
 //! end can share it.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -21,6 +22,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext, SQLOptions};
 use datafusion::datasource::listing::PartitionedFile;
 
+use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::storage::{BucketId, Name, Snapshot, Store};
 
@@ -36,14 +38,16 @@ pub struct QueryEngine {
 /// What a query sees: every bucket is a schema and every dataframe a table
 /// in it (`bucket.name`); the dataframes of `default` also by bare name.
 /// The default bucket's schema is `_default`.
+/// A bucket-scoped token narrows `visible` to its buckets.
 #[derive(Debug, Clone)]
 pub struct Scope {
     pub default: BucketId,
+    pub visible: Option<BTreeSet<BucketId>>,
 }
 
 impl Scope {
-    pub fn new(default: BucketId) -> Scope {
-        Scope { default }
+    pub fn new(default: BucketId, caller: &Principal) -> Scope {
+        Scope { default, visible: caller.buckets.clone() }
     }
 }
 
@@ -64,6 +68,7 @@ impl QueryEngine {
         for b in self.store.buckets().await? {
             buckets.push(BucketId::Named(Name::parse("bucket", &b)?));
         }
+        buckets.retain(|b| scope.visible.as_ref().is_none_or(|v| v.contains(b)));
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, scope.default.dir())
             .with_information_schema(true);

@@ -171,4 +171,44 @@ mod tests {
         let huge = vec![b' '; MAX_JSON_BYTES + 1];
         assert!(matches!(parse_json::<PutCommand>("cmd", &huge), Err(DaemonError::InvalidArgument(_))));
     }
+
+    fn any_request(bytes: &[u8]) {
+        // Each body parser either yields a request or an InvalidArgument;
+        // validating what it yields gives names errors, never a panic.
+        let check = |r: Result<()>| {
+            assert!(
+                matches!(r, Ok(()) | Err(DaemonError::InvalidArgument(_) | DaemonError::InvalidName(_))),
+                "{r:?}"
+            )
+        };
+        check(parse_json::<PutCommand>("cmd", bytes).and_then(|c| c.target().and(c.mode()).map(|_| ())));
+        check(parse_json::<TicketBody>("ticket", bytes).and_then(|t| BucketId::parse(t.bucket.as_deref()).map(|_| ())));
+        check(parse_json::<ListCriteria>("criteria", bytes).map(|_| ()));
+        check(parse_json::<DeleteRequest>("delete", bytes).and_then(|d| Target::parse(d.bucket.as_deref(), &d.name).map(|_| ())));
+        check(parse_json::<DeleteBucketRequest>("delete_bucket", bytes).and_then(|d| d.force().map(|_| ())));
+        check(parse_json::<ResampleRequest>("resample", bytes).and_then(|r| r.source().and(r.target()).and(r.mode()).map(|_| ())));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            any_request(&bytes);
+        }
+
+        #[test]
+        fn json_shaped_requests_never_panic(
+            name in "\\PC{0,20}",
+            bucket in proptest::option::of("\\PC{0,20}"),
+            mode in "\\PC{0,8}",
+            extra in "[\\[\\]{}:,\"0-9a-z ]{0,30}",
+        ) {
+            let body = serde_json::json!({"name": name, "bucket": bucket, "mode": mode, "source": name,
+                                          "target": extra, "sql": extra});
+            any_request(body.to_string().as_bytes());
+            let mangled = format!("{{\"name\": {extra}, \"bucket\": {extra}}}");
+            any_request(mangled.as_bytes());
+        }
+    }
 }

@@ -17,6 +17,7 @@ use datafusion::scalar::ScalarValue;
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
+use super::auth::{Principal, Role};
 use super::error::{DaemonError, Result};
 use super::query::{QueryEngine, Scope};
 use super::requests::ResampleRequest;
@@ -189,11 +190,14 @@ fn start_of_day(first_nanos: i64, tz: Option<&str>) -> Result<i64> {
 
 /// Runs a resample request; the reply is `{"source_rows", "target_rows"}`
 /// (and `dropped_columns` when a numeric-only aggregation left some out).
-pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleRequest) -> Result<Value> {
+pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleRequest, caller: &Principal) -> Result<Value> {
     let (source, target) = (req.source()?, req.target()?);
+    caller.require(Role::Write, "resample")?;
+    caller.require_bucket(&source.bucket)?;
+    caller.require_bucket(&target.bucket)?;
     let mode = req.mode()?;
     let snapshot = store.snapshot(&source.bucket, &source.name, None).await?;
-    let scope = Scope::new(source.bucket.clone());
+    let scope = Scope::new(source.bucket.clone(), caller);
     let source_rows = snapshot.commit.rows;
 
     if let Some(sql) = &req.sql {

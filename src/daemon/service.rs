@@ -24,6 +24,7 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
+use super::auth::{Auth, Principal, Role};
 use super::error::{DaemonError, Result};
 use super::query::{QueryEngine, Scope};
 use super::requests::{
@@ -48,6 +49,8 @@ pub struct ShootsFlight {
     store: Arc<Store>,
     engine: Arc<QueryEngine>,
     shutdown: Shutdown,
+    /// Present when the daemon runs with `--secret`.
+    auth: Option<Arc<Auth>>,
 }
 
 /// One log line per request: method, what it touched, outcome, duration.
@@ -142,16 +145,22 @@ fn upload_error(e: FlightError) -> DaemonError {
         FlightError::Tonic(status) => DaemonError::Io(format!("upload interrupted: {}", status.message())),
         FlightError::ExternalError(inner) => match inner.downcast::<DaemonError>() {
             Ok(ours) => *ours,
-            Err(other) => DaemonError::InvalidArgument(format!("corrupt Arrow stream: {other}")),
+            Err(other) => DaemonError::InvalidArgument(format!("corrupt Arrow stream: {}", other.to_string().trim())),
         },
-        other => DaemonError::InvalidArgument(format!("corrupt Arrow stream: {other}")),
+        other => DaemonError::InvalidArgument(format!("corrupt Arrow stream: {}", other.to_string().trim())),
     }
 }
 
 /// Reads a DoPut upload and stores it. A message whose app_metadata is
 /// `{"abort": reason}` fails the upload: that is how a client whose input
 /// broke mid-way makes sure nothing is kept.
-async fn ingest(store: Arc<Store>, mut input: Streaming<FlightData>, detail: &mut String) -> Result<PutResult> {
+async fn ingest(
+    store: Arc<Store>,
+    mut input: Streaming<FlightData>,
+    caller: &Principal,
+    detail: &mut String,
+) -> Result<PutResult> {
+    caller.require(Role::Write, "put dataframes")?;
     let first = input
         .message()
         .await
@@ -164,17 +173,18 @@ async fn ingest(store: Arc<Store>, mut input: Streaming<FlightData>, detail: &mu
         .ok_or_else(|| DaemonError::InvalidArgument("DoPut needs a command descriptor with a JSON body".into()))?;
     let command: PutCommand = parse_json("DoPut command", &descriptor.cmd)?;
     let target = command.target()?;
+    caller.require_bucket(&target.bucket)?;
     let mode = command.mode()?;
     *detail = describe(&target);
 
     let flight_data = futures::stream::once(async { Ok(first) }).chain(input).map(|message| match message {
-        Ok(data) => match abort_requested(&data) {
-            Some(abort) => Err(FlightError::ExternalError(Box::new(abort))),
+        Ok(data) => match abort_requested(&data).or_else(|| truncated(&data)) {
+            Some(refused) => Err(FlightError::ExternalError(Box::new(refused))),
             None => Ok(data),
         },
         Err(status) => Err(FlightError::from(status)),
     });
-    let mut decoder = FlightDataDecoder::new(flight_data);
+    let mut decoder = Box::pin(panic_free(FlightDataDecoder::new(flight_data)));
     let schema = loop {
         match decoder.next().await {
             None => return Err(DaemonError::InvalidArgument("upload ended before its schema".into())),
@@ -206,6 +216,38 @@ async fn ingest(store: Arc<Store>, mut input: Streaming<FlightData>, detail: &mu
     Ok(PutResult { app_metadata: metadata.to_string().into() })
 }
 
+/// A message whose body is shorter than its header says. Arrow's decoder
+/// assumes well-formed input and would panic on it.
+fn truncated(data: &FlightData) -> Option<DaemonError> {
+    let message = arrow::ipc::root_as_message(&data.data_header).ok()?;
+    let declared = usize::try_from(message.bodyLength()).unwrap_or(usize::MAX);
+    (data.data_body.len() < declared).then(|| {
+        DaemonError::InvalidArgument(format!(
+            "corrupt Arrow stream: a message body has {} of its {declared} bytes (truncated upload?)",
+            data.data_body.len()
+        ))
+    })
+}
+
+/// Decodes uploads with a guard: a malformed message that still makes the
+/// decoder panic ends the upload with an error instead of a reset call.
+fn panic_free<S>(decoder: S) -> impl Stream<Item = std::result::Result<arrow_flight::decode::DecodedFlightData, FlightError>>
+where
+    S: Stream<Item = std::result::Result<arrow_flight::decode::DecodedFlightData, FlightError>> + Unpin,
+{
+    use futures::FutureExt;
+    futures::stream::unfold(Some(decoder), |decoder| async move {
+        let mut decoder = decoder?;
+        match std::panic::AssertUnwindSafe(decoder.next()).catch_unwind().await {
+            Ok(item) => item.map(|item| (item, Some(decoder))),
+            Err(_) => {
+                let e = DaemonError::InvalidArgument("corrupt Arrow stream: a message could not be decoded".into());
+                Some((Err(FlightError::ExternalError(Box::new(e))), None))
+            }
+        }
+    })
+}
+
 fn abort_requested(data: &FlightData) -> Option<DaemonError> {
     if !data.data_header.is_empty() || data.app_metadata.is_empty() {
         return None;
@@ -223,13 +265,21 @@ enum Resolved {
 }
 
 impl ShootsFlight {
-    pub fn new(store: Arc<Store>, engine: Arc<QueryEngine>, shutdown: Shutdown) -> ShootsFlight {
-        ShootsFlight { store, engine, shutdown }
+    pub fn new(store: Arc<Store>, engine: Arc<QueryEngine>, shutdown: Shutdown, auth: Option<Arc<Auth>>) -> ShootsFlight {
+        ShootsFlight { store, engine, shutdown, auth }
+    }
+
+    /// Who makes this call; every call but Handshake is checked here.
+    fn caller<T>(&self, request: &Request<T>) -> Result<Principal> {
+        match &self.auth {
+            None => Ok(Principal::unrestricted()),
+            Some(auth) => auth.check(request.metadata()),
+        }
     }
 
     /// A ticket names a dataframe (optionally a query over it or an older
     /// version), or holds only `sql`, run across every bucket.
-    async fn resolve_ticket(&self, ticket: &TicketBody) -> Result<(String, Resolved)> {
+    async fn resolve_ticket(&self, ticket: &TicketBody, caller: &Principal) -> Result<(String, Resolved)> {
         if ticket.sql.is_some() && ticket.version.is_some() {
             return Err(DaemonError::InvalidArgument("a ticket takes either sql or version, not both".into()));
         }
@@ -238,19 +288,24 @@ impl ShootsFlight {
             let Some(sql) = &ticket.sql else {
                 return Err(DaemonError::InvalidArgument("a ticket needs a name, sql, or both".into()));
             };
+            if bucket != BucketId::Default {
+                caller.require_bucket(&bucket)?;
+            }
             self.store.require_bucket(&bucket).await?;
-            return Ok((format!("{bucket}: sql"), Resolved::Query { scope: Scope::new(bucket), sql: sql.clone() }));
+            let scope = Scope::new(bucket.clone(), caller);
+            return Ok((format!("{bucket}: sql"), Resolved::Query { scope, sql: sql.clone() }));
         };
         let target = Target { bucket, name: Name::parse("dataframe", name)? };
+        caller.require_bucket(&target.bucket)?;
         let snap = self.store.snapshot(&target.bucket, &target.name, ticket.version).await?;
         let resolved = match &ticket.sql {
-            Some(sql) => Resolved::Query { scope: Scope::new(target.bucket.clone()), sql: sql.clone() },
+            Some(sql) => Resolved::Query { scope: Scope::new(target.bucket.clone(), caller), sql: sql.clone() },
             None => Resolved::Frame(snap),
         };
         Ok((describe(&target), resolved))
     }
 
-    async fn resolve_descriptor(&self, descriptor: &FlightDescriptor) -> Result<(String, Resolved)> {
+    async fn resolve_descriptor(&self, descriptor: &FlightDescriptor, caller: &Principal) -> Result<(String, Resolved)> {
         match descriptor.r#type() {
             DescriptorType::Path => {
                 let (bucket, name) = match descriptor.path.as_slice() {
@@ -263,12 +318,13 @@ impl ShootsFlight {
                     }
                 };
                 let target = Target::parse(bucket, name)?;
+                caller.require_bucket(&target.bucket)?;
                 let snap = self.store.snapshot(&target.bucket, &target.name, None).await?;
                 Ok((describe(&target), Resolved::Frame(snap)))
             }
             DescriptorType::Cmd => {
                 let ticket: TicketBody = parse_json("descriptor command", &descriptor.cmd)?;
-                self.resolve_ticket(&ticket).await
+                self.resolve_ticket(&ticket, caller).await
             }
             DescriptorType::Unknown => Err(DaemonError::InvalidArgument("descriptor has no type".into())),
         }
@@ -281,9 +337,9 @@ impl ShootsFlight {
         }
     }
 
-    async fn do_get_inner(&self, ticket: &[u8]) -> Result<(String, FlightStream<FlightData>)> {
+    async fn do_get_inner(&self, ticket: &[u8], caller: &Principal) -> Result<(String, FlightStream<FlightData>)> {
         let ticket: TicketBody = parse_json("ticket", ticket)?;
-        let (detail, resolved) = self.resolve_ticket(&ticket).await?;
+        let (detail, resolved) = self.resolve_ticket(&ticket, caller).await?;
         let stream = match resolved {
             Resolved::Frame(snap) => encode(snap.schema.clone(), self.store.scan(&snap)),
             Resolved::Query { scope, sql } => {
@@ -295,10 +351,11 @@ impl ShootsFlight {
         Ok((detail, stream))
     }
 
-    async fn list_inner(&self, criteria: &[u8]) -> Result<(String, Vec<FlightInfo>)> {
+    async fn list_inner(&self, criteria: &[u8], caller: &Principal) -> Result<(String, Vec<FlightInfo>)> {
         let criteria: ListCriteria =
             if criteria.is_empty() { ListCriteria::default() } else { parse_json("criteria", criteria)? };
         let bucket = BucketId::parse(criteria.bucket.as_deref())?;
+        caller.require_bucket(&bucket)?;
         let pattern = match criteria.regex.as_deref() {
             None | Some("") => None,
             Some(r) => Some(
@@ -317,17 +374,24 @@ impl ShootsFlight {
         Ok((format!("{bucket}: {} dataframes", infos.len()), infos))
     }
 
-    async fn action_inner(&self, action: &Action) -> Result<(String, FlightStream<arrow_flight::Result>)> {
+    async fn action_inner(
+        &self,
+        action: &Action,
+        caller: &Principal,
+    ) -> Result<(String, FlightStream<arrow_flight::Result>)> {
         let body = action.body.as_ref();
         match action.r#type.as_str() {
             "ping" => Ok((String::new(), one_result("pong"))),
             "buckets" => {
-                let buckets = self.store.buckets().await?;
+                let mut buckets = self.store.buckets().await?;
+                buckets.retain(|b| BucketId::parse(Some(b)).is_ok_and(|b| caller.may_use(&b)));
                 Ok((format!("{} buckets", buckets.len()), one_result(serde_json::to_vec(&buckets)?)))
             }
             "delete" => {
                 let req: DeleteRequest = parse_json("delete request", body)?;
                 let target = Target::parse(req.bucket.as_deref(), &req.name)?;
+                caller.require(Role::Write, "delete dataframes")?;
+                caller.require_bucket(&target.bucket)?;
                 self.store.delete(&target.bucket, &target.name).await?;
                 let reply = serde_json::json!({"success": true, "message": format!("deleted {}", target.name)});
                 Ok((describe(&target), one_result(reply.to_string())))
@@ -335,18 +399,21 @@ impl ShootsFlight {
             "delete_bucket" => {
                 let req: DeleteBucketRequest = parse_json("delete_bucket request", body)?;
                 let name = Name::parse("bucket", &req.name)?;
+                caller.require(Role::Admin, "delete buckets")?;
+                caller.require_bucket(&BucketId::Named(name.clone()))?;
                 self.store.delete_bucket(&name, req.force()?).await?;
                 let reply = serde_json::json!({"message": format!("bucket {name} deleted")});
                 Ok((name.to_string(), one_result(reply.to_string())))
             }
             "shutdown" => {
+                caller.require(Role::Admin, "shut the daemon down")?;
                 self.shutdown.trigger();
                 Ok((String::new(), one_result(serde_json::to_vec(&["shutdown command received"])?)))
             }
             "resample" => {
                 let req: ResampleRequest = parse_json("resample request", body)?;
                 let detail = format!("{} -> {}", describe(&req.source()?), describe(&req.target()?));
-                let reply = super::resample::resample(&self.store, &self.engine, req).await?;
+                let reply = super::resample::resample(&self.store, &self.engine, req, caller).await?;
                 Ok((detail, one_result(reply.to_string())))
             }
             other => Err(DaemonError::InvalidArgument(format!(
@@ -373,15 +440,29 @@ impl FlightService for ShootsFlight {
     ) -> std::result::Result<Response<Self::HandshakeStream>, Status> {
         let log = RequestLog::start("Handshake", &request);
         let mut input = request.into_inner();
-        let result = input
-            .message()
-            .await
-            .map_err(|s| DaemonError::Io(format!("handshake interrupted: {}", s.message())))
-            .map(|_| {
-                let reply = HandshakeResponse { protocol_version: 0, payload: bytes::Bytes::new() };
-                Box::pin(futures::stream::iter([Ok(reply)])) as Self::HandshakeStream
-            });
-        log.finish("", result).map(Response::new)
+        let result = async {
+            let first = input
+                .message()
+                .await
+                .map_err(|s| DaemonError::Io(format!("handshake interrupted: {}", s.message())))?
+                .unwrap_or_default();
+            // The token comes back as the payload; pyarrow then sends it in
+            // `auth-token-bin` with every call.
+            let (detail, payload) = match &self.auth {
+                None => (String::new(), bytes::Bytes::new()),
+                Some(auth) => {
+                    let who = auth.handshake(&first.payload)?;
+                    (format!("{} token", who.role.as_str()), first.payload)
+                }
+            };
+            let reply = HandshakeResponse { protocol_version: 0, payload };
+            Ok((detail, Box::pin(futures::stream::iter([Ok(reply)])) as Self::HandshakeStream))
+        }
+        .await;
+        match result {
+            Ok((detail, stream)) => log.finish(&detail, Ok(Response::new(stream))),
+            Err(e) => log.finish("", Err(e)),
+        }
     }
 
     async fn list_flights(
@@ -389,7 +470,11 @@ impl FlightService for ShootsFlight {
         request: Request<Criteria>,
     ) -> std::result::Result<Response<Self::ListFlightsStream>, Status> {
         let log = RequestLog::start("ListFlights", &request);
-        match self.list_inner(&request.get_ref().expression).await {
+        let listed = match self.caller(&request) {
+            Ok(caller) => self.list_inner(&request.get_ref().expression, &caller).await,
+            Err(e) => Err(e),
+        };
+        match listed {
             Ok((detail, infos)) => log
                 .finish(&detail, Ok(()))
                 .map(|_| Response::new(Box::pin(futures::stream::iter(infos.into_iter().map(Ok))) as _)),
@@ -404,7 +489,8 @@ impl FlightService for ShootsFlight {
         let log = RequestLog::start("GetFlightInfo", &request);
         let descriptor = request.get_ref().clone();
         let result = async {
-            let (detail, resolved) = self.resolve_descriptor(&descriptor).await?;
+            let caller = self.caller(&request)?;
+            let (detail, resolved) = self.resolve_descriptor(&descriptor, &caller).await?;
             let info = match &resolved {
                 Resolved::Frame(snap) => flight_info(snap)?,
                 Resolved::Query { .. } => FlightInfo::new()
@@ -434,7 +520,8 @@ impl FlightService for ShootsFlight {
     ) -> std::result::Result<Response<SchemaResult>, Status> {
         let log = RequestLog::start("GetSchema", &request);
         let result = async {
-            let (detail, resolved) = self.resolve_descriptor(request.get_ref()).await?;
+            let caller = self.caller(&request)?;
+            let (detail, resolved) = self.resolve_descriptor(request.get_ref(), &caller).await?;
             let schema = self.resolved_schema(&resolved).await?;
             let result: SchemaResult = SchemaAsIpc::new(&schema, &IpcWriteOptions::default()).try_into()?;
             Ok((detail, result))
@@ -448,7 +535,11 @@ impl FlightService for ShootsFlight {
 
     async fn do_get(&self, request: Request<Ticket>) -> std::result::Result<Response<Self::DoGetStream>, Status> {
         let log = RequestLog::start("DoGet", &request);
-        match self.do_get_inner(&request.get_ref().ticket).await {
+        let got = match self.caller(&request) {
+            Ok(caller) => self.do_get_inner(&request.get_ref().ticket, &caller).await,
+            Err(e) => Err(e),
+        };
+        match got {
             Ok((detail, stream)) => log.finish(&detail, Ok(Response::new(stream))),
             Err(e) => log.finish("", Err(e)),
         }
@@ -459,6 +550,10 @@ impl FlightService for ShootsFlight {
         request: Request<Streaming<FlightData>>,
     ) -> std::result::Result<Response<Self::DoPutStream>, Status> {
         let log = RequestLog::start("DoPut", &request);
+        let caller = match self.caller(&request) {
+            Ok(caller) => caller,
+            Err(e) => return log.finish("", Err(e)),
+        };
         let store = self.store.clone();
         let input = request.into_inner();
         // hyper reports a client's RST_STREAM(CANCEL) as a clean end of the
@@ -467,7 +562,7 @@ impl FlightService for ShootsFlight {
         // while the call is alive and drops it, uncommitted, once reset.
         let work = async move {
             let mut detail = String::new();
-            let result = ingest(store, input, &mut detail).await;
+            let result = ingest(store, input, &caller, &mut detail).await;
             log.finish(&detail, result)
         };
         Ok(Response::new(Box::pin(futures::stream::once(work)) as Self::DoPutStream))
@@ -477,7 +572,11 @@ impl FlightService for ShootsFlight {
         let log = RequestLog::start("DoAction", &request);
         let action = request.get_ref();
         let kind = action.r#type.clone();
-        match self.action_inner(action).await {
+        let done = match self.caller(&request) {
+            Ok(caller) => self.action_inner(action, &caller).await,
+            Err(e) => Err(e),
+        };
+        match done {
             Ok((detail, stream)) => log.finish(&format!("{kind} {detail}"), Ok(Response::new(stream))),
             Err(e) => log.finish(&kind, Err(e)),
         }
@@ -488,6 +587,9 @@ impl FlightService for ShootsFlight {
         request: Request<Empty>,
     ) -> std::result::Result<Response<Self::ListActionsStream>, Status> {
         let log = RequestLog::start("ListActions", &request);
+        if let Err(e) = self.caller(&request) {
+            return log.finish("", Err(e));
+        }
         let actions = ACTIONS
             .iter()
             .map(|(name, description)| Ok(ActionType { r#type: name.to_string(), description: description.to_string() }));

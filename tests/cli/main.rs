@@ -2,6 +2,7 @@
 
 mod commands;
 mod flight_protocol;
+mod hostile;
 mod readme;
 mod repl;
 mod settings;

@@ -32,7 +32,7 @@ impl Daemon {
             .args(["serve", "--host", "127.0.0.1", "--port", "0", "--bucket-dir"])
             .arg(dir.path().join("buckets"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("daemon.log")).expect("log file"))
             .spawn()
             .expect("spawn shoots serve");
         let mut line = String::new();
@@ -43,6 +43,11 @@ impl Daemon {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("daemon did not report its port: {line:?}"));
         Daemon { child, port, dir }
+    }
+
+    /// What the daemon logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
     }
 
     pub fn buckets(&self) -> PathBuf {

@@ -122,4 +122,25 @@ mod tests {
         assert_eq!(BucketId::parse(None).unwrap(), BucketId::Default);
         assert!(BucketId::parse(Some("_default")).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// Whatever comes in, a name that passes is one path segment that
+        /// cannot climb, hide or collide with shoots' own `_` entries.
+        #[test]
+        fn accepted_names_are_safe_path_segments(raw in "\\PC{0,140}|[a-zA-Z0-9_.\\-/\\\\]{0,140}") {
+            match Name::parse("dataframe", &raw) {
+                Ok(name) => {
+                    let s = name.as_str();
+                    proptest::prop_assert!(!s.is_empty() && s.len() <= MAX_NAME_LEN);
+                    proptest::prop_assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)));
+                    proptest::prop_assert!(!s.starts_with('.') && !s.starts_with('_') && !s.contains(".."));
+                    let as_path = object_store::path::Path::from(s);
+                    proptest::prop_assert_eq!(as_path.as_ref(), s);
+                }
+                Err(e) => proptest::prop_assert!(matches!(e, DaemonError::InvalidName(_))),
+            }
+        }
+    }
 }
