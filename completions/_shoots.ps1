@@ -35,6 +35,10 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
             [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The versions of a dataframe')
+            [CompletionResult]::new('compact', 'compact', [CompletionResultType]::ParameterValue, 'Rewrite a dataframe''s small files into few, then vacuum')
+            [CompletionResult]::new('vacuum', 'vacuum', [CompletionResultType]::ParameterValue, 'Delete versions beyond the retention and the files only they used')
+            [CompletionResult]::new('import-legacy', 'import-legacy', [CompletionResultType]::ParameterValue, 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Mint tokens for a daemon started with --secret')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-files', 'generate-files', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (kept in the repository)')
@@ -48,7 +52,11 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--cert-file', '--cert-file', [CompletionResultType]::ParameterName, 'PEM certificate (chain) for TLS; needs --key-file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'PEM private key for TLS; needs --cert-file')
             [CompletionResult]::new('--memory-limit', '--memory-limit', [CompletionResultType]::ParameterName, 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly')
+            [CompletionResult]::new('--retain-versions', '--retain-versions', [CompletionResultType]::ParameterName, 'Versions of each dataframe that vacuum keeps (compaction vacuums too)')
+            [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]')
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Require a token signed with this secret on every call (see `shoots token create`)')
+            [CompletionResult]::new('--daemon', '--daemon', [CompletionResultType]::ParameterName, 'Detach and run in the background, with a pid file and a log file')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -221,6 +229,62 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'shoots;history' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json is for scripts')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;compact' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;vacuum' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'Versions to keep [default: the daemon''s --retain-versions]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;import-legacy' {
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'What to do with a dataframe that already exists')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'List what would be imported, import nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary lines')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'shoots;token' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -269,6 +333,10 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
             [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The versions of a dataframe')
+            [CompletionResult]::new('compact', 'compact', [CompletionResultType]::ParameterValue, 'Rewrite a dataframe''s small files into few, then vacuum')
+            [CompletionResult]::new('vacuum', 'vacuum', [CompletionResultType]::ParameterValue, 'Delete versions beyond the retention and the files only they used')
+            [CompletionResult]::new('import-legacy', 'import-legacy', [CompletionResultType]::ParameterValue, 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Mint tokens for a daemon started with --secret')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate-files', 'generate-files', [CompletionResultType]::ParameterValue, 'Write completions/ and man/ (kept in the repository)')
@@ -307,6 +375,18 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             break
         }
         'shoots;help;shutdown' {
+            break
+        }
+        'shoots;help;history' {
+            break
+        }
+        'shoots;help;compact' {
+            break
+        }
+        'shoots;help;vacuum' {
+            break
+        }
+        'shoots;help;import-legacy' {
             break
         }
         'shoots;help;token' {

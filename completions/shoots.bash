@@ -19,6 +19,9 @@ _shoots() {
             shoots,buckets)
                 cmd="shoots__subcmd__buckets"
                 ;;
+            shoots,compact)
+                cmd="shoots__subcmd__compact"
+                ;;
             shoots,completions)
                 cmd="shoots__subcmd__completions"
                 ;;
@@ -30,6 +33,12 @@ _shoots() {
                 ;;
             shoots,help)
                 cmd="shoots__subcmd__help"
+                ;;
+            shoots,history)
+                cmd="shoots__subcmd__history"
+                ;;
+            shoots,import-legacy)
+                cmd="shoots__subcmd__import__subcmd__legacy"
                 ;;
             shoots,ls)
                 cmd="shoots__subcmd__ls"
@@ -58,6 +67,9 @@ _shoots() {
             shoots,token)
                 cmd="shoots__subcmd__token"
                 ;;
+            shoots,vacuum)
+                cmd="shoots__subcmd__vacuum"
+                ;;
             shoots__subcmd__buckets,help)
                 cmd="shoots__subcmd__buckets__subcmd__help"
                 ;;
@@ -73,6 +85,9 @@ _shoots() {
             shoots__subcmd__help,buckets)
                 cmd="shoots__subcmd__help__subcmd__buckets"
                 ;;
+            shoots__subcmd__help,compact)
+                cmd="shoots__subcmd__help__subcmd__compact"
+                ;;
             shoots__subcmd__help,completions)
                 cmd="shoots__subcmd__help__subcmd__completions"
                 ;;
@@ -84,6 +99,12 @@ _shoots() {
                 ;;
             shoots__subcmd__help,help)
                 cmd="shoots__subcmd__help__subcmd__help"
+                ;;
+            shoots__subcmd__help,history)
+                cmd="shoots__subcmd__help__subcmd__history"
+                ;;
+            shoots__subcmd__help,import-legacy)
+                cmd="shoots__subcmd__help__subcmd__import__subcmd__legacy"
                 ;;
             shoots__subcmd__help,ls)
                 cmd="shoots__subcmd__help__subcmd__ls"
@@ -112,6 +133,9 @@ _shoots() {
             shoots__subcmd__help,token)
                 cmd="shoots__subcmd__help__subcmd__token"
                 ;;
+            shoots__subcmd__help,vacuum)
+                cmd="shoots__subcmd__help__subcmd__vacuum"
+                ;;
             shoots__subcmd__help__subcmd__buckets,rm)
                 cmd="shoots__subcmd__help__subcmd__buckets__subcmd__rm"
                 ;;
@@ -137,7 +161,7 @@ _shoots() {
 
     case "${cmd}" in
         shoots)
-            opts="-h -V --help --version serve put get sql resample ls rm buckets ping shutdown token completions generate-files help"
+            opts="-h -V --help --version serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +276,44 @@ _shoots() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        shoots__subcmd__compact)
+            opts="-b -q -h --bucket --quiet --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         shoots__subcmd__completions)
             opts="-h --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -339,7 +401,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__help)
-            opts="serve put get sql resample ls rm buckets ping shutdown token completions generate-files help"
+            opts="serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +431,20 @@ _shoots() {
         shoots__subcmd__help__subcmd__buckets__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__compact)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -423,6 +499,34 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__import__subcmd__legacy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -569,6 +673,96 @@ _shoots() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__vacuum)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__history)
+            opts="-b -h --bucket --format --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__import__subcmd__legacy)
+            opts="-q -h --mode --dry-run --quiet --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mode)
+                    COMPREPLY=($(compgen -W "error append replace" -- "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -807,7 +1001,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__serve)
-            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --secret --help"
+            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --retain-versions --daemon --pid-file --log-file --secret --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +1028,18 @@ _shoots() {
                     return 0
                     ;;
                 --memory-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retain-versions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1015,6 +1221,48 @@ _shoots() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__vacuum)
+            opts="-b -q -h --bucket --retain --quiet --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

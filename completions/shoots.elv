@@ -32,6 +32,10 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
             cand ping 'Check that the daemon answers'
             cand shutdown 'Stop the daemon gracefully and wait until it is gone'
+            cand history 'The versions of a dataframe'
+            cand compact 'Rewrite a dataframe''s small files into few, then vacuum'
+            cand vacuum 'Delete versions beyond the retention and the files only they used'
+            cand import-legacy 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
             cand token 'Mint tokens for a daemon started with --secret'
             cand completions 'Print a shell completion script'
             cand generate-files 'Write completions/ and man/ (kept in the repository)'
@@ -44,7 +48,11 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --cert-file 'PEM certificate (chain) for TLS; needs --key-file'
             cand --key-file 'PEM private key for TLS; needs --cert-file'
             cand --memory-limit 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly'
+            cand --retain-versions 'Versions of each dataframe that vacuum keeps (compaction vacuums too)'
+            cand --pid-file 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]'
+            cand --log-file 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]'
             cand --secret 'Require a token signed with this secret on every call (see `shoots token create`)'
+            cand --daemon 'Detach and run in the background, with a pid file and a log file'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -203,6 +211,58 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'shoots;history'= {
+            cand -b 'Bucket it is in [default: the default bucket]'
+            cand --bucket 'Bucket it is in [default: the default bucket]'
+            cand --format 'Output format; json is for scripts'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;compact'= {
+            cand -b 'Bucket it is in [default: the default bucket]'
+            cand --bucket 'Bucket it is in [default: the default bucket]'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -q 'Print no summary line'
+            cand --quiet 'Print no summary line'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;vacuum'= {
+            cand -b 'Bucket it is in [default: the default bucket]'
+            cand --bucket 'Bucket it is in [default: the default bucket]'
+            cand --retain 'Versions to keep [default: the daemon''s --retain-versions]'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -q 'Print no summary line'
+            cand --quiet 'Print no summary line'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;import-legacy'= {
+            cand --mode 'What to do with a dataframe that already exists'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand --dry-run 'List what would be imported, import nothing'
+            cand -q 'Print no summary lines'
+            cand --quiet 'Print no summary lines'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'shoots;token'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -244,6 +304,10 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
             cand ping 'Check that the daemon answers'
             cand shutdown 'Stop the daemon gracefully and wait until it is gone'
+            cand history 'The versions of a dataframe'
+            cand compact 'Rewrite a dataframe''s small files into few, then vacuum'
+            cand vacuum 'Delete versions beyond the retention and the files only they used'
+            cand import-legacy 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
             cand token 'Mint tokens for a daemon started with --secret'
             cand completions 'Print a shell completion script'
             cand generate-files 'Write completions/ and man/ (kept in the repository)'
@@ -271,6 +335,14 @@ set edit:completion:arg-completer[shoots] = {|@words|
         &'shoots;help;ping'= {
         }
         &'shoots;help;shutdown'= {
+        }
+        &'shoots;help;history'= {
+        }
+        &'shoots;help;compact'= {
+        }
+        &'shoots;help;vacuum'= {
+        }
+        &'shoots;help;import-legacy'= {
         }
         &'shoots;help;token'= {
             cand create 'Print a new token (an HS256 JWT) on stdout'

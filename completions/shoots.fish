@@ -36,6 +36,10 @@ complete -c shoots -n "__fish_shoots_needs_command" -f -a "rm" -d 'Delete datafr
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "ping" -d 'Check that the daemon answers'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "history" -d 'The versions of a dataframe'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "compact" -d 'Rewrite a dataframe\'s small files into few, then vacuum'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "vacuum" -d 'Delete versions beyond the retention and the files only they used'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "import-legacy" -d 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
@@ -46,7 +50,11 @@ complete -c shoots -n "__fish_shoots_using_subcommand serve" -l bucket-dir -d 'D
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l cert-file -d 'PEM certificate (chain) for TLS; needs --key-file' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l key-file -d 'PEM private key for TLS; needs --cert-file' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l memory-limit -d 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l retain-versions -d 'Versions of each dataframe that vacuum keeps (compaction vacuums too)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l pid-file -d 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l log-file -d 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l secret -d 'Require a token signed with this secret on every call (see `shoots token create`)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l daemon -d 'Detach and run in the background, with a pid file and a log file'
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand put" -s b -l bucket -d 'Bucket to put it in (created if needed) [default: the default bucket]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand put" -l mode -d 'What to do when the dataframe exists' -r -f -a "error\t'Refuse if the dataframe exists'
@@ -170,6 +178,43 @@ complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l token -d 'Tok
 complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -s q -l quiet -d 'Print nothing on success'
 complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -l tls -d 'Connect with TLS'
 complete -c shoots -n "__fish_shoots_using_subcommand shutdown" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand history" -s b -l bucket -d 'Bucket it is in [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand history" -l format -d 'Output format; json is for scripts' -r -f -a "text\t''
+json\t''"
+complete -c shoots -n "__fish_shoots_using_subcommand history" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand history" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand history" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand history" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand history" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand history" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand compact" -s b -l bucket -d 'Bucket it is in [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand compact" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand compact" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand compact" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand compact" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand compact" -s q -l quiet -d 'Print no summary line'
+complete -c shoots -n "__fish_shoots_using_subcommand compact" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand compact" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -s b -l bucket -d 'Bucket it is in [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -l retain -d 'Versions to keep [default: the daemon\'s --retain-versions]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -s q -l quiet -d 'Print no summary line'
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l mode -d 'What to do with a dataframe that already exists' -r -f -a "error\t'Refuse if the dataframe exists'
+append\t'Add the rows to the dataframe (same columns and types)'
+replace\t'Replace the dataframe with the file'"
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l dry-run -d 'List what would be imported, import nothing'
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -s q -l quiet -d 'Print no summary lines'
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shoots -n "__fish_shoots_using_subcommand token; and not __fish_seen_subcommand_from create help" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand token; and not __fish_seen_subcommand_from create help" -f -a "create" -d 'Print a new token (an HS256 JWT) on stdout'
 complete -c shoots -n "__fish_shoots_using_subcommand token; and not __fish_seen_subcommand_from create help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -184,19 +229,23 @@ complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_sub
 complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand generate-files" -s h -l help -d 'Print help'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "rm" -d 'Delete dataframes'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown token completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "rm" -d 'Delete dataframes'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "history" -d 'The versions of a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "compact" -d 'Rewrite a dataframe\'s small files into few, then vacuum'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "vacuum" -d 'Delete versions beyond the retention and the files only they used'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "import-legacy" -d 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from buckets" -f -a "rm" -d 'Delete a bucket (refused while it holds dataframes, unless --force)'
 complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Print a new token (an HS256 JWT) on stdout'

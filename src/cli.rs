@@ -46,6 +46,14 @@ pub enum Command {
     Ping(cmd::ping::PingArgs),
     /// Stop the daemon gracefully and wait until it is gone
     Shutdown(cmd::shutdown::ShutdownArgs),
+    /// The versions of a dataframe
+    History(cmd::history::HistoryArgs),
+    /// Rewrite a dataframe's small files into few, then vacuum
+    Compact(cmd::compact::CompactArgs),
+    /// Delete versions beyond the retention and the files only they used
+    Vacuum(cmd::vacuum::VacuumArgs),
+    /// Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)
+    ImportLegacy(cmd::import_legacy::ImportLegacyArgs),
     /// Mint tokens for a daemon started with --secret
     Token(cmd::token::TokenArgs),
     /// Print a shell completion script
@@ -68,6 +76,10 @@ impl Cli {
             Command::Buckets(args) => args.run(),
             Command::Ping(args) => args.run(),
             Command::Shutdown(args) => args.run(),
+            Command::History(args) => args.run(),
+            Command::Compact(args) => args.run(),
+            Command::Vacuum(args) => args.run(),
+            Command::ImportLegacy(args) => args.run(),
             Command::Token(args) => args.run(),
             Command::Completions(args) => args.run(),
             Command::GenerateFiles(args) => args.run(),

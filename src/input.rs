@@ -61,6 +61,12 @@ pub struct CsvArgs {
     pub infer_rows: usize,
 }
 
+impl Default for CsvArgs {
+    fn default() -> CsvArgs {
+        CsvArgs { delimiter: None, no_header: false, null: None, timestamp_format: None, infer_rows: 10_000 }
+    }
+}
+
 pub type BatchIter = Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send>;
 
 pub struct Input {

@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod daemon;
 pub mod error;
 pub mod input;
+pub mod legacy;
 pub mod logging;
 pub mod output;
 pub mod progress;

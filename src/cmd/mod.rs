@@ -1,8 +1,11 @@
 //! One file per subcommand; each is a clap `Args` struct with a `run`.
 
 pub mod buckets;
+pub mod compact;
 pub mod completions;
 pub mod get;
+pub mod history;
+pub mod import_legacy;
 pub mod ls;
 pub mod ping;
 pub mod put;
@@ -12,6 +15,7 @@ pub mod serve;
 pub mod shutdown;
 pub mod sql;
 pub mod token;
+pub mod vacuum;
 
 use std::future::Future;
 

@@ -8,9 +8,9 @@ use futures::StreamExt;
 use serde_json::json;
 
 use super::{block_on, summary};
-use crate::client::ConnectArgs;
+use crate::client::{Client, ConnectArgs};
 use crate::error::{CliError, Result};
-use crate::input::{self, CsvArgs, InputFormat};
+use crate::input::{self, CsvArgs, Input, InputFormat};
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,22 +80,7 @@ impl PutArgs {
                 },
                 _ => input,
             };
-            // Reading and parsing run on their own thread; a bounded channel
-            // keeps only a few batches in memory whatever the file's size.
-            let (tx, rx) = tokio::sync::mpsc::channel(4);
-            let mut batches = input.batches;
-            let reader = std::thread::spawn(move || {
-                for batch in batches.by_ref() {
-                    let failed = batch.is_err();
-                    if tx.blocking_send(batch).is_err() || failed {
-                        break;
-                    }
-                }
-            });
-            let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(|b| b.map_err(FlightError::Arrow));
-            let reply = client.put(command, input.schema, stream).await;
-            let _ = reader.join();
-            reply
+            upload(&mut client, command, input).await
         });
         progress.finish();
         let reply = reply?;
@@ -107,4 +92,24 @@ impl PutArgs {
         summary(self.quiet, format!("put {}{bucket}: {rows} rows, version {}", self.name, reply["version"]));
         Ok(())
     }
+}
+
+/// Streams an input to the server as one DoPut. Reading and parsing run on
+/// their own thread; a bounded channel keeps only a few batches in memory
+/// whatever the file's size.
+pub async fn upload(client: &mut Client, command: serde_json::Value, input: Input) -> Result<serde_json::Value> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let mut batches = input.batches;
+    let reader = std::thread::spawn(move || {
+        for batch in batches.by_ref() {
+            let failed = batch.is_err();
+            if tx.blocking_send(batch).is_err() || failed {
+                break;
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(|b| b.map_err(FlightError::Arrow));
+    let reply = client.put(command, input.schema, stream).await;
+    let _ = reader.join();
+    reply
 }

@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub memory_limit: Option<usize>,
     /// Turns authentication on (`--secret`).
     pub secret: Option<Secret>,
+    /// Versions vacuum keeps.
+    pub retain_versions: usize,
 }
 
 /// The signing secret; never printed.
@@ -115,10 +117,28 @@ async fn stop_requested(shutdown: Shutdown) {
     }
 }
 
+/// Dataframes the Python original left in the directory (`NAME.parquet` at
+/// the top and `BUCKET/NAME.parquet` below) are not served; say how to
+/// import them.
+fn report_legacy_files(dir: &std::path::Path) {
+    let found = crate::legacy::find(dir).unwrap_or_default();
+    if let Some(first) = found.first() {
+        tracing::warn!(
+            "{} dataframe file(s) of the Python original in {} (e.g. {}) are not served; import them with `shoots import-legacy {}`",
+            found.len(),
+            dir.display(),
+            first.path.display(),
+            dir.display()
+        );
+    }
+}
+
 /// Runs the daemon until a stop is requested and in-flight calls drained.
 /// `ready` is told the address once the port is bound.
 pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
-    let store = Arc::new(Store::open_local(&config.bucket_dir, StoreOptions::default())?);
+    let options = StoreOptions { retain_versions: config.retain_versions.max(1), ..StoreOptions::default() };
+    let store = Arc::new(Store::open_local(&config.bucket_dir, options)?);
+    report_legacy_files(&config.bucket_dir);
     let engine = Arc::new(QueryEngine::new(store.clone(), config.memory_limit)?);
     let listener = bind(&config.host, config.port).await?;
     let local = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;

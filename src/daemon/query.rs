@@ -13,6 +13,7 @@ use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, Pa
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::TableType;
 use datafusion::error::DataFusionError;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::SendableRecordBatchStream;
@@ -55,7 +56,12 @@ impl QueryEngine {
     pub fn new(store: Arc<Store>, memory_limit: Option<usize>) -> Result<QueryEngine> {
         let mut builder = RuntimeEnvBuilder::new();
         if let Some(limit) = memory_limit {
-            builder = builder.with_memory_limit(limit, 1.0);
+            // Fair shares, so a sort that can spill is made to before another
+            // query's merge runs out; the tracker names the top consumers
+            // when a query still does not fit.
+            let pool = FairSpillPool::new(limit);
+            let top = std::num::NonZeroUsize::new(5).expect("non-zero");
+            builder = builder.with_memory_pool(Arc::new(TrackConsumersPool::new(pool, top)));
         }
         let runtime = builder.build_arc()?;
         let url = url::Url::parse(STORE_URL).expect("static URL");

@@ -85,12 +85,21 @@ pub struct ListCriteria {
     pub regex: Option<String>,
 }
 
-/// `delete` action.
+/// Actions on one dataframe: `delete`, `history`, `compact`, `vacuum`.
 #[derive(Debug, Deserialize)]
-pub struct DeleteRequest {
+pub struct FrameRequest {
     pub name: String,
     #[serde(default)]
     pub bucket: Option<String>,
+    /// `vacuum`: versions to keep instead of the daemon's `--retain-versions`.
+    #[serde(default)]
+    pub retain: Option<usize>,
+}
+
+impl FrameRequest {
+    pub fn target(&self) -> Result<Target> {
+        Target::parse(self.bucket.as_deref(), &self.name)
+    }
 }
 
 /// `delete_bucket` action.
@@ -184,7 +193,7 @@ mod tests {
         check(parse_json::<PutCommand>("cmd", bytes).and_then(|c| c.target().and(c.mode()).map(|_| ())));
         check(parse_json::<TicketBody>("ticket", bytes).and_then(|t| BucketId::parse(t.bucket.as_deref()).map(|_| ())));
         check(parse_json::<ListCriteria>("criteria", bytes).map(|_| ()));
-        check(parse_json::<DeleteRequest>("delete", bytes).and_then(|d| Target::parse(d.bucket.as_deref(), &d.name).map(|_| ())));
+        check(parse_json::<FrameRequest>("delete", bytes).and_then(|d| d.target().map(|_| ())));
         check(parse_json::<DeleteBucketRequest>("delete_bucket", bytes).and_then(|d| d.force().map(|_| ())));
         check(parse_json::<ResampleRequest>("resample", bytes).and_then(|r| r.source().and(r.target()).and(r.mode()).map(|_| ())));
     }

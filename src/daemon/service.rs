@@ -28,7 +28,7 @@ use super::auth::{Auth, Principal, Role};
 use super::error::{DaemonError, Result};
 use super::query::{QueryEngine, Scope};
 use super::requests::{
-    parse_json, DeleteBucketRequest, DeleteRequest, ListCriteria, PutCommand, ResampleRequest, Target, TicketBody,
+    parse_json, DeleteBucketRequest, FrameRequest, ListCriteria, PutCommand, ResampleRequest, Target, TicketBody,
 };
 use super::storage::{BucketId, Name, Snapshot, Store};
 use super::Shutdown;
@@ -42,6 +42,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("delete", "Delete a dataframe: {\"name\", \"bucket\"}"),
     ("delete_bucket", "Delete a bucket: {\"name\", \"mode\": \"error\"|\"delete\"}"),
     ("resample", "Write a resampled or SQL-transformed copy of a dataframe on the server"),
+    ("history", "The versions of a dataframe: {\"name\", \"bucket\"}"),
+    ("compact", "Rewrite a dataframe's small files into few, then vacuum: {\"name\", \"bucket\"}"),
+    ("vacuum", "Delete versions beyond the retention and their files: {\"name\", \"bucket\", \"retain\"?}"),
     ("shutdown", "Stop the server gracefully"),
 ];
 
@@ -211,6 +214,7 @@ async fn ingest(
         }
     });
     let outcome = store.put(&target.bucket, &target.name, mode, schema, batches).await?;
+    store.maybe_compact_in_background(&target.bucket, &target.name, outcome.files);
     detail.push_str(&format!(" v{} +{} rows", outcome.version, outcome.rows));
     let metadata = serde_json::json!({"version": outcome.version, "rows": outcome.rows});
     Ok(PutResult { app_metadata: metadata.to_string().into() })
@@ -388,8 +392,8 @@ impl ShootsFlight {
                 Ok((format!("{} buckets", buckets.len()), one_result(serde_json::to_vec(&buckets)?)))
             }
             "delete" => {
-                let req: DeleteRequest = parse_json("delete request", body)?;
-                let target = Target::parse(req.bucket.as_deref(), &req.name)?;
+                let req: FrameRequest = parse_json("delete request", body)?;
+                let target = req.target()?;
                 caller.require(Role::Write, "delete dataframes")?;
                 caller.require_bucket(&target.bucket)?;
                 self.store.delete(&target.bucket, &target.name).await?;
@@ -404,6 +408,48 @@ impl ShootsFlight {
                 self.store.delete_bucket(&name, req.force()?).await?;
                 let reply = serde_json::json!({"message": format!("bucket {name} deleted")});
                 Ok((name.to_string(), one_result(reply.to_string())))
+            }
+            "history" => {
+                let req: FrameRequest = parse_json("history request", body)?;
+                let target = req.target()?;
+                caller.require_bucket(&target.bucket)?;
+                let versions: Vec<serde_json::Value> = self
+                    .store
+                    .history(&target.bucket, &target.name)
+                    .await?
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "version": c.version,
+                            "timestamp_ms": c.timestamp_ms,
+                            "operation": c.operation.as_str(),
+                            "rows": c.rows,
+                            "rows_added": c.add.iter().map(|f| f.rows).sum::<u64>(),
+                            "files_added": c.add.len(),
+                            "files_removed": c.remove.len(),
+                            "files": c.files.len(),
+                        })
+                    })
+                    .collect();
+                Ok((describe(&target), one_result(serde_json::to_vec(&versions)?)))
+            }
+            "compact" | "vacuum" => {
+                let req: FrameRequest = parse_json("request", body)?;
+                let target = req.target()?;
+                caller.require(Role::Write, "compact or vacuum dataframes")?;
+                caller.require_bucket(&target.bucket)?;
+                let mut reply = serde_json::json!({});
+                if action.r#type == "compact" {
+                    let done = self.store.compact(&target.bucket, &target.name).await?;
+                    reply["version"] = serde_json::json!(done.version);
+                    reply["files_before"] = serde_json::json!(done.files_before);
+                    reply["files_after"] = serde_json::json!(done.files_after);
+                }
+                let retain = req.retain.unwrap_or(self.store.options().retain_versions);
+                let vacuumed = self.store.vacuum(&target.bucket, &target.name, retain).await?;
+                reply["versions_removed"] = serde_json::json!(vacuumed.versions_removed);
+                reply["files_deleted"] = serde_json::json!(vacuumed.files_deleted);
+                Ok((describe(&target), one_result(reply.to_string())))
             }
             "shutdown" => {
                 caller.require(Role::Admin, "shut the daemon down")?;

@@ -3,6 +3,7 @@
 mod commands;
 mod flight_protocol;
 mod hostile;
+mod operate;
 mod readme;
 mod repl;
 mod settings;

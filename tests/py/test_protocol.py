@@ -13,7 +13,8 @@ from helpers import action, get, put, sample
 def test_ping_and_list_actions(client):
     assert action(client, "ping") == ["pong"]
     listed = {a.type: a.description for a in client.list_actions()}
-    assert set(listed) == {"ping", "buckets", "delete", "delete_bucket", "resample", "shutdown"}
+    assert set(listed) == {"ping", "buckets", "delete", "delete_bucket", "resample", "shutdown", "history", "compact",
+                           "vacuum"}
     assert all(listed.values())
 
 

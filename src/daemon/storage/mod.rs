@@ -15,6 +15,7 @@
 
 pub mod log;
 pub mod names;
+mod maintain;
 mod read;
 mod write;
 
@@ -29,6 +30,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload}
 use crate::daemon::error::{DaemonError, Result};
 pub use log::{Commit, DataFile, Operation};
 pub use names::{BucketId, Name};
+pub use maintain::{CompactOutcome, VacuumOutcome};
 pub use write::{PutOutcome, WriteMode};
 
 /// Tuning of how data files are written and read.
@@ -41,11 +43,22 @@ pub struct StoreOptions {
     pub file_rows: usize,
     /// Rows per batch when reading.
     pub read_batch_rows: usize,
+    /// Versions vacuum keeps (the newest ones; at least 1).
+    pub retain_versions: usize,
+    /// A dataframe with this many data files, most of them small, is
+    /// compacted in the background after a put.
+    pub compact_files: usize,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { row_group_rows: 256 * 1024, file_rows: 4 * 1024 * 1024, read_batch_rows: 64 * 1024 }
+        StoreOptions {
+            row_group_rows: 256 * 1024,
+            file_rows: 4 * 1024 * 1024,
+            read_batch_rows: 64 * 1024,
+            retain_versions: 10,
+            compact_files: 64,
+        }
     }
 }
 
@@ -72,11 +85,13 @@ pub struct Store {
     /// Serialises commits to one dataframe within this daemon; put-if-absent
     /// on the log is what makes them safe, this only avoids retry storms.
     commit_locks: Mutex<HashMap<(BucketId, Name), CommitLock>>,
+    /// Dataframes with a background compaction under way.
+    compacting: Mutex<std::collections::HashSet<(BucketId, Name)>>,
 }
 
 impl Store {
     pub fn new(os: Arc<dyn ObjectStore>, options: StoreOptions) -> Store {
-        Store { os, options, commit_locks: Mutex::new(HashMap::new()) }
+        Store { os, options, commit_locks: Mutex::new(HashMap::new()), compacting: Mutex::default() }
     }
 
     /// A store on the local file system rooted at `dir` (created if missing).
@@ -320,16 +335,21 @@ impl Store {
         self.delete_paths(log_entries).await
     }
 
+    /// Deletes every path it can; one already gone is no error and does
+    /// not stop the rest.
     async fn delete_paths(&self, paths: Vec<Path>) -> Result<()> {
         let stream = futures::stream::iter(paths.into_iter().map(Ok)).boxed();
-        self.os
-            .delete_stream(stream)
-            .try_for_each(|_| async { Ok(()) })
-            .await
-            .or_else(|e| match e {
-                object_store::Error::NotFound { .. } => Ok(()),
-                e => Err(e.into()),
-            })
+        let mut results = self.os.delete_stream(stream);
+        let mut first_error = None;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), |e| Err(e.into()))
     }
 
     /// Deletes a named bucket; unless `force`, only when it holds no dataframe.

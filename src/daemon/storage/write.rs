@@ -48,6 +48,8 @@ impl std::str::FromStr for WriteMode {
 pub struct PutOutcome {
     pub version: u64,
     pub rows: u64,
+    /// Data files of the new version, for deciding on compaction.
+    pub files: usize,
 }
 
 /// Appends must keep column names and types; metadata and nullability may
@@ -114,7 +116,11 @@ impl Store {
 
         let committed = self.commit_put(bucket, name, mode, &table_schema, files.clone()).await;
         match committed {
-            Ok(commit) => Ok(PutOutcome { version: commit.version, rows: files.iter().map(|f| f.rows).sum() }),
+            Ok(commit) => Ok(PutOutcome {
+                version: commit.version,
+                rows: files.iter().map(|f| f.rows).sum(),
+                files: commit.files.len(),
+            }),
             Err(e) => {
                 let prefix = Store::df_prefix(bucket, name);
                 self.delete_paths(files.iter().map(|f| Path::from(format!("{prefix}/{}", f.path))).collect())
@@ -161,7 +167,7 @@ impl Store {
 
 /// Writes a stream of batches as zstd Parquet files of at most
 /// `file_rows` rows each, every file carrying the exact Arrow schema.
-struct DataWriter {
+pub(super) struct DataWriter {
     os: Arc<dyn ObjectStore>,
     prefix: String,
     schema: SchemaRef,
@@ -178,7 +184,7 @@ struct OpenFile {
 }
 
 impl DataWriter {
-    fn new(store: &Store, bucket: &BucketId, name: &Name, schema: SchemaRef) -> DataWriter {
+    pub(super) fn new(store: &Store, bucket: &BucketId, name: &Name, schema: SchemaRef) -> DataWriter {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
             .set_max_row_group_row_count(Some(store.options.row_group_rows))
@@ -194,7 +200,7 @@ impl DataWriter {
         }
     }
 
-    async fn write(&mut self, batch: RecordBatch) -> Result<()> {
+    pub(super) async fn write(&mut self, batch: RecordBatch) -> Result<()> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
@@ -237,13 +243,13 @@ impl DataWriter {
         Ok(())
     }
 
-    async fn finish(&mut self) -> Result<Vec<DataFile>> {
+    pub(super) async fn finish(&mut self) -> Result<Vec<DataFile>> {
         self.close_current().await?;
         Ok(self.done.clone())
     }
 
     /// Best effort: the caller is already failing with the error that matters.
-    async fn abort(mut self) {
+    pub(super) async fn abort(mut self) {
         // Dropping an unfinished upload discards its staging file.
         self.current = None;
         for file in std::mem::take(&mut self.done) {

@@ -1,4 +1,6 @@
-//! `shoots serve`: run the daemon in the foreground.
+//! `shoots serve`: run the daemon, in the foreground or detached (`--daemon`).
+
+mod detach;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,6 +31,18 @@ pub struct ServeArgs {
     /// spill to disk where they can, or fail cleanly.
     #[arg(long, env = "SHOOTS_MEMORY_LIMIT", default_value = "1GiB", value_parser = parse_size)]
     pub memory_limit: usize,
+    /// Versions of each dataframe that vacuum keeps (compaction vacuums too)
+    #[arg(long, env = "SHOOTS_RETAIN_VERSIONS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub retain_versions: u64,
+    /// Detach and run in the background, with a pid file and a log file
+    #[arg(long)]
+    pub daemon: bool,
+    /// Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]
+    #[arg(long, requires = "daemon")]
+    pub pid_file: Option<PathBuf>,
+    /// Log file for --daemon [default: shoots-PORT.log in the platform state directory]
+    #[arg(long, requires = "daemon")]
+    pub log_file: Option<PathBuf>,
     /// Require a token signed with this secret on every call (see `shoots token create`)
     #[arg(long, env = "SHOOTS_SECRET", hide_env_values = true)]
     pub secret: Option<Secret>,
@@ -56,13 +70,7 @@ fn read(path: &PathBuf, what: &str) -> Result<Vec<u8>> {
 
 impl ServeArgs {
     pub fn run(self) -> Result<()> {
-        crate::logging::init_daemon();
-        // A panic in one call (a bug, or input a library did not expect)
-        // ends that call only; log it as one line like everything else.
-        std::panic::set_hook(Box::new(|info| {
-            let message = info.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
-            tracing::error!("internal error, please report: {message}");
-        }));
+        // Files are read before any fork, so a bad path fails in the foreground.
         let tls = match (&self.cert_file, &self.key_file) {
             (Some(cert), Some(key)) => Some((read(cert, "certificate")?, read(key, "key")?)),
             _ => None,
@@ -74,22 +82,42 @@ impl ServeArgs {
             tls,
             memory_limit: Some(self.memory_limit),
             secret: self.secret.clone(),
+            retain_versions: self.retain_versions as usize,
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))?;
-        let scheme = if config.tls.is_some() { "grpc+tls" } else { "grpc" };
-        let tokens = if config.secret.is_some() { ", tokens required" } else { "" };
-        let dir = self.bucket_dir.display().to_string();
-        runtime.block_on(daemon::serve(config, |addr| {
+        if self.daemon {
+            let files = detach::Files::resolve(self.pid_file.clone(), self.log_file.clone(), self.port)?;
+            return detach::run(files, |announce| serve_blocking(config, announce));
+        }
+        serve_blocking(config, |line| {
             // Scripts and tests read the port from this line (with --port 0).
-            println!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens})");
+            println!("{line}");
             let _ = std::io::stdout().flush();
-            tracing::info!("listening on {scheme}://{addr}, bucket directory {dir}");
-        }))?;
-        Ok(())
+        })
     }
+}
+
+/// Runs the daemon on this thread until it stops; `announce` gets the
+/// "listening on" line once the port is bound.
+fn serve_blocking(config: ServeConfig, announce: impl FnOnce(String)) -> Result<()> {
+    crate::logging::init_daemon();
+    // A panic in one call (a bug, or input a library did not expect) ends
+    // that call only; log it as one line like everything else.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        tracing::error!("internal error, please report: {message}");
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))?;
+    let scheme = if config.tls.is_some() { "grpc+tls" } else { "grpc" };
+    let tokens = if config.secret.is_some() { ", tokens required" } else { "" };
+    let dir = config.bucket_dir.display().to_string();
+    runtime.block_on(daemon::serve(config, |addr| {
+        tracing::info!("listening on {scheme}://{addr}, bucket directory {dir}");
+        announce(format!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens})"));
+    }))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,35 @@
+//! `shoots vacuum NAME`: delete versions beyond the retention and the data
+//! files only they used.
+
+use clap::Args;
+use serde_json::json;
+
+use super::{block_on, summary};
+use crate::client::ConnectArgs;
+use crate::error::Result;
+
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    /// Name of the dataframe
+    pub name: String,
+    /// Bucket it is in [default: the default bucket]
+    #[arg(long, short)]
+    pub bucket: Option<String>,
+    /// Versions to keep [default: the daemon's --retain-versions]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub retain: Option<u64>,
+    /// Print no summary line
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+impl VacuumArgs {
+    pub fn run(self) -> Result<()> {
+        let body = json!({"name": self.name, "bucket": self.bucket, "retain": self.retain});
+        let r = block_on(async { self.connect.connect().await?.action_json("vacuum", body).await })?;
+        summary(self.quiet, format!("vacuum {}: removed {} versions, {} files", self.name, r["versions_removed"], r["files_deleted"]));
+        Ok(())
+    }
+}
