@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio::sync::watch;
+use tokio_stream::StreamExt;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use error::{DaemonError, Result};
@@ -165,7 +166,13 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         stop_requested(shutdown).await;
         let _ = stopping_tx.send(());
     };
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // Small replies (a put's result, a ping) must not wait for Nagle's
+    // algorithm and the peer's delayed ACK: that alone costs 40 ms a call.
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|conn| {
+        conn.inspect(|stream| {
+            let _ = stream.set_nodelay(true);
+        })
+    });
     let server = builder.add_service(flight).serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(server);
     tokio::select! {

@@ -1,4 +1,5 @@
 import json
+import subprocess
 
 import pyarrow as pa
 import pyarrow.flight as flight
@@ -37,3 +38,14 @@ def action(client, kind, body=None):
 def sample(n=10, offset=0):
     return pa.table({"id": pa.array(range(offset, offset + n), pa.int64()),
                      "x": pa.array([float(i) / 2 for i in range(offset, offset + n)])})
+
+
+def cli(daemon, *args, check=True):
+    """Runs the real `shoots` client against `daemon`, with no environment or
+    config file of the machine's."""
+    from conftest import shoots_bin
+    run = subprocess.run([shoots_bin(), *args, "--host", "127.0.0.1", "--port", str(daemon.port)],
+                         capture_output=True, env={"PATH": "/usr/bin:/bin", "SHOOTS_CONFIG": "/nonexistent"})
+    if check:
+        assert run.returncode == 0, run.stderr.decode()
+    return run

@@ -2,7 +2,6 @@
 
 import json
 import signal
-import subprocess
 import threading
 import time
 
@@ -13,16 +12,8 @@ import pyarrow.flight as flight
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import Daemon, files_under, shoots_bin
-from helpers import action, get, put
-
-
-def shoots(daemon, *args, check=True):
-    run = subprocess.run([shoots_bin(), *args, "--host", "127.0.0.1", "--port", str(daemon.port)],
-                         capture_output=True, env={"PATH": "/usr/bin:/bin", "SHOOTS_CONFIG": "/nonexistent"})
-    if check:
-        assert run.returncode == 0, run.stderr.decode()
-    return run
+from conftest import Daemon, files_under
+from helpers import cli, get, put
 
 
 def data_files(daemon, name):
@@ -53,7 +44,7 @@ def test_many_small_appends_then_compact_history_versions_and_vacuum(keeper):
 
     t = threading.Thread(target=read_loop)
     t.start()
-    out = shoots(keeper, "compact", "cron").stderr.decode()
+    out = cli(keeper, "compact", "cron").stderr.decode()
     stop.set()
     t.join()
     assert out.startswith("compact cron: "), out
@@ -61,25 +52,25 @@ def test_many_small_appends_then_compact_history_versions_and_vacuum(keeper):
 
     assert get(client, "cron").column("i").to_pylist() == want
     assert len(data_files(keeper, "cron")) > 100, "old versions still hold their files"
-    info = json.loads(shoots(keeper, "history", "cron", "--format", "json").stdout)
+    info = json.loads(cli(keeper, "history", "cron", "--format", "json").stdout)
     assert [v["operation"] for v in info[:2]] == ["create", "append"]
     assert info[-1]["operation"] == "compact" and info[-1]["files"] <= 2
     assert len(info) >= 1001
     assert sum(v["operation"] == "append" for v in info) == 999
-    table = shoots(keeper, "history", "cron").stdout.decode().splitlines()
+    table = cli(keeper, "history", "cron").stdout.decode().splitlines()
     assert table[0].split("\t")[:3] == ["1", table[0].split("\t")[1], "create"]
 
     # An old version, through the CLI and the wire.
-    cli = shoots(keeper, "get", "cron", "--version", "10").stdout.decode().splitlines()
-    assert cli[0] == "i,x" and [int(line.split(",")[0]) for line in cli[1:]] == list(range(10))
+    old = cli(keeper, "get", "cron", "--version", "10").stdout.decode().splitlines()
+    assert old[0] == "i,x" and [int(line.split(",")[0]) for line in old[1:]] == list(range(10))
     assert get(client, "cron", version=10).column("i").to_pylist() == list(range(10))
 
-    vac = shoots(keeper, "vacuum", "cron", "--retain", "1").stderr.decode()
+    vac = cli(keeper, "vacuum", "cron", "--retain", "1").stderr.decode()
     assert "removed" in vac
-    info = json.loads(shoots(keeper, "history", "cron", "--format", "json").stdout)
+    info = json.loads(cli(keeper, "history", "cron", "--format", "json").stdout)
     assert len(info) == 1 and info[0]["operation"] == "compact"
     assert len(data_files(keeper, "cron")) == info[0]["files"] <= 2
-    gone = shoots(keeper, "get", "cron", "--version", "10", check=False)
+    gone = cli(keeper, "get", "cron", "--version", "10", check=False)
     assert gone.returncode == 1 and "no version 10" in gone.stderr.decode()
     assert get(client, "cron").column("i").to_pylist() == want
 
@@ -163,11 +154,11 @@ def test_import_legacy_directory(tmp_path, daemon):
         written[(bucket, name)] = pa.Table.from_pandas(df)
         pq.write_table(written[(bucket, name)], path)  # what the original's put did
 
-    listed = shoots(daemon, "import-legacy", str(legacy), "--dry-run").stdout.decode().splitlines()
+    listed = cli(daemon, "import-legacy", str(legacy), "--dry-run").stdout.decode().splitlines()
     assert [line.split("\t")[0] for line in listed] == ["labels", "sensor_data", "lab/runs"]
     assert files_under(daemon.bucket_dir) == set()
 
-    out = shoots(daemon, "import-legacy", str(legacy)).stderr.decode()
+    out = cli(daemon, "import-legacy", str(legacy)).stderr.decode()
     assert "imported lab/runs: 2 rows" in out
     client = daemon.client()
     for (bucket, name), df in frames.items():
@@ -177,7 +168,7 @@ def test_import_legacy_directory(tmp_path, daemon):
         assert got.equals(want)
         pd.testing.assert_frame_equal(got.to_pandas(), df)
 
-    again = shoots(daemon, "import-legacy", str(legacy), check=False)
+    again = cli(daemon, "import-legacy", str(legacy), check=False)
     assert again.returncode == 1 and "already exists" in again.stderr.decode()
 
 

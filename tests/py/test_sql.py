@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import Daemon, error_info, files_under, shoots_bin
-from helpers import get, put
+from helpers import cli, get, put
 
 JOIN = """
     select s.id, s.reading, m.place
@@ -34,14 +34,6 @@ def two_buckets(client):
     return client
 
 
-def shoots(daemon, *args, check=True):
-    run = subprocess.run([shoots_bin(), *args, "--host", "127.0.0.1", "--port", str(daemon.port)],
-                         capture_output=True, env={"PATH": "/usr/bin:/bin", "SHOOTS_CONFIG": "/nonexistent"})
-    if check:
-        assert run.returncode == 0, run.stderr.decode()
-    return run
-
-
 def test_join_across_buckets_through_a_ticket(two_buckets):
     assert sql_ticket(two_buckets, JOIN).to_pydict() == WANT
     # With a bucket, its dataframes are the bare names; the default bucket is `_default`.
@@ -61,13 +53,13 @@ def test_flight_info_for_a_query(two_buckets):
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "ndjson", "parquet", "arrow", "table"])
 def test_join_through_shoots_sql_in_every_format(daemon, two_buckets, tmp_path, fmt):
     if fmt == "table":
-        text = shoots(daemon, "sql", JOIN, "--format", "table").stdout.decode()
+        text = cli(daemon, "sql", JOIN, "--format", "table").stdout.decode()
         for place in WANT["place"]:
             assert f" {place} " in text
         assert text.endswith("3 rows\n")
         return
     out = tmp_path / f"result.{fmt}"
-    shoots(daemon, "sql", JOIN, "-o", str(out))
+    cli(daemon, "sql", JOIN, "-o", str(out))
     if fmt in ("csv", "tsv"):
         table = pacsv.read_csv(out, parse_options=pacsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ","))
     elif fmt == "json":
@@ -82,7 +74,7 @@ def test_join_through_shoots_sql_in_every_format(daemon, two_buckets, tmp_path, 
     assert table.to_pydict() == WANT
     # And the same to stdout.
     if fmt in ("csv", "json", "ndjson"):
-        assert shoots(daemon, "sql", JOIN, "--format", fmt).stdout == out.read_bytes()
+        assert cli(daemon, "sql", JOIN, "--format", fmt).stdout == out.read_bytes()
 
 
 def test_piped_statements_and_bucket_flag(daemon, two_buckets):
@@ -115,7 +107,7 @@ def test_sql_is_read_only(daemon, two_buckets, tmp_path, sql):
     assert files_under(daemon.bucket_dir) == before
     assert get(two_buckets, "sensors").num_rows == 4
 
-    run = shoots(daemon, "sql", sql, check=False)
+    run = cli(daemon, "sql", sql, check=False)
     assert run.returncode == 1
     assert run.stderr.decode().startswith("shoots: error: ")
 

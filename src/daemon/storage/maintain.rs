@@ -59,22 +59,7 @@ impl Store {
         if before <= 1 || small <= 1 {
             return Ok(CompactOutcome { version: None, files_before: before, files_after: before });
         }
-        let mut writer = DataWriter::new(self, bucket, name, snap.schema.clone());
-        let written = async {
-            let mut rows = self.scan(&snap);
-            while let Some(batch) = rows.next().await {
-                writer.write(batch?).await?;
-            }
-            writer.finish().await
-        }
-        .await;
-        let new_files = match written {
-            Ok(files) => files,
-            Err(e) => {
-                writer.abort().await;
-                return Err(e);
-            }
-        };
+        let new_files = DataWriter::new(self, bucket, name, snap.schema.clone()).write_all(self.scan(&snap)).await?;
         let old: Vec<String> = snap.commit.files.iter().map(|f| f.path.clone()).collect();
         let committed = self
             .commit_next(bucket, name, |head| {

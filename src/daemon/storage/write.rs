@@ -97,22 +97,7 @@ impl Store {
             _ => schema,
         };
 
-        let mut writer = DataWriter::new(self, bucket, name, table_schema.clone());
-        let written = async {
-            futures::pin_mut!(batches);
-            while let Some(batch) = batches.next().await {
-                writer.write(batch?).await?;
-            }
-            writer.finish().await
-        }
-        .await;
-        let files = match written {
-            Ok(files) => files,
-            Err(e) => {
-                writer.abort().await;
-                return Err(e);
-            }
-        };
+        let files = DataWriter::new(self, bucket, name, table_schema.clone()).write_all(batches).await?;
 
         let committed = self.commit_put(bucket, name, mode, &table_schema, files.clone()).await;
         match committed {
@@ -200,7 +185,27 @@ impl DataWriter {
         }
     }
 
-    pub(super) async fn write(&mut self, batch: RecordBatch) -> Result<()> {
+    /// Writes every batch and closes the last file; on any error deletes
+    /// what it wrote and returns the error.
+    pub(super) async fn write_all<S>(mut self, batches: S) -> Result<Vec<DataFile>>
+    where
+        S: Stream<Item = Result<RecordBatch>> + Send,
+    {
+        let written = async {
+            futures::pin_mut!(batches);
+            while let Some(batch) = batches.next().await {
+                self.write(batch?).await?;
+            }
+            self.finish().await
+        }
+        .await;
+        if written.is_err() {
+            self.abort().await;
+        }
+        written
+    }
+
+    async fn write(&mut self, batch: RecordBatch) -> Result<()> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
@@ -243,13 +248,13 @@ impl DataWriter {
         Ok(())
     }
 
-    pub(super) async fn finish(&mut self) -> Result<Vec<DataFile>> {
+    async fn finish(&mut self) -> Result<Vec<DataFile>> {
         self.close_current().await?;
         Ok(self.done.clone())
     }
 
     /// Best effort: the caller is already failing with the error that matters.
-    pub(super) async fn abort(mut self) {
+    async fn abort(mut self) {
         // Dropping an unfinished upload discards its staging file.
         self.current = None;
         for file in std::mem::take(&mut self.done) {

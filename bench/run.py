@@ -1,0 +1,292 @@
+"""shoots benchmark: the same work done by shoots and by what users would
+pick instead (pyarrow locally, DuckDB, pandas, the Python original), side by
+side in one run. Prints one table and writes it as JSON.
+
+Run through `bench/run`, which builds the release binary and the venv.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv
+import pyarrow.flight as flight
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Peak:
+    """Polls a process's VmHWM (peak RSS) from /proc while it runs."""
+
+    def __init__(self, pid):
+        self.pid, self.kb, self.stop = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def read(self):
+        try:
+            for line in open(f"/proc/{self.pid}/status"):
+                if line.startswith("VmHWM:"):
+                    self.kb = max(self.kb, int(line.split()[1]))
+        except OSError:
+            pass
+
+    def run(self):
+        while not self.stop.is_set():
+            self.read()
+            time.sleep(0.01)
+
+    def mb(self):
+        self.read()
+        self.stop.set()
+        return self.kb / 1024
+
+
+def timed(fn, repeat=1):
+    """Best of `repeat` wall-clock seconds, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, result
+
+
+def sensor_table(rows, seed=0):
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2024-01-01T00:00:00", "ns")
+    return pa.table({
+        "timestamp": pa.array(start + np.arange(rows) * np.timedelta64(10, "ms")),
+        "s1": rng.normal(size=rows), "s2": rng.normal(size=rows),
+        "s3": rng.normal(size=rows), "s4": rng.normal(size=rows),
+        "count": rng.integers(0, 1000, size=rows),
+        "site": pa.array(rng.choice(["north", "south", "east", "west", "centre"], size=rows)),
+    })
+
+
+def put_table(client, name, table, mode="replace"):
+    cmd = {"name": name, "mode": mode, "bucket": None}
+    writer, reader = client.do_put(flight.FlightDescriptor.for_command(json.dumps(cmd)), table.schema)
+    writer.write_table(table, max_chunksize=65536)
+    writer.done_writing()
+    reader.read()
+    writer.close()
+
+
+def do_get(client, ticket):
+    return client.do_get(flight.Ticket(json.dumps(ticket).encode())).read_all()
+
+
+def start(cmd, env=None):
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    return proc
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+SQL = {
+    "filter + group by": "select site, count(*) as n, avg(s1) as m, max(s2) as hi from {t} where s3 > 0.5 group by site order by site",
+    "time-bin aggregation": "select date_trunc('minute', timestamp) as minute, avg(s1) as s1, sum(\"count\") as c from {t} group by 1 order by 1",
+    "top-k": "select timestamp, s4 from {t} order by s4 desc limit 10",
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--binary", default=str(Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/shoots/target")) / "release" / "shoots"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    ap.add_argument("--skip-original", action="store_true", help="leave out the Python original")
+    args = ap.parse_args()
+    rows = args.rows
+    results = []
+
+    def record(work, shoots_value, peer_value, peer, unit="s", lower_is_better=True):
+        ratio = None
+        if shoots_value is not None and peer_value:
+            ratio = shoots_value / peer_value if lower_is_better else peer_value / shoots_value
+        results.append({"work": work, "shoots": shoots_value, "peer": peer_value, "peer_name": peer, "unit": unit,
+                        "ratio": ratio})
+        fmt = lambda v: "-" if v is None else (f"{v:.3f}" if unit == "s" else f"{v:,.1f}")
+        print(f"  {work:<44} shoots {fmt(shoots_value):>10} {unit:<6} {peer:<26} {fmt(peer_value):>10}"
+              f"  ratio {'-' if ratio is None else f'{ratio:.2f}'}", flush=True)
+
+    work = Path(tempfile.mkdtemp(prefix="shoots-bench-"))
+    try:
+        print(f"generating {rows:,} rows in {work}", flush=True)
+        table = sensor_table(rows)
+        csv_path, parquet_path = work / "sensors.csv", work / "sensors.parquet"
+        pq.write_table(table, parquet_path, compression="zstd")
+        table.to_pandas().to_csv(csv_path, index=False)
+
+        # The local limits, for context.
+        local = work / "local.parquet"
+        t_write, _ = timed(lambda: pq.write_table(table, local, compression="zstd"), repeat=2)
+        t_read, _ = timed(lambda: pq.read_table(local), repeat=3)
+
+        port = free_port()
+        daemon = start([args.binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--bucket-dir",
+                        str(work / "buckets")])
+        wait_port(port, daemon)
+        daemon_peak = Peak(daemon.pid)
+        client = flight.FlightClient(f"grpc://127.0.0.1:{port}")
+        env = {**os.environ, "SHOOTS_HOST": "127.0.0.1", "SHOOTS_PORT": str(port)}
+
+        original = None
+        if not args.skip_original:
+            oport = free_port()
+            original = start([sys.executable, "-m", "shoots.shoots_server", "--port", str(oport), "--host",
+                              "127.0.0.1", "--bucket_dir", str(work / "original")])
+            wait_port(oport, original)
+            oclient = flight.FlightClient(f"grpc://127.0.0.1:{oport}")
+
+        print("put", flush=True)
+        t_put, _ = timed(lambda: put_table(client, "sensors", table), repeat=2)
+        record("put Arrow via pyarrow.flight", t_put, t_write, "pyarrow write zstd parquet")
+        if original:
+            t_oput, _ = timed(lambda: put_table(oclient, "sensors", table), repeat=1)
+            record("put Arrow via pyarrow.flight (vs original)", t_put, t_oput, "Python original")
+
+        def cli_put(path, name):
+            p = subprocess.Popen([args.binary, "put", name, str(path), "--mode", "replace", "--quiet"], env=env)
+            peak = Peak(p.pid)
+            assert p.wait() == 0
+            return peak.mb()
+
+        t_pq, _ = timed(lambda: cli_put(parquet_path, "from_parquet"))
+        record("shoots put FILE.parquet", t_pq, t_write, "pyarrow write zstd parquet")
+        t_csv, client_mb = timed(lambda: cli_put(csv_path, "from_csv"))
+        t_pdcsv, _ = timed(lambda: pq.write_table(pa.csv.read_csv(csv_path), work / "csv.parquet", compression="zstd"))
+        record("shoots put FILE.csv", t_csv, t_pdcsv, "pyarrow csv -> parquet")
+        small_csv = work / "small.csv"
+        table.slice(0, rows // 4).to_pandas().to_csv(small_csv, index=False)
+        _, client_small_mb = timed(lambda: cli_put(small_csv, "from_small_csv"))
+        record("client peak RSS, CSV put (1/4 size vs full)", client_mb, client_small_mb, "same, 1/4 of the rows",
+               unit="MB")
+
+        appends = []
+        put_table(client, "grow", table, mode="replace")
+        for i in range(10):
+            t, _ = timed(lambda: put_table(client, "grow", table, mode="append"))
+            appends.append(t)
+        record("append same table: 10th vs 1st", appends[-1], appends[0], "1st append")
+
+        print("get", flush=True)
+        t_get, got = timed(lambda: do_get(client, {"name": "sensors"}), repeat=3)
+        assert got.num_rows == rows
+        record("get via pyarrow.flight", t_get, t_read, "pyarrow read zstd parquet")
+        if original:
+            t_oget, _ = timed(lambda: do_get(oclient, {"name": "sensors", "bucket": None}), repeat=1)
+            record("get via pyarrow.flight (vs original)", t_get, t_oget, "Python original")
+        out = work / "x.parquet"
+        t_cget, _ = timed(lambda: subprocess.run([args.binary, "get", "sensors", "-o", str(out), "--quiet"], env=env,
+                                                 check=True))
+        record("shoots get -o x.parquet", t_cget, t_read + t_write, "pyarrow read + write")
+
+        print("sql", flush=True)
+        con = duckdb.connect()
+        for label, sql in SQL.items():
+            t_s, res = timed(lambda: do_get(client, {"name": "sensors", "sql": sql.format(t="sensors")}), repeat=3)
+            t_d, dres = timed(lambda: con.execute(sql.format(t=f"'{parquet_path}'")).to_arrow_table(), repeat=3)
+            assert res.num_rows == dres.num_rows, label
+            record(f"sql {label}", t_s, t_d, "DuckDB on the parquet file")
+
+        print("resample", flush=True)
+        body = {"source": "sensors", "target": "per10s", "rule": "10s", "time_col": "timestamp",
+                "aggregation_func": "mean", "mode": "replace"}
+        t_r, _ = timed(lambda: list(client.do_action(flight.Action("resample", json.dumps(body).encode()))), repeat=2)
+        df = table.drop(["site"]).to_pandas()
+        t_p, _ = timed(lambda: df.set_index("timestamp").resample("10s").mean(), repeat=2)
+        record("resample 10s mean", t_r, t_p, "pandas in memory")
+
+        print("latency", flush=True)
+        one = table.slice(0, 1)
+        put_table(client, "tiny", one)
+        lat = []
+        for _ in range(200):
+            t, _ = timed(lambda: put_table(client, "tiny", one, mode="append"))
+            lat.append(t * 1000)
+        lat.sort()
+        olat = None
+        if original:
+            put_table(oclient, "tiny", one)
+            olat = []
+            for _ in range(200):
+                t, _ = timed(lambda: put_table(oclient, "tiny", one, mode="append"))
+                olat.append(t * 1000)
+            olat.sort()
+        record("1-row append p50", lat[99], olat[99] if olat else None, "Python original", unit="ms")
+        record("1-row append p99", lat[197], olat[197] if olat else None, "Python original", unit="ms")
+
+        print("concurrent readers", flush=True)
+        t1, _ = timed(lambda: do_get(client, {"name": "sensors"}))
+        single = rows / t1
+        for n in (4, 8):
+            def reader():
+                flight.FlightClient(f"grpc://127.0.0.1:{port}").do_get(
+                    flight.Ticket(json.dumps({"name": "sensors"}).encode())).read_all()
+            threads = [threading.Thread(target=reader) for _ in range(n)]
+            t = time.perf_counter()
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            total = n * rows / (time.perf_counter() - t)
+            record(f"{n} concurrent readers (Mrows/s)", total / 1e6, single / 1e6, "1 reader", unit="Mrow/s",
+                   lower_is_better=False)
+
+        record("daemon peak RSS over the run", daemon_peak.mb(), None, "-", unit="MB")
+        daemon.terminate()
+        daemon.wait(timeout=60)
+        if original:
+            original.terminate()
+            original.wait(timeout=60)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    report = {
+        "rows": rows,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "results": results,
+        "local_limits": {"pyarrow_write_zstd_s": t_write, "pyarrow_read_s": t_read},
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
