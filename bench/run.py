@@ -41,6 +41,7 @@ class Peak:
 
     def __init__(self, pid):
         self.pid, self.kb, self.stop = pid, 0, threading.Event()
+        self.phases = {}
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
@@ -60,7 +61,18 @@ class Peak:
     def mb(self):
         self.read()
         self.stop.set()
-        return self.kb / 1024
+        return max([self.kb, *self.phases.values()]) / 1024
+
+    def phase(self, label):
+        """Ends a phase: keeps its peak and resets VmHWM for the next one."""
+        self.read()
+        self.phases[label] = self.kb
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+        self.kb = 0
 
 
 def timed(fn, repeat=1):
@@ -196,13 +208,16 @@ def main():
         record("client peak RSS, CSV put (1/4 size vs full)", client_mb, client_small_mb, "same, 1/4 of the rows",
                unit="MB")
 
+        daemon_peak.phase("puts (Flight, Parquet, CSV)")
         appends = []
         put_table(client, "grow", table, mode="replace")
         for i in range(10):
             t, _ = timed(lambda: put_table(client, "grow", table, mode="append"))
             appends.append(t)
+        record("append same table: 1st vs first put", appends[0], t_put, "first put")
         record("append same table: 10th vs 1st", appends[-1], appends[0], "1st append")
 
+        daemon_peak.phase("10 appends of the table")
         print("get", flush=True)
         t_get, got = timed(lambda: do_get(client, {"name": "sensors"}), repeat=3)
         assert got.num_rows == rows
@@ -215,6 +230,7 @@ def main():
                                                  check=True))
         record("shoots get -o x.parquet", t_cget, t_read + t_write, "pyarrow read + write")
 
+        daemon_peak.phase("get")
         print("sql", flush=True)
         con = duckdb.connect()
         for label, sql in SQL.items():
@@ -223,6 +239,7 @@ def main():
             assert res.num_rows == dres.num_rows, label
             record(f"sql {label}", t_s, t_d, "DuckDB on the parquet file")
 
+        daemon_peak.phase("sql")
         print("resample", flush=True)
         body = {"source": "sensors", "target": "per10s", "rule": "10s", "time_col": "timestamp",
                 "aggregation_func": "mean", "mode": "replace"}
@@ -231,6 +248,7 @@ def main():
         t_p, _ = timed(lambda: df.set_index("timestamp").resample("10s").mean(), repeat=2)
         record("resample 10s mean", t_r, t_p, "pandas in memory")
 
+        daemon_peak.phase("resample")
         print("latency", flush=True)
         one = table.slice(0, 1)
         put_table(client, "tiny", one)
@@ -250,6 +268,7 @@ def main():
         record("1-row append p50", lat[99], olat[99] if olat else None, "Python original", unit="ms")
         record("1-row append p99", lat[197], olat[197] if olat else None, "Python original", unit="ms")
 
+        daemon_peak.phase("1-row appends")
         print("concurrent readers", flush=True)
         t1, _ = timed(lambda: do_get(client, {"name": "sensors"}))
         single = rows / t1
@@ -267,6 +286,9 @@ def main():
             record(f"{n} concurrent readers (Mrows/s)", total / 1e6, single / 1e6, "1 reader", unit="Mrow/s",
                    lower_is_better=False)
 
+        daemon_peak.phase("concurrent readers")
+        for label, kb in daemon_peak.phases.items():
+            record(f"daemon peak RSS: {label}", kb / 1024, None, "-", unit="MB")
         record("daemon peak RSS over the run", daemon_peak.mb(), None, "-", unit="MB")
         daemon.terminate()
         daemon.wait(timeout=60)

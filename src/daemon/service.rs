@@ -129,7 +129,7 @@ fn flight_info(snap: &Snapshot) -> Result<FlightInfo> {
 /// Streams batches as Flight data; dictionaries are sent as dictionaries so
 /// categoricals come back as categoricals.
 fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -> FlightStream<FlightData> {
-    let input = batches.map_err(|e| FlightError::Tonic(Box::new(e.into_status())));
+    let input = read_ahead(batches).map_err(|e| FlightError::Tonic(Box::new(e.into_status())));
     Box::pin(
         FlightDataEncoderBuilder::new()
             .with_schema(schema)
@@ -137,6 +137,26 @@ fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -
             .build(input)
             .map_err(Status::from),
     )
+}
+
+/// Produces `batches` in a task of their own, a couple of batches ahead of
+/// the consumer, so decoding Parquet (or running a query) and encoding and
+/// sending Flight data use two cores. The task ends when the consumer goes.
+fn read_ahead(mut batches: BoxStream<'static, Result<RecordBatch>>) -> BoxStream<'static, Result<RecordBatch>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                next = batches.next() => next,
+                _ = tx.closed() => return,
+            };
+            let Some(batch) = next else { return };
+            if tx.send(batch).await.is_err() {
+                return;
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
 }
 
 fn one_result(body: impl Into<bytes::Bytes>) -> FlightStream<arrow_flight::Result> {

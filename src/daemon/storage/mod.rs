@@ -15,6 +15,7 @@
 
 pub mod log;
 pub mod names;
+mod encode;
 mod maintain;
 mod read;
 mod write;
@@ -43,6 +44,8 @@ pub struct StoreOptions {
     pub file_rows: usize,
     /// Rows per batch when reading.
     pub read_batch_rows: usize,
+    /// Threads one put encodes its columns on.
+    pub encode_threads: usize,
     /// Versions vacuum keeps (the newest ones; at least 1).
     pub retain_versions: usize,
     /// A dataframe with this many data files, most of them small, is
@@ -56,6 +59,7 @@ impl Default for StoreOptions {
             row_group_rows: 256 * 1024,
             file_rows: 4 * 1024 * 1024,
             read_batch_rows: 64 * 1024,
+            encode_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             retain_versions: 10,
             compact_files: 64,
         }

@@ -10,13 +10,15 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use futures::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+use tokio::runtime::Handle;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::buffered::BufWriter;
-use parquet::arrow::async_writer::AsyncArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
+use super::encode::FileEncoder;
 use super::log::{Commit, DataFile, Operation};
 use super::{BucketId, Name, Store};
 use crate::daemon::error::{DaemonError, Result};
@@ -152,18 +154,28 @@ impl Store {
 
 /// Writes a stream of batches as zstd Parquet files of at most
 /// `file_rows` rows each, every file carrying the exact Arrow schema.
+///
+/// The encoding runs on a blocking thread, fed through a short channel, so
+/// receiving and decoding the upload overlaps with encoding it.
 pub(super) struct DataWriter {
     os: Arc<dyn ObjectStore>,
     prefix: String,
     schema: SchemaRef,
     props: WriterProperties,
     file_rows: usize,
-    current: Option<OpenFile>,
-    done: Vec<DataFile>,
+    threads: usize,
+}
+
+enum Input {
+    Batch(Result<RecordBatch>),
+    /// The stream ended normally. A channel that closes without it was
+    /// dropped mid-way (the put was cancelled), and nothing may be kept.
+    End,
 }
 
 struct OpenFile {
-    writer: AsyncArrowWriter<BufWriter>,
+    encoder: FileEncoder,
+    sink: BufWriter,
     relative: String,
     rows: usize,
 }
@@ -180,32 +192,70 @@ impl DataWriter {
             schema,
             props,
             file_rows: store.options.file_rows,
-            current: None,
-            done: Vec::new(),
+            threads: store.options.encode_threads,
         }
     }
 
     /// Writes every batch and closes the last file; on any error deletes
     /// what it wrote and returns the error.
-    pub(super) async fn write_all<S>(mut self, batches: S) -> Result<Vec<DataFile>>
+    pub(super) async fn write_all<S>(self, batches: S) -> Result<Vec<DataFile>>
     where
         S: Stream<Item = Result<RecordBatch>> + Send,
     {
-        let written = async {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let runtime = tokio::runtime::Handle::current();
+        let encoding = tokio::task::spawn_blocking(move || self.encode_all(rx, runtime));
+        let fed = async {
             futures::pin_mut!(batches);
             while let Some(batch) = batches.next().await {
-                self.write(batch?).await?;
+                let failed = batch.is_err();
+                // A closed channel means the encoder failed; its error is the one to report.
+                if tx.send(Input::Batch(batch)).await.is_err() || failed {
+                    return;
+                }
             }
-            self.finish().await
-        }
-        .await;
-        if written.is_err() {
-            self.abort().await;
-        }
-        written
+            tx.send(Input::End).await.ok();
+        };
+        fed.await;
+        drop(tx);
+        encoding.await.map_err(|e| DaemonError::Io(format!("parquet encoder failed: {e}")))?
     }
 
-    async fn write(&mut self, batch: RecordBatch) -> Result<()> {
+    fn encode_all(self, mut input: tokio::sync::mpsc::Receiver<Input>, runtime: Handle) -> Result<Vec<DataFile>> {
+        let mut current: Option<OpenFile> = None;
+        let mut done = Vec::new();
+        let written = (|| loop {
+            match input.blocking_recv() {
+                Some(Input::Batch(batch)) => self.write(&mut current, &mut done, batch?, &runtime)?,
+                Some(Input::End) => return self.close(&mut current, &mut done, &runtime),
+                None => return Err(DaemonError::Io("upload cancelled".into())),
+            }
+        })();
+        match written {
+            Ok(()) => Ok(done),
+            Err(e) => {
+                // Best effort: the caller is already failing with the error that matters.
+                runtime.block_on(async {
+                    if let Some(mut file) = current {
+                        file.sink.abort().await.ok();
+                    }
+                    for file in done {
+                        let path = Path::from(format!("{}/{}", self.prefix, file.path));
+                        self.os.delete(&path).await.ok();
+                    }
+                });
+                Err(e)
+            }
+        }
+    }
+
+    fn write(
+        &self,
+        current: &mut Option<OpenFile>,
+        done: &mut Vec<DataFile>,
+        batch: RecordBatch,
+        runtime: &Handle,
+    ) -> Result<()> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
@@ -215,51 +265,43 @@ impl DataWriter {
             .map_err(|e| DaemonError::SchemaMismatch(format!("batch does not fit the dataframe's schema: {e}")))?;
         let mut offset = 0;
         while offset < batch.num_rows() {
-            if self.current.is_none() {
-                self.open()?;
-            }
-            let file = self.current.as_mut().expect("a file is open");
+            let file = match current {
+                Some(file) => file,
+                None => current.insert(self.open()?),
+            };
             let take = (self.file_rows - file.rows).min(batch.num_rows() - offset);
-            file.writer.write(&batch.slice(offset, take)).await?;
+            file.encoder.write(&batch.slice(offset, take))?;
             file.rows += take;
             offset += take;
+            let ready = file.encoder.take_output();
+            if !ready.is_empty() {
+                runtime.block_on(file.sink.put(ready.into()))?;
+            }
             if file.rows >= self.file_rows {
-                self.close_current().await?;
+                self.close(current, done, runtime)?;
             }
         }
         Ok(())
     }
 
-    fn open(&mut self) -> Result<()> {
+    fn open(&self) -> Result<OpenFile> {
         let relative = format!("data/{}.parquet", uuid::Uuid::new_v4());
         let path = Path::from(format!("{}/{relative}", self.prefix));
-        let sink = BufWriter::new(self.os.clone(), path);
-        let writer = AsyncArrowWriter::try_new(sink, self.schema.clone(), Some(self.props.clone()))?;
-        self.current = Some(OpenFile { writer, relative, rows: 0 });
+        // object_store's default (10 MB parts, 8 in flight) would hold up to
+        // 80 MB per upload; two 8 MB parts keep a local disk just as busy.
+        let sink = BufWriter::with_capacity(self.os.clone(), path, 8 << 20).with_max_concurrency(2);
+        let encoder = FileEncoder::new(self.schema.clone(), self.props.clone(), self.threads)?;
+        Ok(OpenFile { encoder, sink, relative, rows: 0 })
+    }
+
+    fn close(&self, current: &mut Option<OpenFile>, done: &mut Vec<DataFile>, runtime: &Handle) -> Result<()> {
+        let Some(OpenFile { encoder, mut sink, relative, rows }) = current.take() else { return Ok(()) };
+        let (tail, bytes) = encoder.finish()?;
+        runtime.block_on(async {
+            sink.put(tail.into()).await?;
+            sink.shutdown().await.map_err(|e| DaemonError::Io(format!("writing {relative}: {e}")))
+        })?;
+        done.push(DataFile { path: relative, rows: rows as u64, bytes });
         Ok(())
-    }
-
-    async fn close_current(&mut self) -> Result<()> {
-        if let Some(mut file) = self.current.take() {
-            file.writer.finish().await?;
-            let bytes = file.writer.bytes_written() as u64;
-            self.done.push(DataFile { path: file.relative, rows: file.rows as u64, bytes });
-        }
-        Ok(())
-    }
-
-    async fn finish(&mut self) -> Result<Vec<DataFile>> {
-        self.close_current().await?;
-        Ok(self.done.clone())
-    }
-
-    /// Best effort: the caller is already failing with the error that matters.
-    async fn abort(mut self) {
-        // Dropping an unfinished upload discards its staging file.
-        self.current = None;
-        for file in std::mem::take(&mut self.done) {
-            let path = Path::from(format!("{}/{}", self.prefix, file.path));
-            self.os.delete(&path).await.ok();
-        }
     }
 }
