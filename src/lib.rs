@@ -10,5 +10,6 @@ pub mod input;
 pub mod legacy;
 pub mod logging;
 pub mod output;
+pub mod parquet_format;
 pub mod progress;
 pub mod repl;

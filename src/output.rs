@@ -146,9 +146,7 @@ impl Sink {
             OutputFormat::Json => Writer::Json(arrow::json::ArrayWriter::new(out)),
             OutputFormat::Ndjson => Writer::Ndjson(arrow::json::LineDelimitedWriter::new(out)),
             OutputFormat::Parquet => {
-                let props = parquet::file::properties::WriterProperties::builder()
-                    .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
-                    .build();
+                let props = crate::parquet_format::writer_properties(&schema, crate::parquet_format::ROW_GROUP_ROWS);
                 Writer::Parquet(parquet::arrow::ArrowWriter::try_new(out, schema, Some(props)).map_err(io_error)?)
             }
             // A file gets the random-access file format; a pipe the stream format.

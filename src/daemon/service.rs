@@ -139,11 +139,11 @@ fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -
     )
 }
 
-/// Produces `batches` in a task of their own, a couple of batches ahead of
+/// Produces `batches` in a task of their own, one batch ahead of
 /// the consumer, so decoding Parquet (or running a query) and encoding and
 /// sending Flight data use two cores. The task ends when the consumer goes.
 fn read_ahead(mut batches: BoxStream<'static, Result<RecordBatch>>) -> BoxStream<'static, Result<RecordBatch>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
     tokio::spawn(async move {
         loop {
             let next = tokio::select! {

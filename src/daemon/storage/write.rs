@@ -15,13 +15,13 @@ use tokio::runtime::Handle;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::buffered::BufWriter;
-use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::encode::FileEncoder;
 use super::log::{Commit, DataFile, Operation};
 use super::{BucketId, Name, Store};
 use crate::daemon::error::{DaemonError, Result};
+use crate::parquet_format::writer_properties;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
@@ -182,10 +182,7 @@ struct OpenFile {
 
 impl DataWriter {
     pub(super) fn new(store: &Store, bucket: &BucketId, name: &Name, schema: SchemaRef) -> DataWriter {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
-            .set_max_row_group_row_count(Some(store.options.row_group_rows))
-            .build();
+        let props = writer_properties(&schema, store.options.row_group_rows);
         DataWriter {
             os: store.object_store(),
             prefix: Store::df_prefix(bucket, name).to_string(),
