@@ -220,6 +220,11 @@ def main():
         # medians of three show whether appends really slow down.
         record("append same table: median 8th-10th vs 1st-3rd", statistics.median(appends[-3:]),
                statistics.median(appends[:3]), "median 1st-3rd")
+        print("  appends (s): " + " ".join(f"{t:.2f}" for t in appends), flush=True)
+        # The machine's own drift over the same stretch: by now the run has
+        # written gigabytes, and the kernel's writeback competes for 2 cores.
+        t_write_late, _ = timed(lambda: pq.write_table(table, local, compression="zstd"), repeat=2)
+        record("pyarrow write zstd parquet: now vs at the start", t_write_late, t_write, "at the start")
 
         daemon_peak.phase("10 appends of the table")
         print("get", flush=True)
@@ -308,6 +313,7 @@ def main():
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "results": results,
         "local_limits": {"pyarrow_write_zstd_s": t_write, "pyarrow_read_s": t_read},
+        "append_seconds": appends,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
