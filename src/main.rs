@@ -7,10 +7,12 @@ use clap::Parser;
 // left 235 MB resident for good. Freed pages go back after a second (a
 // background thread does it, so an idle daemon shrinks too); the retained
 // virtual ranges are dropped at once instead of lingering as "muzzy".
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 // jemalloc reads its options from this symbol before `main`.
+#[cfg(not(target_env = "msvc"))]
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
 pub static malloc_conf: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";

@@ -8,7 +8,7 @@ use parquet::file::properties::WriterProperties;
 
 /// Rows per row group. A reader holds one row group's compressed column
 /// chunks while it streams them, so this bounds each DoGet's memory (about
-/// 8 MB at 128K rows of the benchmark's seven columns) as much as it shapes
+/// 4 MB at 128K rows of the benchmark's seven columns) as much as it shapes
 /// scans.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
