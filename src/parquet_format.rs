@@ -45,3 +45,31 @@ pub fn writer_properties(schema: &Schema, row_group_rows: usize) -> WriterProper
     props.build()
 }
 
+
+#[cfg(test)]
+mod tests {
+    use arrow::datatypes::{DataType, Field, TimeUnit};
+    use parquet::schema::types::ColumnPath;
+
+    use super::*;
+
+    #[test]
+    fn encodings_follow_the_column_type() {
+        let schema = Schema::new(vec![
+            Field::new("ts", DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), true),
+            Field::new("x", DataType::Float64, true),
+            Field::new("xs", DataType::List(Field::new("item", DataType::Float32, true).into()), true),
+            Field::new("n", DataType::Int64, true),
+            Field::new("s", DataType::Utf8, true),
+        ]);
+        let props = writer_properties(&schema, 1000);
+        let path = |p: &[&str]| ColumnPath::new(p.iter().map(|s| s.to_string()).collect());
+        assert!(!props.dictionary_enabled(&path(&["ts"])));
+        assert_eq!(props.encoding(&path(&["ts"])), Some(Encoding::DELTA_BINARY_PACKED));
+        assert!(!props.dictionary_enabled(&path(&["x"])));
+        assert!(!props.dictionary_enabled(&path(&["xs", "list", "item"])));
+        assert!(props.dictionary_enabled(&path(&["n"])));
+        assert!(props.dictionary_enabled(&path(&["s"])));
+        assert_eq!(props.max_row_group_row_count(), Some(1000));
+    }
+}

@@ -200,7 +200,7 @@ impl DataWriter {
         S: Stream<Item = Result<RecordBatch>> + Send,
     {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
-        let runtime = tokio::runtime::Handle::current();
+        let runtime = Handle::current();
         let encoding = tokio::task::spawn_blocking(move || self.encode_all(rx, runtime));
         let fed = async {
             futures::pin_mut!(batches);
