@@ -42,16 +42,19 @@ class Peak:
     def __init__(self, pid):
         self.pid, self.kb, self.stop = pid, 0, threading.Event()
         self.phases = {}
+        # A poll that read the old peak must not land after a phase reset it.
+        self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def read(self):
-        try:
-            for line in open(f"/proc/{self.pid}/status"):
-                if line.startswith("VmHWM:"):
-                    self.kb = max(self.kb, int(line.split()[1]))
-        except OSError:
-            pass
+        with self.lock:
+            try:
+                for line in open(f"/proc/{self.pid}/status"):
+                    if line.startswith("VmHWM:"):
+                        self.kb = max(self.kb, int(line.split()[1]))
+            except OSError:
+                pass
 
     def run(self):
         while not self.stop.is_set():
@@ -66,13 +69,14 @@ class Peak:
     def phase(self, label):
         """Ends a phase: keeps its peak and resets VmHWM for the next one."""
         self.read()
-        self.phases[label] = self.kb
-        try:
-            with open(f"/proc/{self.pid}/clear_refs", "w") as f:
-                f.write("5")
-        except OSError:
-            pass
-        self.kb = 0
+        with self.lock:
+            self.phases[label] = self.kb
+            try:
+                with open(f"/proc/{self.pid}/clear_refs", "w") as f:
+                    f.write("5")
+            except OSError:
+                pass
+            self.kb = 0
 
 
 def timed(fn, repeat=1):
@@ -221,8 +225,8 @@ def main():
         record("append same table: median 8th-10th vs 1st-3rd", statistics.median(appends[-3:]),
                statistics.median(appends[:3]), "median 1st-3rd")
         print("  appends (s): " + " ".join(f"{t:.2f}" for t in appends), flush=True)
-        # The machine's own drift over the same stretch: by now the run has
-        # written gigabytes, and the kernel's writeback competes for 2 cores.
+        # The machine's own drift over the same stretch (the run has written
+        # gigabytes by now): if pyarrow slowed as much, the appends did not.
         t_write_late, _ = timed(lambda: pq.write_table(table, local, compression="zstd"), repeat=2)
         record("pyarrow write zstd parquet: now vs at the start", t_write_late, t_write, "at the start")
 
