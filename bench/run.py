@@ -80,9 +80,16 @@ class Peak:
 
 
 def timed(fn, repeat=1):
-    """Best of `repeat` wall-clock seconds, and the last result."""
+    """Best of `repeat` wall-clock seconds, and the last result.
+
+    Each repetition starts with the page cache's dirty data on disk: once a
+    run has written a couple of GB, the kernel's background writeback takes
+    CPU from whatever is being timed (pyarrow writing one table twelve times
+    in a row slowed from 1.1 to 1.7 s), and a timing would pay for the
+    writes of the ones before it."""
     best, result = float("inf"), None
     for _ in range(repeat):
+        os.sync()
         t = time.perf_counter()
         result = fn()
         best = min(best, time.perf_counter() - t)

@@ -13,6 +13,7 @@ use clap::ValueEnum;
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 
 use crate::error::{CliError, Result};
+use crate::parquet_format::{writer_properties, ROW_GROUP_ROWS};
 
 /// Rows a terminal table shows before it says how many more there were.
 pub const TABLE_ROW_LIMIT: usize = 40;
@@ -111,9 +112,25 @@ enum Writer {
     Csv(arrow::csv::Writer<Out>),
     Json(arrow::json::ArrayWriter<Out>),
     Ndjson(arrow::json::LineDelimitedWriter<Out>),
-    Parquet(parquet::arrow::ArrowWriter<Out>),
+    Parquet(ParquetOut),
     ArrowFile(arrow::ipc::writer::FileWriter<Out>),
     ArrowStream(arrow::ipc::writer::StreamWriter<Out>),
+}
+
+/// A Parquet file starts with its first batch, which picks the encodings.
+struct ParquetOut {
+    waiting: Option<(Out, SchemaRef)>,
+    writer: Option<parquet::arrow::ArrowWriter<Out>>,
+}
+
+impl ParquetOut {
+    fn writer(&mut self, sample: Option<&RecordBatch>) -> Result<&mut parquet::arrow::ArrowWriter<Out>> {
+        if let Some((out, schema)) = self.waiting.take() {
+            let props = writer_properties(&schema, ROW_GROUP_ROWS, sample);
+            self.writer = Some(parquet::arrow::ArrowWriter::try_new(out, schema, Some(props)).map_err(io_error)?);
+        }
+        Ok(self.writer.as_mut().expect("a writer once started"))
+    }
 }
 
 /// Writes a stream of batches in one format to one destination.
@@ -145,10 +162,7 @@ impl Sink {
             }
             OutputFormat::Json => Writer::Json(arrow::json::ArrayWriter::new(out)),
             OutputFormat::Ndjson => Writer::Ndjson(arrow::json::LineDelimitedWriter::new(out)),
-            OutputFormat::Parquet => {
-                let props = crate::parquet_format::writer_properties(&schema, crate::parquet_format::ROW_GROUP_ROWS);
-                Writer::Parquet(parquet::arrow::ArrowWriter::try_new(out, schema, Some(props)).map_err(io_error)?)
-            }
+            OutputFormat::Parquet => Writer::Parquet(ParquetOut { waiting: Some((out, schema)), writer: None }),
             // A file gets the random-access file format; a pipe the stream format.
             OutputFormat::Arrow if to_file => {
                 Writer::ArrowFile(arrow::ipc::writer::FileWriter::try_new(out, &schema).map_err(io_error)?)
@@ -174,7 +188,9 @@ impl Sink {
             Writer::Csv(w) => w.write(batch).map_err(io_error),
             Writer::Json(w) => w.write(batch).map_err(io_error),
             Writer::Ndjson(w) => w.write(batch).map_err(io_error),
-            Writer::Parquet(w) => w.write(batch).map_err(io_error),
+            // An empty first batch would be no sample at all.
+            Writer::Parquet(_) if batch.num_rows() == 0 => Ok(()),
+            Writer::Parquet(w) => w.writer(Some(batch))?.write(batch).map_err(io_error),
             Writer::ArrowFile(w) => w.write(batch).map_err(io_error),
             Writer::ArrowStream(w) => w.write(batch).map_err(io_error),
         }
@@ -206,7 +222,10 @@ impl Sink {
                 w.finish().map_err(io_error)?;
                 flush(w.into_inner())?
             }
-            Writer::Parquet(w) => flush(w.into_inner().map_err(io_error)?)?,
+            Writer::Parquet(mut w) => {
+                w.writer(None)?;
+                flush(w.writer.take().expect("started").into_inner().map_err(io_error)?)?
+            }
             Writer::ArrowFile(mut w) => {
                 w.finish().map_err(io_error)?;
                 flush(w.into_inner().map_err(io_error)?)?

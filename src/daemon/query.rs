@@ -9,6 +9,8 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider, Session, TableProvider};
+use datafusion::dataframe::DataFrame;
+use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::TableType;
@@ -20,8 +22,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::{SessionConfig, SessionContext, SQLOptions};
-use datafusion::datasource::listing::PartitionedFile;
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
@@ -69,24 +70,16 @@ impl QueryEngine {
         Ok(QueryEngine { store, runtime, memory_limit })
     }
 
-    async fn session(&self, scope: &Scope, one_partition: bool) -> Result<SessionContext> {
+    async fn session(&self, scope: &Scope) -> Result<SessionContext> {
         let mut buckets = vec![BucketId::Default];
         for b in self.store.buckets().await? {
             buckets.push(BucketId::Named(Name::parse("bucket", &b)?));
         }
         buckets.retain(|b| scope.visible.as_ref().is_none_or(|v| v.contains(b)));
-        let config = SessionConfig::new()
+        let config = self
+            .config(false)
             .with_default_catalog_and_schema(CATALOG, scope.default.dir())
             .with_information_schema(true);
-        let mut config = if one_partition { config.with_target_partitions(1) } else { config };
-        if let Some(limit) = self.memory_limit {
-            // Each sorting partition sets this much aside for merging its
-            // spill files (10 MB by default); under a small limit that alone
-            // would exhaust the pool before anything spills.
-            let partitions = config.target_partitions().max(1);
-            let reservation = (limit / (4 * partitions)).min(10 * 1024 * 1024);
-            config.options_mut().execution.sort_spill_reservation_bytes = reservation;
-        }
         let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         let catalog = MemoryCatalogProvider::new();
         for bucket in buckets {
@@ -98,10 +91,40 @@ impl QueryEngine {
         Ok(ctx)
     }
 
+    fn config(&self, one_partition: bool) -> SessionConfig {
+        let config = SessionConfig::new();
+        let mut config = if one_partition { config.with_target_partitions(1) } else { config };
+        if let Some(limit) = self.memory_limit {
+            // Each sorting partition sets this much aside for merging its
+            // spill files (10 MB by default); under a small limit that alone
+            // would exhaust the pool before anything spills.
+            let partitions = config.target_partitions().max(1);
+            let reservation = (limit / (4 * partitions)).min(10 * 1024 * 1024);
+            config.options_mut().execution.sort_spill_reservation_bytes = reservation;
+        }
+        config
+    }
+
+    /// Plans `sql` over exactly `snapshot`, the only table it sees, named
+    /// `table`: work that reads a dataframe in several passes sees one
+    /// version throughout, whatever is committed meanwhile. For the
+    /// daemon's own queries; users' SQL goes through [`execute`](Self::execute).
+    pub async fn snapshot_query(
+        &self,
+        snapshot: &Snapshot,
+        table: &str,
+        sql: &str,
+        one_partition: bool,
+    ) -> Result<DataFrame> {
+        let ctx = SessionContext::new_with_config_rt(self.config(one_partition), self.runtime.clone());
+        ctx.register_table(table, Arc::new(DataframeTable { snapshot: snapshot.clone() }))?;
+        Ok(ctx.sql(sql).await?)
+    }
+
     /// Plans `sql` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other
     /// statements are refused before anything runs.
-    async fn plan(&self, scope: &Scope, sql: &str, one_partition: bool) -> Result<datafusion::dataframe::DataFrame> {
-        let ctx = self.session(scope, one_partition).await?;
+    async fn plan(&self, scope: &Scope, sql: &str) -> Result<DataFrame> {
+        let ctx = self.session(scope).await?;
         let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
         ctx.sql_with_options(sql, options).await.map_err(|e| match e {
             DataFusionError::Plan(m) if m.contains(" not supported: ") => {
@@ -112,18 +135,11 @@ impl QueryEngine {
     }
 
     pub async fn schema(&self, scope: &Scope, sql: &str) -> Result<SchemaRef> {
-        Ok(self.plan(scope, sql, false).await?.schema().inner().clone())
+        Ok(self.plan(scope, sql).await?.schema().inner().clone())
     }
 
     pub async fn execute(&self, scope: &Scope, sql: &str) -> Result<SendableRecordBatchStream> {
-        Ok(self.plan(scope, sql, false).await?.execute_stream().await?)
-    }
-
-    /// Like [`execute`](Self::execute) in a single partition, so that rows
-    /// with equal sort keys meet aggregates in the order they were stored
-    /// (pandas' `first`/`last` of equal timestamps).
-    pub async fn execute_in_stored_order(&self, scope: &Scope, sql: &str) -> Result<SendableRecordBatchStream> {
-        Ok(self.plan(scope, sql, true).await?.execute_stream().await?)
+        Ok(self.plan(scope, sql).await?.execute_stream().await?)
     }
 }
 

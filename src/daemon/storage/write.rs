@@ -15,7 +15,6 @@ use tokio::runtime::Handle;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::buffered::BufWriter;
-use parquet::file::properties::WriterProperties;
 
 use super::encode::FileEncoder;
 use super::log::{Commit, DataFile, Operation};
@@ -161,7 +160,7 @@ pub(super) struct DataWriter {
     os: Arc<dyn ObjectStore>,
     prefix: String,
     schema: SchemaRef,
-    props: WriterProperties,
+    row_group_rows: usize,
     file_rows: usize,
     threads: usize,
 }
@@ -182,12 +181,11 @@ struct OpenFile {
 
 impl DataWriter {
     pub(super) fn new(store: &Store, bucket: &BucketId, name: &Name, schema: SchemaRef) -> DataWriter {
-        let props = writer_properties(&schema, store.options.row_group_rows);
         DataWriter {
             os: store.object_store(),
             prefix: Store::df_prefix(bucket, name).to_string(),
             schema,
-            props,
+            row_group_rows: store.options.row_group_rows,
             file_rows: store.options.file_rows,
             threads: store.options.encode_threads,
         }
@@ -264,7 +262,7 @@ impl DataWriter {
         while offset < batch.num_rows() {
             let file = match current {
                 Some(file) => file,
-                None => current.insert(self.open()?),
+                None => current.insert(self.open(&batch.slice(offset, batch.num_rows() - offset))?),
             };
             let take = (self.file_rows - file.rows).min(batch.num_rows() - offset);
             file.encoder.write(&batch.slice(offset, take))?;
@@ -281,13 +279,15 @@ impl DataWriter {
         Ok(())
     }
 
-    fn open(&self) -> Result<OpenFile> {
+    /// Starts a file whose first rows are `sample`, which picks encodings.
+    fn open(&self, sample: &RecordBatch) -> Result<OpenFile> {
         let relative = format!("data/{}.parquet", uuid::Uuid::new_v4());
         let path = Path::from(format!("{}/{relative}", self.prefix));
         // object_store's default (10 MB parts, 8 in flight) would hold up to
         // 80 MB per upload; two 8 MB parts keep a local disk just as busy.
         let sink = BufWriter::with_capacity(self.os.clone(), path, 8 << 20).with_max_concurrency(2);
-        let encoder = FileEncoder::new(self.schema.clone(), self.props.clone(), self.threads)?;
+        let props = writer_properties(&self.schema, self.row_group_rows, Some(sample));
+        let encoder = FileEncoder::new(self.schema.clone(), props, self.threads)?;
         Ok(OpenFile { encoder, sink, relative, rows: 0 })
     }
 

@@ -1,9 +1,13 @@
 //! The `resample` action (SPEC §4): a query's result, or a time series
 //! downsampled with pandas' semantics, written to a dataframe on the server.
 //!
-//! The time-series path is one grouped DataFusion query over integer bin
-//! numbers, streamed in bin order; the gaps between present bins are filled
-//! here as it streams, so neither side holds the series in memory.
+//! The time-series path reads one version of the source throughout. Mean
+//! and count over a manageable number of bins fill per-bin slots directly
+//! ([`dense`]); everything else is one grouped DataFusion query over integer
+//! bin numbers, streamed in bin order. Either way the gaps between present
+//! bins are filled here as the rows stream to the target.
+
+mod dense;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -14,6 +18,7 @@ use arrow::compute::{is_null, take};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimeUnit};
 use chrono::{NaiveTime, Offset, TimeZone};
 use datafusion::scalar::ScalarValue;
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 
@@ -150,8 +155,12 @@ impl Aggregation {
             Aggregation::Count => format!("count({c})"),
             // pandas' first/last skip missing values; equal timestamps keep
             // the stored row order.
-            Aggregation::First => format!("first_value({c} ORDER BY {time}, {ROW}) FILTER (WHERE {c} IS NOT NULL)"),
-            Aggregation::Last => format!("last_value({c} ORDER BY {time}, {ROW}) FILTER (WHERE {c} IS NOT NULL)"),
+            Aggregation::First => {
+                format!("first_value({c} ORDER BY {time}, {ROW}) FILTER (WHERE {c} IS NOT NULL)")
+            }
+            Aggregation::Last => {
+                format!("last_value({c} ORDER BY {time}, {ROW}) FILTER (WHERE {c} IS NOT NULL)")
+            }
             Aggregation::Median => format!("median({as_double})"),
             Aggregation::Std => format!("stddev_samp({as_double})"),
             Aggregation::Var => format!("var_samp({as_double})"),
@@ -171,7 +180,9 @@ fn unit_nanos(unit: TimeUnit) -> i64 {
 /// pandas' default origin, `start_day`: midnight of the first timestamp's
 /// day, in the column's time zone when it has one.
 fn start_of_day(first_nanos: i64, tz: Option<&str>) -> Result<i64> {
-    let Some(tz) = tz else { return Ok(first_nanos - first_nanos.rem_euclid(NANOS_PER_DAY)) };
+    let Some(tz) = tz else {
+        return Ok(first_nanos - first_nanos.rem_euclid(NANOS_PER_DAY));
+    };
     let tz: arrow::array::timezone::Tz =
         tz.parse().map_err(|e| DaemonError::InvalidArgument(format!("time zone {tz:?}: {e}")))?;
     let instant = chrono::DateTime::from_timestamp_nanos(first_nanos);
@@ -203,34 +214,51 @@ pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleRequest,
     if let Some(sql) = &req.sql {
         let results = engine.execute(&scope, sql).await?;
         let schema = results.schema();
-        let outcome =
-            store.put(&target.bucket, &target.name, mode, schema, results.map_err(DaemonError::from)).await?;
+        let outcome = store.put(&target.bucket, &target.name, mode, schema, results.map_err(DaemonError::from)).await?;
         return Ok(json!({"source_rows": source_rows, "target_rows": outcome.rows}));
     }
 
     let plan = TimeSeries::plan(&snapshot, &req)?;
-    let table = quote(source.name.as_str());
     let time = quote(&plan.time_col);
-    let first_sql = format!("SELECT CAST(min({time}) AS BIGINT) FROM {table}");
-    let first: Vec<RecordBatch> = engine.execute(&scope, &first_sql).await?.try_collect().await?;
-    let first = first.iter().find(|b| b.num_rows() > 0).map(|b| b.column(0).as_primitive::<Int64Type>().clone());
-    let Some(first) = first.filter(|a| a.is_valid(0)).map(|a| a.value(0)) else {
+    let bounds_sql = format!("SELECT CAST(min({time}) AS BIGINT), CAST(max({time}) AS BIGINT) FROM {SOURCE}");
+    let bounds = engine.snapshot_query(&snapshot, SOURCE, &bounds_sql, false).await?.collect().await?;
+    let bound = |i: usize| {
+        let row = bounds.iter().find(|b| b.num_rows() > 0)?;
+        let values = row.column(i).as_primitive::<Int64Type>();
+        values.is_valid(0).then(|| values.value(0))
+    };
+    let (Some(first), Some(last)) = (bound(0), bound(1)) else {
         // No timestamps: an empty result with the target's columns.
-        let schema = plan.output_schema(&*plan.bin_schema(engine, &scope, &table, 0).await?);
+        let grouped = engine.snapshot_query(&snapshot, SOURCE, &plan.sql(0), false).await?.schema().inner().clone();
+        let schema = plan.output_schema(&grouped);
         let outcome = store.put(&target.bucket, &target.name, mode, schema, futures::stream::empty()).await?;
         return Ok(plan.reply(source_rows, outcome.rows));
     };
-    let first_nanos = first
-        .checked_mul(plan.unit_nanos)
-        .ok_or_else(|| DaemonError::InvalidArgument("timestamps out of range".into()))?;
-    let origin = start_of_day(first_nanos, plan.tz.as_deref())?;
-    let sql = plan.sql(&table, origin);
-    let results = match plan.aggregation {
-        Aggregation::First | Aggregation::Last => engine.execute_in_stored_order(&scope, &sql).await?,
-        _ => engine.execute(&scope, &sql).await?,
-    };
-    let schema = plan.output_schema(&results.schema());
-    let filled = fill_gaps(results.map_err(DaemonError::from), schema.clone(), plan.clone(), origin);
+    let out_of_range = || DaemonError::InvalidArgument("timestamps out of range".into());
+    let (first, last) = (
+        first.checked_mul(plan.unit_nanos).ok_or_else(out_of_range)?,
+        last.checked_mul(plan.unit_nanos).ok_or_else(out_of_range)?,
+    );
+    let origin = start_of_day(first, plan.tz.as_deref())?;
+    let bin = |t: i64| t.checked_sub(origin).map(|d| d.div_euclid(plan.rule.nanos)).ok_or_else(out_of_range);
+    let bins = bin(first)?..bin(last)? + 1;
+    if bins.end - bins.start > MAX_BINS {
+        return Err(DaemonError::InvalidArgument(format!("rule too fine for this data: more than {MAX_BINS} bins")));
+    }
+
+    let (grouped_schema, grouped): (SchemaRef, BoxStream<'static, Result<RecordBatch>>) =
+        match dense::grouped(&plan, engine, &snapshot, origin, bins).await? {
+            Some((schema, batches)) => (schema, futures::stream::iter(batches.into_iter().map(Ok)).boxed()),
+            None => {
+                // first/last need equal timestamps in stored order: one partition.
+                let in_order = matches!(plan.aggregation, Aggregation::First | Aggregation::Last);
+                let query = engine.snapshot_query(&snapshot, SOURCE, &plan.sql(origin), in_order).await?;
+                let stream = query.execute_stream().await?;
+                (stream.schema(), stream.map_err(DaemonError::from).boxed())
+            }
+        };
+    let schema = plan.output_schema(&grouped_schema);
+    let filled = fill_gaps(grouped, schema.clone(), plan.clone(), origin);
     let outcome = store.put(&target.bucket, &target.name, mode, schema, filled).await?;
     Ok(plan.reply(source_rows, outcome.rows))
 }
@@ -249,6 +277,9 @@ struct TimeSeries {
 }
 
 const BIN: &str = "__shoots_bin";
+/// The source dataframe's name in the daemon's own queries, which see no
+/// other table.
+const SOURCE: &str = "__shoots_source";
 /// Stored row order, numbered for first/last (run in one partition).
 const ROW: &str = "__shoots_row";
 
@@ -256,7 +287,8 @@ impl TimeSeries {
     fn plan(snapshot: &Snapshot, req: &ResampleRequest) -> Result<TimeSeries> {
         let missing = |what: &str| DaemonError::InvalidArgument(format!("resample needs {what} (or sql)"));
         let rule: Rule = req.rule.as_deref().ok_or_else(|| missing("rule"))?.parse()?;
-        let aggregation: Aggregation = req.aggregation_func.as_deref().ok_or_else(|| missing("aggregation_func"))?.parse()?;
+        let aggregation: Aggregation =
+            req.aggregation_func.as_deref().ok_or_else(|| missing("aggregation_func"))?.parse()?;
         let time_col = req.time_col.clone().ok_or_else(|| missing("time_col"))?;
         let schema = &snapshot.schema;
         let time_field = schema.field_with_name(&time_col).map_err(|_| {
@@ -292,23 +324,19 @@ impl TimeSeries {
         })
     }
 
-    fn sql(&self, table: &str, origin: i64) -> String {
+    fn sql(&self, origin: i64) -> String {
         let time = quote(&self.time_col);
-        let mut select = vec![format!(
-            "(CAST({time} AS BIGINT) * {} - ({origin})) / {} AS {BIN}",
-            self.unit_nanos, self.rule.nanos
-        )];
-        select.extend(self.columns.iter().map(|c| format!("{} AS {}", self.aggregation.sql(c, &time), quote(c.name()))));
+        let mut select =
+            vec![format!("(CAST({time} AS BIGINT) * {} - ({origin})) / {} AS {BIN}", self.unit_nanos, self.rule.nanos)];
+        select
+            .extend(self.columns.iter().map(|c| format!("{} AS {}", self.aggregation.sql(c, &time), quote(c.name()))));
         let rows = match self.aggregation {
-            Aggregation::First | Aggregation::Last => format!("(SELECT *, row_number() OVER () AS {ROW} FROM {table})"),
-            _ => table.to_string(),
+            Aggregation::First | Aggregation::Last => {
+                format!("(SELECT *, row_number() OVER () AS {ROW} FROM {SOURCE})")
+            }
+            _ => SOURCE.to_string(),
         };
         format!("SELECT {} FROM {rows} WHERE {time} IS NOT NULL GROUP BY {BIN} ORDER BY {BIN}", select.join(", "))
-    }
-
-    /// The schema of the grouped query, for an empty source.
-    async fn bin_schema(&self, engine: &QueryEngine, scope: &Scope, table: &str, origin: i64) -> Result<SchemaRef> {
-        engine.schema(scope, &self.sql(table, origin)).await
     }
 
     /// Labels keep the column's unit when the rule fits it, else nanoseconds.
@@ -320,8 +348,9 @@ impl TimeSeries {
     }
 
     fn output_schema(&self, grouped: &Schema) -> SchemaRef {
-        let time = Field::new(&self.time_col, DataType::Timestamp(self.label_unit(), self.tz.clone().map(Into::into)), true)
-            .with_metadata(self.time_field.metadata().clone());
+        let time =
+            Field::new(&self.time_col, DataType::Timestamp(self.label_unit(), self.tz.clone().map(Into::into)), true)
+                .with_metadata(self.time_field.metadata().clone());
         let mut fields = vec![Arc::new(time)];
         fields.extend(grouped.fields().iter().skip(1).map(|f| Arc::new(f.as_ref().clone().with_nullable(true))));
         Arc::new(Schema::new(fields))
@@ -361,11 +390,6 @@ fn fill_gaps(
             for row in 0..batch.num_rows() {
                 let bin = bins.value(row);
                 let mut expected = next_bin.unwrap_or(bin);
-                if bin - expected > MAX_BINS {
-                    return Err(DaemonError::InvalidArgument(format!(
-                        "rule too fine for this data: more than {MAX_BINS} bins"
-                    )));
-                }
                 while expected < bin {
                     pending.push(expected, None);
                     expected += 1;
@@ -414,8 +438,7 @@ impl Pending {
         origin: i64,
         label_nanos: i64,
     ) -> Result<RecordBatch> {
-        let labels: Int64Array =
-            self.bins.drain(..).map(|b| (origin + b * plan.rule.nanos) / label_nanos).collect();
+        let labels: Int64Array = self.bins.drain(..).map(|b| (origin + b * plan.rule.nanos) / label_nanos).collect();
         let labels = arrow::compute::cast(&labels, schema.field(0).data_type())?;
         let indices = UInt32Array::from(std::mem::take(&mut self.rows));
         let mut columns: Vec<ArrayRef> = vec![labels];
