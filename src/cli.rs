@@ -50,7 +50,7 @@ pub enum Command {
     History(cmd::history::HistoryArgs),
     /// Rewrite a dataframe's small files into few, then vacuum
     Compact(cmd::compact::CompactArgs),
-    /// Delete versions beyond the retention and the files only they used
+    /// Delete versions beyond the retention, the files only they used, and files of crashed puts
     Vacuum(cmd::vacuum::VacuumArgs),
     /// Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)
     ImportLegacy(cmd::import_legacy::ImportLegacyArgs),

@@ -1,5 +1,5 @@
-//! `shoots vacuum NAME`: delete versions beyond the retention and the data
-//! files only they used.
+//! `shoots vacuum NAME`: delete versions beyond the retention, the data
+//! files only they used, and files crashed puts left behind.
 
 use clap::Args;
 use serde_json::json;

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
 
-from helpers import get, put, sample
+from helpers import cli, get, put, sample
 
 ROWS = 1_000_000
 
@@ -173,6 +173,62 @@ def test_sigkill_in_the_middle_of_a_put(daemon, mode):
     # And the dataframe takes writes again.
     put(c, "frame", sample(5, offset=1000), mode="append")
     assert get(c, "frame").num_rows == 1005
+
+
+def backdate(paths, hours=2):
+    """Makes files look untouched for `hours`: vacuum only removes files no
+    version names once they are an hour old."""
+    old = time.time() - hours * 3600
+    for path in paths:
+        os.utime(path, (old, old))
+
+
+def test_vacuum_removes_what_a_crash_left_behind(daemon):
+    c = daemon.client()
+    original = sample(1000)
+    put(c, "frame", original)
+    committed = data_files(daemon, "frame")
+    thread, stop, _ = start_slow_put(daemon, "frame", "append", stop_after_writing=True)
+    wait_for(lambda: len(data_files(daemon, "frame")) > len(committed), "the put's data file appears")
+    daemon.kill()
+    stop.set()
+    thread.join()
+    daemon.start()
+    c = daemon.client()
+    left = set(data_files(daemon, "frame")) - set(committed)
+    assert left, "the killed put left a file"
+
+    # Too recent to be sure nobody is writing it: kept.
+    assert "removed 0 versions, 0 files" in cli(daemon, "vacuum", "frame").stderr.decode()
+    assert set(data_files(daemon, "frame")) - set(committed) == left
+
+    data = daemon.bucket_dir / "_default" / "frame" / "data"
+    backdate([data / f for f in data_files(daemon, "frame")])
+    out = cli(daemon, "vacuum", "frame").stderr.decode()
+    assert f"removed 0 versions, {len(left)} files" in out, out
+    assert data_files(daemon, "frame") == committed
+    assert get(c, "frame").equals(original)
+
+
+def test_vacuum_spares_the_files_of_a_put_in_progress(daemon):
+    """A put's first file is finished (4M rows) and old, but not committed
+    until the put ends: vacuum must leave it."""
+    c = daemon.client()
+    put(c, "frame", sample(10))
+    thread, stop, outcome = start_slow_put(daemon, "frame", "replace", stop_after_writing=False)
+    finished = lambda: [f for f in data_files(daemon, "frame") if "#" not in f]  # noqa: E731
+    wait_for(lambda: len(finished()) > 1, "the put's first file is complete", timeout=300)
+    data = daemon.bucket_dir / "_default" / "frame" / "data"
+    backdate([data / f for f in finished()])
+    out = cli(daemon, "vacuum", "frame", "--retain", "1").stderr.decode()
+    stop.set()
+    thread.join()
+    assert "error" not in outcome, outcome
+    # Neither the committed file nor the put's finished one went.
+    assert "removed 0 versions, 0 files" in out, out
+    got = get(c, "frame").column("id")
+    assert len(got) > 4_000_000 and len(got) % 100_000 == 0
+    assert pc.all(pc.equal(got, pa.array(np.arange(len(got))))).as_py()
 
 
 DISCONNECTING_CLIENT = r"""

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -59,7 +60,8 @@ impl Store {
         if before <= 1 || small <= 1 {
             return Ok(CompactOutcome { version: None, files_before: before, files_after: before });
         }
-        let new_files = DataWriter::new(self, bucket, name, snap.schema.clone()).write_all(self.scan(&snap)).await?;
+        let (new_files, _writing) =
+            DataWriter::new(self, bucket, name, snap.schema.clone()).write_all(self.scan(&snap)).await?;
         let old: Vec<String> = snap.commit.files.iter().map(|f| f.path.clone()).collect();
         let committed = self
             .commit_next(bucket, name, |head| {
@@ -85,8 +87,15 @@ impl Store {
     }
 
     /// Deletes the log entries of all but the newest `retain` versions and
-    /// the data files only they used.
+    /// the data files only they used, then the data files no version names
+    /// (see [`remove_orphans`](Self::remove_orphans)).
     pub async fn vacuum(&self, bucket: &BucketId, name: &Name, retain: usize) -> Result<VacuumOutcome> {
+        let mut outcome = self.remove_old_versions(bucket, name, retain).await?;
+        outcome.files_deleted += self.remove_orphans(bucket, name).await?;
+        Ok(outcome)
+    }
+
+    async fn remove_old_versions(&self, bucket: &BucketId, name: &Name, retain: usize) -> Result<VacuumOutcome> {
         let retain = retain.max(1);
         let versions = self.versions(bucket, name).await?;
         if versions.len() <= retain {
@@ -108,6 +117,45 @@ impl Store {
         let files_deleted = unneeded.len();
         self.delete_paths(unneeded.into_iter().map(|p| Path::from(format!("{prefix}/{p}"))).collect()).await?;
         Ok(VacuumOutcome { versions_removed: old.len(), files_deleted })
+    }
+
+    /// Deletes data files that no version in the log names and no put or
+    /// compaction of this daemon is writing: what a put cut short by a crash
+    /// left behind, finished files and unfinished uploads' staging files
+    /// alike. Only files untouched for [`ORPHAN_AGE`] go, in case another
+    /// process writes to the same directory. Returns how many went.
+    async fn remove_orphans(&self, bucket: &BucketId, name: &Name) -> Result<usize> {
+        let Some(root) = &self.root else { return Ok(0) };
+        let dir = root.join(bucket.dir()).join(name.as_str()).join("data");
+        // Listed first, then what is being written, then what the log names:
+        // a put that finishes in between is in the second or the third.
+        let listed = tokio::task::spawn_blocking(move || old_files(&dir))
+            .await
+            .map_err(|e| DaemonError::Io(format!("listing data files failed: {e}")))??;
+        let writing = self.writing.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut named = HashSet::new();
+        for v in self.versions(bucket, name).await? {
+            named.extend(self.read_commit(bucket, name, v).await?.files.into_iter().map(|f| f.path));
+        }
+        let prefix = Store::df_prefix(bucket, name);
+        let orphans: Vec<std::path::PathBuf> = listed
+            .into_iter()
+            .filter(|(_, relative)| !named.contains(relative) && !writing.contains(&format!("{prefix}/{relative}")))
+            .map(|(path, _)| path)
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let mut removed = 0;
+            for path in orphans {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(DaemonError::Io(format!("cannot delete {}: {e}", path.display()))),
+                }
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(|e| DaemonError::Io(format!("deleting data files failed: {e}")))?
     }
 
     /// After a put: many small files make reads slow, so compact (and
@@ -135,6 +183,34 @@ impl Store {
             store.compacting.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
         });
     }
+}
+
+/// How long a data file no version names must have been left alone before
+/// vacuum deletes it.
+const ORPHAN_AGE: Duration = Duration::from_secs(3600);
+
+/// The files in a dataframe's `data` directory last modified more than
+/// [`ORPHAN_AGE`] ago, each with the path a commit would name it by
+/// (`data/NAME`, without an unfinished upload's `#N` suffix).
+fn old_files(dir: &std::path::Path) -> Result<Vec<(std::path::PathBuf, String)>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(DaemonError::Io(format!("cannot list {}: {e}", dir.display()))),
+    };
+    let cutoff = SystemTime::now().checked_sub(ORPHAN_AGE).unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut old = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| DaemonError::Io(format!("cannot list {}: {e}", dir.display())))?;
+        let Ok(meta) = entry.metadata() else { continue };
+        let Some(file_name) = entry.file_name().to_str().map(String::from) else { continue };
+        if !meta.is_file() || meta.modified().map_or(true, |m| m > cutoff) {
+            continue;
+        }
+        let committed_name = file_name.split_once('#').map_or(file_name.as_str(), |(base, _)| base);
+        old.push((entry.path(), format!("data/{committed_name}")));
+    }
+    Ok(old)
 }
 
 fn changed(name: &Name) -> DaemonError {

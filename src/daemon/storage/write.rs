@@ -3,9 +3,10 @@
 //! Data files are written before the commit lock is taken, so puts to one
 //! dataframe upload in parallel and only their commits are serialised. A put
 //! that fails or is cancelled deletes what it wrote; one cut short by a crash
-//! leaves files no commit names, which readers never see.
+//! leaves files no commit names, which readers never see and vacuum removes.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
@@ -98,7 +99,8 @@ impl Store {
             _ => schema,
         };
 
-        let files = DataWriter::new(self, bucket, name, table_schema.clone()).write_all(batches).await?;
+        // Holding `_writing` until the commit is done keeps vacuum off the new files.
+        let (files, _writing) = DataWriter::new(self, bucket, name, table_schema.clone()).write_all(batches).await?;
 
         let committed = self.commit_put(bucket, name, mode, &table_schema, files.clone()).await;
         match committed {
@@ -158,6 +160,7 @@ impl Store {
 /// receiving and decoding the upload overlaps with encoding it.
 pub(super) struct DataWriter {
     os: Arc<dyn ObjectStore>,
+    writing: Writing,
     prefix: String,
     schema: SchemaRef,
     row_group_rows: usize,
@@ -183,6 +186,7 @@ impl DataWriter {
     pub(super) fn new(store: &Store, bucket: &BucketId, name: &Name, schema: SchemaRef) -> DataWriter {
         DataWriter {
             os: store.object_store(),
+            writing: Writing { set: store.writing.clone(), paths: Vec::new() },
             prefix: Store::df_prefix(bucket, name).to_string(),
             schema,
             row_group_rows: store.options.row_group_rows,
@@ -192,8 +196,10 @@ impl DataWriter {
     }
 
     /// Writes every batch and closes the last file; on any error deletes
-    /// what it wrote and returns the error.
-    pub(super) async fn write_all<S>(self, batches: S) -> Result<Vec<DataFile>>
+    /// what it wrote and returns the error. The files count as being written
+    /// until the returned [`Writing`] drops, which the caller does once they
+    /// are committed.
+    pub(super) async fn write_all<S>(self, batches: S) -> Result<(Vec<DataFile>, Writing)>
     where
         S: Stream<Item = Result<RecordBatch>> + Send,
     {
@@ -216,7 +222,7 @@ impl DataWriter {
         encoding.await.map_err(|e| DaemonError::Io(format!("parquet encoder failed: {e}")))?
     }
 
-    fn encode_all(self, mut input: tokio::sync::mpsc::Receiver<Input>, runtime: Handle) -> Result<Vec<DataFile>> {
+    fn encode_all(mut self, mut input: tokio::sync::mpsc::Receiver<Input>, runtime: Handle) -> Result<(Vec<DataFile>, Writing)> {
         let mut current: Option<OpenFile> = None;
         let mut done = Vec::new();
         let written = (|| loop {
@@ -227,7 +233,7 @@ impl DataWriter {
             }
         })();
         match written {
-            Ok(()) => Ok(done),
+            Ok(()) => Ok((done, self.writing)),
             Err(e) => {
                 // Best effort: the caller is already failing with the error that matters.
                 runtime.block_on(async {
@@ -245,7 +251,7 @@ impl DataWriter {
     }
 
     fn write(
-        &self,
+        &mut self,
         current: &mut Option<OpenFile>,
         done: &mut Vec<DataFile>,
         batch: RecordBatch,
@@ -280,9 +286,10 @@ impl DataWriter {
     }
 
     /// Starts a file whose first rows are `sample`, which picks encodings.
-    fn open(&self, sample: &RecordBatch) -> Result<OpenFile> {
+    fn open(&mut self, sample: &RecordBatch) -> Result<OpenFile> {
         let relative = format!("data/{}.parquet", uuid::Uuid::new_v4());
         let path = Path::from(format!("{}/{relative}", self.prefix));
+        self.writing.add(path.to_string());
         // object_store's default (10 MB parts, 8 in flight) would hold up to
         // 80 MB per upload; two 8 MB parts keep a local disk just as busy.
         let sink = BufWriter::with_capacity(self.os.clone(), path, 8 << 20).with_max_concurrency(2);
@@ -300,5 +307,32 @@ impl DataWriter {
         })?;
         done.push(DataFile { path: relative, rows: rows as u64, bytes });
         Ok(())
+    }
+}
+
+/// Object paths of data files that puts and compactions of this daemon
+/// have written and not yet committed.
+pub(super) type WritingSet = Arc<Mutex<HashSet<String>>>;
+
+/// One writer's entries in the [`WritingSet`], removed when it drops:
+/// after the commit, or after a failed write deleted the files.
+pub(super) struct Writing {
+    set: WritingSet,
+    paths: Vec<String>,
+}
+
+impl Writing {
+    fn add(&mut self, path: String) {
+        self.set.lock().unwrap_or_else(|p| p.into_inner()).insert(path.clone());
+        self.paths.push(path);
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        for path in &self.paths {
+            set.remove(path);
+        }
     }
 }
