@@ -88,6 +88,23 @@ def test_time_zone_aware_hours(client):
     compare(got.to_pandas(), expected(df, "1h", "mean"))
 
 
+@pytest.mark.parametrize("start", ["2024-03-28 05:13", "2024-10-24 05:13"])  # Berlin's clocks change on the 31st/27th
+@pytest.mark.parametrize("rule", ["1D", "2D", "24h", "6h"])
+@pytest.mark.parametrize("func", ["mean", "count", "last"])
+def test_days_in_a_time_zone_are_calendar_days(client, start, rule, func):
+    """pandas cuts `D` rules at local midnights, so the day clocks change on
+    is 23 or 25 hours long; hour rules stay fixed lengths."""
+    rng = np.random.default_rng(zlib.crc32(f"{start}/{rule}/{func}".encode()))
+    first = pd.Timestamp(start, tz="Europe/Berlin").value
+    offsets = np.sort(rng.integers(0, 6 * 86400 * 10**9, size=400))
+    t = pd.to_datetime(first + offsets, unit="ns", utc=True).tz_convert("Europe/Berlin")
+    df = pd.DataFrame({"t": t, "a": rng.normal(size=len(t)), "b": rng.integers(0, 100, size=len(t))})
+    put(client, "src", pa.Table.from_pandas(df, preserve_index=False), mode="replace")
+    resample(client, source="src", target="dst", rule=rule, time_col="t", aggregation_func=func, mode="replace")
+    want = df.set_index("t").resample(rule).agg(func).reset_index()
+    compare(get(client, "dst").to_pandas(), want)
+
+
 @pytest.mark.parametrize("func", ["mean", "count", "max"])
 def test_unordered_rows_null_times_and_other_column_types(client, func):
     """Mean and count fill per-bin slots directly, the others group in SQL:

@@ -172,7 +172,7 @@ pub(super) async fn grouped(
     let grid = Grid { origin, unit_nanos: plan.unit_nanos, rule: plan.rule.nanos, first_bin: bins.start, bins: count };
 
     let time = quote(&plan.time_col);
-    let mut select = vec![format!("CAST({time} AS BIGINT)")];
+    let mut select = vec![plan.binned_time()];
     select.extend(plan.columns.iter().map(|c| value_sql(&quote(c.name()))));
     let sql = format!("SELECT {} FROM {SOURCE} WHERE {time} IS NOT NULL", select.join(", "));
     let partitions = engine.snapshot_query(snapshot, SOURCE, &sql, false).await?.execute_stream_partitioned().await?;

@@ -40,6 +40,9 @@ const MAX_BINS: i64 = 100_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
     pub nanos: i64,
+    /// Given in days: on a time-zone-aware column a day is a calendar day
+    /// (23 or 25 hours across a daylight-saving change), as in pandas.
+    pub days: bool,
 }
 
 impl FromStr for Rule {
@@ -67,7 +70,7 @@ impl FromStr for Rule {
             _ => return Err(invalid()),
         };
         match count.checked_mul(unit_nanos) {
-            Some(nanos) if nanos > 0 => Ok(Rule { nanos }),
+            Some(nanos) if nanos > 0 => Ok(Rule { nanos, days: matches!(unit, "D" | "d") }),
             _ => Err(invalid()),
         }
     }
@@ -177,26 +180,41 @@ fn unit_nanos(unit: TimeUnit) -> i64 {
     }
 }
 
+fn parse_tz(tz: &str) -> Result<arrow::array::timezone::Tz> {
+    tz.parse().map_err(|e| DaemonError::InvalidArgument(format!("time zone {tz:?}: {e}")))
+}
+
 /// pandas' default origin, `start_day`: midnight of the first timestamp's
 /// day, in the column's time zone when it has one.
 fn start_of_day(first_nanos: i64, tz: Option<&str>) -> Result<i64> {
     let Some(tz) = tz else {
         return Ok(first_nanos - first_nanos.rem_euclid(NANOS_PER_DAY));
     };
-    let tz: arrow::array::timezone::Tz =
-        tz.parse().map_err(|e| DaemonError::InvalidArgument(format!("time zone {tz:?}: {e}")))?;
-    let instant = chrono::DateTime::from_timestamp_nanos(first_nanos);
-    let local_midnight = instant.with_timezone(&tz).date_naive().and_time(NaiveTime::MIN);
-    let midnight = tz
-        .from_local_datetime(&local_midnight)
-        .earliest()
-        .map(|t| t.naive_utc())
-        // A zone that skips midnight: pandas would raise; take the offset at the instant.
-        .unwrap_or_else(|| local_midnight - instant.with_timezone(&tz).offset().fix());
-    midnight
-        .and_utc()
-        .timestamp_nanos_opt()
-        .ok_or_else(|| DaemonError::InvalidArgument("timestamps out of range".into()))
+    let instant = chrono::DateTime::from_timestamp_nanos(first_nanos).with_timezone(&parse_tz(tz)?);
+    let local_midnight = instant.date_naive().and_time(NaiveTime::MIN);
+    let midnight = local_midnight.and_utc().timestamp_nanos_opt().ok_or_else(out_of_range)?;
+    local_to_instant(midnight, tz)
+}
+
+/// The instant a wall-clock time (nanoseconds, as if UTC) in `tz` is: the
+/// earlier one when clocks went back; when they skipped it, the same
+/// offset as just before.
+fn local_to_instant(local_nanos: i64, tz: &str) -> Result<i64> {
+    let tz = parse_tz(tz)?;
+    let local = chrono::DateTime::from_timestamp_nanos(local_nanos).naive_utc();
+    let instant = match tz.from_local_datetime(&local).earliest() {
+        Some(t) => t.naive_utc(),
+        None => {
+            let before = local - chrono::Duration::hours(3);
+            let offset = tz.from_local_datetime(&before).earliest().map_or(0, |t| t.offset().fix().local_minus_utc());
+            local - chrono::Duration::seconds(offset.into())
+        }
+    };
+    instant.and_utc().timestamp_nanos_opt().ok_or_else(out_of_range)
+}
+
+fn out_of_range() -> DaemonError {
+    DaemonError::InvalidArgument("timestamps out of range".into())
 }
 
 /// Runs a resample request; the reply is `{"source_rows", "target_rows"}`
@@ -219,8 +237,8 @@ pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleRequest,
     }
 
     let plan = TimeSeries::plan(&snapshot, &req)?;
-    let time = quote(&plan.time_col);
-    let bounds_sql = format!("SELECT CAST(min({time}) AS BIGINT), CAST(max({time}) AS BIGINT) FROM {SOURCE}");
+    let time = plan.binned_time();
+    let bounds_sql = format!("SELECT min({time}), max({time}) FROM {SOURCE}");
     let bounds = engine.snapshot_query(&snapshot, SOURCE, &bounds_sql, false).await?.collect().await?;
     let bound = |i: usize| {
         let row = bounds.iter().find(|b| b.num_rows() > 0)?;
@@ -234,12 +252,12 @@ pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleRequest,
         let outcome = store.put(&target.bucket, &target.name, mode, schema, futures::stream::empty()).await?;
         return Ok(plan.reply(source_rows, outcome.rows));
     };
-    let out_of_range = || DaemonError::InvalidArgument("timestamps out of range".into());
     let (first, last) = (
         first.checked_mul(plan.unit_nanos).ok_or_else(out_of_range)?,
         last.checked_mul(plan.unit_nanos).ok_or_else(out_of_range)?,
     );
-    let origin = start_of_day(first, plan.tz.as_deref())?;
+    // Wall-clock times are binned from a wall-clock midnight.
+    let origin = start_of_day(first, if plan.wall_clock() { None } else { plan.tz.as_deref() })?;
     let bin = |t: i64| t.checked_sub(origin).map(|d| d.div_euclid(plan.rule.nanos)).ok_or_else(out_of_range);
     let bins = bin(first)?..bin(last)? + 1;
     if bins.end - bins.start > MAX_BINS {
@@ -324,10 +342,38 @@ impl TimeSeries {
         })
     }
 
+    /// Calendar days of a time-zone-aware column are binned on wall-clock
+    /// time (the zone's local time as if it were UTC), everything else on
+    /// the instants themselves.
+    fn wall_clock(&self) -> bool {
+        self.rule.days && self.tz.is_some()
+    }
+
+    /// SQL for the time column as the integers bins are cut from, in the
+    /// column's unit.
+    fn binned_time(&self) -> String {
+        let time = quote(&self.time_col);
+        if self.wall_clock() {
+            format!("CAST(to_local_time({time}) AS BIGINT)")
+        } else {
+            format!("CAST({time} AS BIGINT)")
+        }
+    }
+
+    /// A bin's label, its left edge, as an instant in `label_nanos` units.
+    fn label(&self, origin: i64, bin: i64, label_nanos: i64) -> Result<i64> {
+        let edge = origin + bin * self.rule.nanos;
+        let instant = match (self.wall_clock(), self.tz.as_deref()) {
+            (true, Some(tz)) => local_to_instant(edge, tz)?,
+            _ => edge,
+        };
+        Ok(instant / label_nanos)
+    }
+
     fn sql(&self, origin: i64) -> String {
         let time = quote(&self.time_col);
         let mut select =
-            vec![format!("(CAST({time} AS BIGINT) * {} - ({origin})) / {} AS {BIN}", self.unit_nanos, self.rule.nanos)];
+            vec![format!("({} * {} - ({origin})) / {} AS {BIN}", self.binned_time(), self.unit_nanos, self.rule.nanos)];
         select
             .extend(self.columns.iter().map(|c| format!("{} AS {}", self.aggregation.sql(c, &time), quote(c.name()))));
         let rows = match self.aggregation {
@@ -438,7 +484,8 @@ impl Pending {
         origin: i64,
         label_nanos: i64,
     ) -> Result<RecordBatch> {
-        let labels: Int64Array = self.bins.drain(..).map(|b| (origin + b * plan.rule.nanos) / label_nanos).collect();
+        let labels: Int64Array =
+            self.bins.drain(..).map(|b| plan.label(origin, b, label_nanos)).collect::<Result<_>>()?;
         let labels = arrow::compute::cast(&labels, schema.field(0).data_type())?;
         let indices = UInt32Array::from(std::mem::take(&mut self.rows));
         let mut columns: Vec<ArrayRef> = vec![labels];
@@ -471,6 +518,7 @@ mod tests {
         assert_eq!(nanos("1D").unwrap(), NANOS_PER_DAY);
         assert_eq!(nanos("250us").unwrap(), 250_000);
         assert_eq!(nanos("7ns").unwrap(), 7);
+        assert!("2D".parse::<Rule>().unwrap().days && !"24h".parse::<Rule>().unwrap().days);
         for bad in ["", "0s", "1M", "1W", "s10", "10 parsecs", "-1s", "99999999999999999999s"] {
             assert!(matches!(bad.parse::<Rule>(), Err(DaemonError::InvalidArgument(_))), "{bad}");
         }
@@ -483,6 +531,18 @@ mod tests {
         // 23:13 in Berlin is the same day there; midnight is 23:00Z the day before.
         assert_eq!(start_of_day(t, Some("Europe/Berlin")).unwrap(), 1_699_916_400_000_000_000);
         assert_eq!(start_of_day(-1, None).unwrap(), -NANOS_PER_DAY);
+    }
+
+    #[test]
+    fn wall_clock_times_become_instants() {
+        let nanos = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_nanos_opt().unwrap();
+        let berlin = |local: &str| local_to_instant(nanos(local), "Europe/Berlin").unwrap();
+        assert_eq!(berlin("2024-03-30T00:00:00Z"), nanos("2024-03-29T23:00:00Z"));
+        // Skipped when the clocks went forward: the offset from before.
+        assert_eq!(berlin("2024-03-31T02:30:00Z"), nanos("2024-03-31T01:30:00Z"));
+        // Twice when they went back: the first.
+        assert_eq!(berlin("2024-10-27T02:30:00Z"), nanos("2024-10-27T00:30:00Z"));
+        assert_eq!(local_to_instant(5, "+02:00").unwrap(), 5 - 7_200_000_000_000);
     }
 
     #[test]
