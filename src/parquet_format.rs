@@ -17,6 +17,8 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Rows of the first batch looked at to choose a float column's layout.
 const SAMPLE_ROWS: usize = 16 * 1024;
+/// Fewer values than this say too little to choose by.
+const MIN_SAMPLE: usize = 1024;
 /// A float column whose sample has at most one distinct value in this many
 /// keeps its dictionary.
 const DICTIONARY_RATIO: usize = 8;
@@ -38,8 +40,9 @@ fn zstd() -> Compression {
 ///   dictionary only costs hashing until it overflows its page limit and
 ///   falls back, so they are plain; and where zstd saves little on the
 ///   sample (5M normal doubles: 40 → 38 MB) they are left uncompressed,
-///   because decompressing that noise doubled the time of every scan.
-///   Without a sample, floats are plain and compressed.
+///   because decompressing that noise made scanning them three times slower.
+///   Without a sample of at least [`MIN_SAMPLE`] values, floats are plain
+///   and compressed.
 /// - Timestamps are mostly distinct and mostly increasing: delta encoding
 ///   stores a regular series in a few bits a row where a dictionary and
 ///   zstd need six bytes.
@@ -87,8 +90,8 @@ enum FloatLayout {
 }
 
 impl FloatLayout {
-    /// What a float column's first rows call for; `None` when they hold no
-    /// value to judge by.
+    /// What a float column's first rows call for; `None` when they hold
+    /// too few values to judge by.
     fn of(column: &dyn Array) -> Option<FloatLayout> {
         match column.data_type() {
             DataType::Float16 => Self::of_values(column.as_primitive::<Float16Type>(), |v| v.to_bits() as u64),
@@ -104,7 +107,7 @@ impl FloatLayout {
     ) -> Option<FloatLayout> {
         let sample = array.slice(0, array.len().min(SAMPLE_ROWS));
         let present = sample.len() - sample.null_count();
-        if present == 0 {
+        if present < MIN_SAMPLE {
             return None;
         }
         let limit = present / DICTIONARY_RATIO;
@@ -197,6 +200,12 @@ mod tests {
         for unjudged in [&["empty"][..], &["xs", "list", "item"]] {
             assert!(!props.dictionary_enabled(&path(unjudged)));
             assert_eq!(props.compression(&path(unjudged)), zstd());
+        }
+        // Nor by a few rows: a put whose first batch is small.
+        let props = writer_properties(&schema, 1000, Some(&sample.slice(0, 100)));
+        for few in ["noise", "rounded"] {
+            assert!(!props.dictionary_enabled(&path(&[few])), "{few}");
+            assert_eq!(props.compression(&path(&[few])), zstd(), "{few}");
         }
     }
 }
