@@ -4,7 +4,7 @@
 //! end can share it.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
@@ -21,12 +21,14 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::ExecutionPlan;
+use futures::StreamExt;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
-use crate::daemon::storage::{BucketId, Name, Snapshot, Store};
+use crate::daemon::storage::{BucketId, Name, Reading, Snapshot, Store};
 
 const CATALOG: &str = "shoots";
 const STORE_URL: &str = "shoots://store";
@@ -70,7 +72,9 @@ impl QueryEngine {
         Ok(QueryEngine { store, runtime, memory_limit })
     }
 
-    async fn session(&self, scope: &Scope) -> Result<SessionContext> {
+    /// A session over the buckets `scope` sees; every version a query in it
+    /// resolves is held in `holds`, so vacuum keeps it while the query runs.
+    async fn session(&self, scope: &Scope, holds: &Holds) -> Result<SessionContext> {
         let mut buckets = vec![BucketId::Default];
         for b in self.store.buckets().await? {
             buckets.push(BucketId::Named(Name::parse("bucket", &b)?));
@@ -84,7 +88,8 @@ impl QueryEngine {
         let catalog = MemoryCatalogProvider::new();
         for bucket in buckets {
             let names = self.store.dataframe_names(&bucket).await?;
-            let schema = BucketSchema { store: self.store.clone(), bucket: bucket.clone(), names };
+            let schema =
+                BucketSchema { store: self.store.clone(), bucket: bucket.clone(), names, holds: holds.clone() };
             catalog.register_schema(bucket.dir(), Arc::new(schema))?;
         }
         ctx.register_catalog(CATALOG, Arc::new(catalog));
@@ -123,8 +128,8 @@ impl QueryEngine {
 
     /// Plans `sql` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other
     /// statements are refused before anything runs.
-    async fn plan(&self, scope: &Scope, sql: &str) -> Result<DataFrame> {
-        let ctx = self.session(scope).await?;
+    async fn plan(&self, scope: &Scope, sql: &str, holds: &Holds) -> Result<DataFrame> {
+        let ctx = self.session(scope, holds).await?;
         let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
         ctx.sql_with_options(sql, options).await.map_err(|e| match e {
             DataFusionError::Plan(m) if m.contains(" not supported: ") => {
@@ -135,18 +140,31 @@ impl QueryEngine {
     }
 
     pub async fn schema(&self, scope: &Scope, sql: &str) -> Result<SchemaRef> {
-        Ok(self.plan(scope, sql).await?.schema().inner().clone())
+        Ok(self.plan(scope, sql, &Holds::default()).await?.schema().inner().clone())
     }
 
     pub async fn execute(&self, scope: &Scope, sql: &str) -> Result<SendableRecordBatchStream> {
-        Ok(self.plan(scope, sql).await?.execute_stream().await?)
+        let holds = Holds::default();
+        let stream = self.plan(scope, sql, &holds).await?.execute_stream().await?;
+        let schema = stream.schema();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            stream.map(move |batch| {
+                let _ = &holds; // held as long as the results stream
+                batch
+            }),
+        )))
     }
 }
+
+/// The versions a query reads, kept from vacuum while it runs.
+type Holds = Arc<Mutex<Vec<Reading>>>;
 
 struct BucketSchema {
     store: Arc<Store>,
     bucket: BucketId,
     names: Vec<Name>,
+    holds: Holds,
 }
 
 impl std::fmt::Debug for BucketSchema {
@@ -164,7 +182,10 @@ impl SchemaProvider for BucketSchema {
     async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
         let Ok(name) = Name::parse("dataframe", name) else { return Ok(None) };
         match self.store.current(&self.bucket, &name).await {
-            Ok(Some(snapshot)) => Ok(Some(Arc::new(DataframeTable { snapshot }))),
+            Ok(Some(snapshot)) => {
+                self.holds.lock().unwrap_or_else(|p| p.into_inner()).push(self.store.hold(&snapshot));
+                Ok(Some(Arc::new(DataframeTable { snapshot })))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(DataFusionError::External(Box::new(e))),
         }

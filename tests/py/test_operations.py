@@ -75,6 +75,31 @@ def test_many_small_appends_then_compact_history_versions_and_vacuum(keeper):
     assert get(client, "cron").column("i").to_pylist() == want
 
 
+@pytest.mark.parametrize("ticket", [{"name": "frame"}, {"name": "frame", "sql": "SELECT i, x FROM frame"}])
+def test_vacuum_keeps_a_version_while_it_is_read(daemon, ticket):
+    """A long read (or query) of an old version must not lose its files to
+    vacuum; once the reader is done, the next vacuum takes them."""
+    c = daemon.client()
+    rows = 2_000_000
+    big = pa.table({"i": pa.array(np.arange(rows)), "x": np.arange(rows) * 0.5})
+    put(c, "frame", big)
+    reader = c.do_get(flight.Ticket(json.dumps(ticket).encode()))
+    first = reader.read_chunk().data
+    for k in range(3):
+        put(c, "frame", pa.table({"i": pa.array([k]), "x": [0.0]}), mode="replace")
+    out = cli(daemon, "vacuum", "frame", "--retain", "1").stderr.decode()
+    assert "removed 2 versions, 2 files" in out, out  # versions 2 and 3; 1 is being read
+    got = pa.Table.from_batches([first, *reader.read_all().to_batches()])
+    assert got.num_rows == rows and sorted(got.column("i").to_pylist()) == list(range(rows))
+
+    # The daemon lets go of version 1 as the stream ends; poll for it.
+    deadline = time.monotonic() + 30
+    while "removed 1 versions, 1 files" not in (out := cli(daemon, "vacuum", "frame", "--retain", "1").stderr.decode()):
+        assert "removed 0 versions" in out and time.monotonic() < deadline, out
+        time.sleep(0.05)
+    assert len(data_files(daemon, "frame")) == 1
+
+
 def test_background_compaction_keeps_reads_fast(tmp_path):
     d = Daemon(tmp_path / "buckets")  # default retention (10 versions)
     try:

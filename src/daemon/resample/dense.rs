@@ -113,15 +113,13 @@ impl Slots {
     }
 
     fn merge(&mut self, other: Slots) {
-        let add = |mine: &mut Vec<Vec<f64>>, theirs: Vec<Vec<f64>>| {
+        fn add<T: Copy + std::ops::AddAssign>(mine: &mut [Vec<T>], theirs: Vec<Vec<T>>) {
             for (m, t) in mine.iter_mut().zip(theirs) {
                 m.iter_mut().zip(t).for_each(|(m, t)| *m += t);
             }
-        };
-        add(&mut self.sums, other.sums);
-        for (m, t) in self.counts.iter_mut().zip(other.counts) {
-            m.iter_mut().zip(t).for_each(|(m, t)| *m += t);
         }
+        add(&mut self.sums, other.sums);
+        add(&mut self.counts, other.counts);
     }
 
     /// Every bin from the first to the last, in the grouped query's shape.

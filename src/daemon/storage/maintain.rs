@@ -102,12 +102,15 @@ impl Store {
             return Ok(VacuumOutcome::default());
         }
         let (old, kept) = versions.split_at(versions.len() - retain);
+        // A version someone is reading stays, with its files, until they are done.
+        let read = self.readers.versions(bucket, name);
+        let (old, held): (Vec<u64>, Vec<u64>) = old.iter().partition(|v| !read.contains(v));
         let mut needed = HashSet::new();
-        for v in kept {
+        for v in kept.iter().chain(&held) {
             needed.extend(self.read_commit(bucket, name, *v).await?.files.into_iter().map(|f| f.path));
         }
         let mut unneeded = HashSet::new();
-        for v in old {
+        for v in &old {
             let commit = self.read_commit(bucket, name, *v).await?;
             unneeded.extend(commit.files.into_iter().map(|f| f.path).chain(commit.remove).filter(|p| !needed.contains(p)));
         }

@@ -32,6 +32,7 @@ use crate::daemon::error::{DaemonError, Result};
 pub use log::{Commit, DataFile, Operation};
 pub use names::{BucketId, Name};
 pub use maintain::{CompactOutcome, VacuumOutcome};
+pub use read::Reading;
 pub use write::{PutOutcome, WriteMode};
 
 /// Tuning of how data files are written and read.
@@ -101,6 +102,8 @@ pub struct Store {
     root: Option<std::path::PathBuf>,
     /// Data files written and not yet committed: vacuum keeps its hands off.
     writing: write::WritingSet,
+    /// Versions being read: vacuum keeps them too.
+    readers: read::Readers,
 }
 
 impl Store {
@@ -112,6 +115,7 @@ impl Store {
             compacting: Mutex::default(),
             root: None,
             writing: write::WritingSet::default(),
+            readers: read::Readers::default(),
         }
     }
 
