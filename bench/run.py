@@ -83,11 +83,8 @@ class Peak:
 def timed(fn, repeat=1):
     """Best of `repeat` wall-clock seconds, and the last result.
 
-    Each repetition starts with the page cache's dirty data on disk: once a
-    run has written a couple of GB, the kernel's background writeback takes
-    CPU from whatever is being timed (pyarrow writing one table twelve times
-    in a row slowed from 1.1 to 1.7 s), and a timing would pay for the
-    writes of the ones before it."""
+    Each repetition starts with no dirty data waiting to be written back, so
+    a timing does not pay for the writes of the ones before it."""
     best, result = float("inf"), None
     for _ in range(repeat):
         os.sync()
@@ -318,8 +315,9 @@ def main():
 
         daemon_peak.phase("1-row appends")
         print("concurrent readers", flush=True)
-        # Separate processes, as separate users would be: readers that are
-        # threads of this one would measure this process's allocator.
+        # Separate processes that stream and keep nothing, as separate users
+        # would be: as threads of this process keeping whole tables, readers
+        # were limited by this process (its CPU per reader tripled at 8).
         single = max(concurrent_read(port, 1) for _ in range(2))
         for n in (4, 8):
             record(f"{n} concurrent readers (Mrows/s)", concurrent_read(port, n) / 1e6, single / 1e6, "1 reader",
