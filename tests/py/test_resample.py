@@ -130,6 +130,32 @@ def test_unordered_rows_null_times_and_other_column_types(client, func):
     compare(got, want)
 
 
+@pytest.mark.parametrize("func", ["sum", "min", "max", "mean", "count"])
+def test_numeric_columns_of_every_width(client, func):
+    """sum, min and max of numbers fold into per-bin slots in 64 bits and
+    come back in the grouped query's types: the column's for min and max,
+    widened for sum."""
+    df = series("10s", seed=11).drop(columns=["s"])
+    df["f"] = df["a"].astype("float32")
+    df["i"] = df["b"].astype("int32")
+    df["u"] = (df["b"] + 1000).astype("uint16")
+    df = df.sample(frac=1, random_state=2).reset_index(drop=True)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    put(client, "src", table, mode="replace")
+    resample(client, source="src", target="dst", rule="10s", time_col="t", aggregation_func=func, mode="replace")
+    got = get(client, "dst")
+    want = df.set_index("t").resample("10s").agg(func).reset_index()
+    widened = {"sum": {"f": pa.float64(), "i": pa.int64(), "u": pa.uint64()}, "mean": {"f": pa.float64(),
+               "i": pa.float64(), "u": pa.float64()}, "count": {"f": pa.int64(), "i": pa.int64(), "u": pa.int64()}}
+    for name in ["f", "i", "u"]:
+        assert got.schema.field(name).type == widened.get(func, {}).get(name, table.schema.field(name).type), name
+    got = got.to_pandas()
+    assert list(got["t"]) == list(want["t"])
+    for name in ["a", "b", "f", "i", "u"]:
+        assert np.allclose(got[name].astype("float64"), want[name].astype("float64"), rtol=1e-5, atol=1e-5,
+                           equal_nan=True), name  # pandas sums float32 in float32
+
+
 def test_more_bins_than_slots_give_the_same_mean(client):
     """Past the slots the daemon holds in memory (4M; here 2 columns ×
     1.2M bins in each partition and the total), mean goes through the

@@ -1,10 +1,10 @@
 //! The `resample` action (SPEC §4): a query's result, or a time series
 //! downsampled with pandas' semantics, written to a dataframe on the server.
 //!
-//! The time-series path reads one version of the source throughout. Mean
-//! and count over a manageable number of bins fill per-bin slots directly
-//! ([`dense`]); everything else is one grouped DataFusion query over integer
-//! bin numbers, streamed in bin order. Either way the gaps between present
+//! The time-series path reads one version of the source throughout. Mean,
+//! count, sum, min and max of numbers over a manageable number of bins fold
+//! into per-bin slots directly ([`dense`]); everything else is one grouped
+//! DataFusion query over integer bin numbers, streamed in bin order. Either way the gaps between present
 //! bins are filled here as the rows stream to the target.
 
 mod dense;
