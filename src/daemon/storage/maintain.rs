@@ -103,7 +103,8 @@ impl Store {
         }
         let (old, kept) = versions.split_at(versions.len() - retain);
         // A version someone is reading stays, with its files, until they are done.
-        let read = self.readers.versions(bucket, name);
+        let read: HashSet<u64> =
+            self.reading.keys().into_iter().filter(|(b, n, _)| b == bucket && n == name).map(|(.., v)| v).collect();
         let (old, held): (Vec<u64>, Vec<u64>) = old.iter().partition(|v| !read.contains(v));
         let mut needed = HashSet::new();
         for v in kept.iter().chain(&held) {
@@ -135,7 +136,7 @@ impl Store {
         let listed = tokio::task::spawn_blocking(move || old_files(&dir))
             .await
             .map_err(|e| DaemonError::Io(format!("listing data files failed: {e}")))??;
-        let writing = self.writing.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let writing: HashSet<String> = self.writing.keys().into_iter().collect();
         let mut named = HashSet::new();
         for v in self.versions(bucket, name).await? {
             named.extend(self.read_commit(bucket, name, v).await?.files.into_iter().map(|f| f.path));

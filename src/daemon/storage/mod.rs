@@ -16,6 +16,7 @@
 pub mod log;
 pub mod names;
 mod encode;
+mod in_use;
 mod maintain;
 mod read;
 mod write;
@@ -100,10 +101,10 @@ pub struct Store {
     /// The bucket directory, for what only the file system shows
     /// (object_store hides the staging files of unfinished uploads).
     root: Option<std::path::PathBuf>,
-    /// Data files written and not yet committed: vacuum keeps its hands off.
-    writing: write::WritingSet,
-    /// Versions being read: vacuum keeps them too.
-    readers: read::Readers,
+    /// Object paths of data files written and not yet committed, and the
+    /// versions being read: vacuum keeps its hands off both.
+    writing: in_use::InUse<String>,
+    reading: in_use::InUse<(BucketId, Name, u64)>,
 }
 
 impl Store {
@@ -114,8 +115,8 @@ impl Store {
             commit_locks: Mutex::new(HashMap::new()),
             compacting: Mutex::default(),
             root: None,
-            writing: write::WritingSet::default(),
-            readers: read::Readers::default(),
+            writing: Default::default(),
+            reading: Default::default(),
         }
     }
 

@@ -1,10 +1,8 @@
 //! Reading a version back as a stream of record batches, file by file and
-//! row group by row group, so memory stays bounded by one row group; and
-//! the holds that keep a version being read from vacuum.
+//! row group by row group, so memory stays bounded by one row group.
 
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use bytes::Bytes;
@@ -19,6 +17,7 @@ use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
+use super::in_use::Held;
 use super::{BucketId, Name, Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
 
@@ -55,45 +54,13 @@ impl Store {
     }
 }
 
-/// Versions being read right now, with how many readers each.
-type Held = Arc<Mutex<HashMap<(BucketId, Name, u64), usize>>>;
-
-/// What vacuum asks before it removes a version: it keeps the ones being
-/// read (and their files) until the last reader is done.
-#[derive(Default)]
-pub(super) struct Readers(Held);
-
-impl Readers {
-    pub(super) fn versions(&self, bucket: &BucketId, name: &Name) -> HashSet<u64> {
-        let held = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        held.keys().filter(|(b, n, _)| b == bucket && n == name).map(|(_, _, v)| *v).collect()
-    }
-}
-
-/// One reader's hold on a version, released when it drops.
-pub struct Reading {
-    readers: Held,
-    key: (BucketId, Name, u64),
-}
-
-impl Drop for Reading {
-    fn drop(&mut self) {
-        let mut held = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(count) = held.get_mut(&self.key) {
-            *count -= 1;
-            if *count == 0 {
-                held.remove(&self.key);
-            }
-        }
-    }
-}
+/// A version being read: (bucket, dataframe, version).
+pub type Reading = Held<(BucketId, Name, u64)>;
 
 impl Store {
     /// Keeps `snap`'s version from vacuum while the returned value lives.
     pub fn hold(&self, snap: &Snapshot) -> Reading {
-        let key = (snap.bucket.clone(), snap.name.clone(), snap.commit.version);
-        *self.readers.0.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default() += 1;
-        Reading { readers: self.readers.0.clone(), key }
+        self.reading.hold((snap.bucket.clone(), snap.name.clone(), snap.commit.version))
     }
 }
 

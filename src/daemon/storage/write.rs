@@ -5,8 +5,7 @@
 //! that fails or is cancelled deletes what it wrote; one cut short by a crash
 //! leaves files no commit names, which readers never see and vacuum removes.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
@@ -18,6 +17,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::buffered::BufWriter;
 
 use super::encode::FileEncoder;
+use super::in_use::{Held, InUse};
 use super::log::{Commit, DataFile, Operation};
 use super::{BucketId, Name, Store};
 use crate::daemon::error::{DaemonError, Result};
@@ -160,7 +160,9 @@ impl Store {
 /// receiving and decoding the upload overlaps with encoding it.
 pub(super) struct DataWriter {
     os: Arc<dyn ObjectStore>,
-    writing: Writing,
+    /// The store's files being written, and this writer's among them.
+    in_use: InUse<String>,
+    writing: Vec<Held<String>>,
     prefix: String,
     schema: SchemaRef,
     row_group_rows: usize,
@@ -186,7 +188,8 @@ impl DataWriter {
     pub(super) fn new(store: &Store, bucket: &BucketId, name: &Name, schema: SchemaRef) -> DataWriter {
         DataWriter {
             os: store.object_store(),
-            writing: Writing { set: store.writing.clone(), paths: Vec::new() },
+            in_use: store.writing.clone(),
+            writing: Vec::new(),
             prefix: Store::df_prefix(bucket, name).to_string(),
             schema,
             row_group_rows: store.options.row_group_rows,
@@ -197,9 +200,9 @@ impl DataWriter {
 
     /// Writes every batch and closes the last file; on any error deletes
     /// what it wrote and returns the error. The files count as being written
-    /// until the returned [`Writing`] drops, which the caller does once they
-    /// are committed.
-    pub(super) async fn write_all<S>(self, batches: S) -> Result<(Vec<DataFile>, Writing)>
+    /// until the returned guards drop, which the caller does once they are
+    /// committed.
+    pub(super) async fn write_all<S>(self, batches: S) -> Result<(Vec<DataFile>, Vec<Held<String>>)>
     where
         S: Stream<Item = Result<RecordBatch>> + Send,
     {
@@ -222,7 +225,7 @@ impl DataWriter {
         encoding.await.map_err(|e| DaemonError::Io(format!("parquet encoder failed: {e}")))?
     }
 
-    fn encode_all(mut self, mut input: tokio::sync::mpsc::Receiver<Input>, runtime: Handle) -> Result<(Vec<DataFile>, Writing)> {
+    fn encode_all(mut self, mut input: tokio::sync::mpsc::Receiver<Input>, runtime: Handle) -> Result<(Vec<DataFile>, Vec<Held<String>>)> {
         let mut current: Option<OpenFile> = None;
         let mut done = Vec::new();
         let written = (|| loop {
@@ -289,7 +292,7 @@ impl DataWriter {
     fn open(&mut self, sample: &RecordBatch) -> Result<OpenFile> {
         let relative = format!("data/{}.parquet", uuid::Uuid::new_v4());
         let path = Path::from(format!("{}/{relative}", self.prefix));
-        self.writing.add(path.to_string());
+        self.writing.push(self.in_use.hold(path.to_string()));
         // object_store's default (10 MB parts, 8 in flight) would hold up to
         // 80 MB per upload; two 8 MB parts keep a local disk just as busy.
         let sink = BufWriter::with_capacity(self.os.clone(), path, 8 << 20).with_max_concurrency(2);
@@ -307,32 +310,5 @@ impl DataWriter {
         })?;
         done.push(DataFile { path: relative, rows: rows as u64, bytes });
         Ok(())
-    }
-}
-
-/// Object paths of data files that puts and compactions of this daemon
-/// have written and not yet committed.
-pub(super) type WritingSet = Arc<Mutex<HashSet<String>>>;
-
-/// One writer's entries in the [`WritingSet`], removed when it drops:
-/// after the commit, or after a failed write deleted the files.
-pub(super) struct Writing {
-    set: WritingSet,
-    paths: Vec<String>,
-}
-
-impl Writing {
-    fn add(&mut self, path: String) {
-        self.set.lock().unwrap_or_else(|p| p.into_inner()).insert(path.clone());
-        self.paths.push(path);
-    }
-}
-
-impl Drop for Writing {
-    fn drop(&mut self) {
-        let mut set = self.set.lock().unwrap_or_else(|p| p.into_inner());
-        for path in &self.paths {
-            set.remove(path);
-        }
     }
 }
