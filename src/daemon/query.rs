@@ -23,8 +23,8 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::ExecutionPlan;
-use futures::StreamExt;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
+use futures::StreamExt;
 
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};

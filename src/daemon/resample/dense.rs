@@ -2,8 +2,8 @@
 //! at a time (mean, count, sum, min, max of numbers) when the bins from the
 //! first timestamp to the last are few enough to hold: every row folds into
 //! its bin's slot, with no hashing, and the bin of a run of rows
-//! (time-ordered data is all runs) is found once. Each partition of the scan fills its own slots on
-//! its own task; the slots are added up at the end.
+//! (time-ordered data is all runs) is found once. Each partition of the
+//! scan fills its own slots on its own task; the slots are merged at the end.
 //!
 //! The result has the grouped query's shape (bin number, then one column
 //! per source column), so labelling and writing are shared with the SQL

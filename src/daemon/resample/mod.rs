@@ -4,8 +4,9 @@
 //! The time-series path reads one version of the source throughout. Mean,
 //! count, sum, min and max of numbers over a manageable number of bins fold
 //! into per-bin slots directly ([`dense`]); everything else is one grouped
-//! DataFusion query over integer bin numbers, streamed in bin order. Either way the gaps between present
-//! bins are filled here as the rows stream to the target.
+//! DataFusion query over integer bin numbers, streamed in bin order. Either
+//! way the gaps between present bins are filled here as the rows stream to
+//! the target.
 
 mod dense;
 
@@ -158,12 +159,8 @@ impl Aggregation {
             Aggregation::Count => format!("count({c})"),
             // pandas' first/last skip missing values; equal timestamps keep
             // the stored row order.
-            Aggregation::First => {
-                format!("first_value({c} ORDER BY {time}, {ROW}) FILTER (WHERE {c} IS NOT NULL)")
-            }
-            Aggregation::Last => {
-                format!("last_value({c} ORDER BY {time}, {ROW}) FILTER (WHERE {c} IS NOT NULL)")
-            }
+            Aggregation::First => format!("first_value({c} ORDER BY {time}, {ROW}) FILTER (WHERE {c} IS NOT NULL)"),
+            Aggregation::Last => format!("last_value({c} ORDER BY {time}, {ROW}) FILTER (WHERE {c} IS NOT NULL)"),
             Aggregation::Median => format!("median({as_double})"),
             Aggregation::Std => format!("stddev_samp({as_double})"),
             Aggregation::Var => format!("var_samp({as_double})"),
@@ -187,9 +184,7 @@ fn parse_tz(tz: &str) -> Result<arrow::array::timezone::Tz> {
 /// pandas' default origin, `start_day`: midnight of the first timestamp's
 /// day, in the column's time zone when it has one.
 fn start_of_day(first_nanos: i64, tz: Option<&str>) -> Result<i64> {
-    let Some(tz) = tz else {
-        return Ok(first_nanos - first_nanos.rem_euclid(NANOS_PER_DAY));
-    };
+    let Some(tz) = tz else { return Ok(first_nanos - first_nanos.rem_euclid(NANOS_PER_DAY)) };
     let instant = chrono::DateTime::from_timestamp_nanos(first_nanos).with_timezone(&parse_tz(tz)?);
     let local_midnight = instant.date_naive().and_time(NaiveTime::MIN);
     let midnight = local_midnight.and_utc().timestamp_nanos_opt().ok_or_else(out_of_range)?;
@@ -232,7 +227,8 @@ pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleRequest,
     if let Some(sql) = &req.sql {
         let results = engine.execute(&scope, sql).await?;
         let schema = results.schema();
-        let outcome = store.put(&target.bucket, &target.name, mode, schema, results.map_err(DaemonError::from)).await?;
+        let outcome =
+            store.put(&target.bucket, &target.name, mode, schema, results.map_err(DaemonError::from)).await?;
         return Ok(json!({"source_rows": source_rows, "target_rows": outcome.rows}));
     }
 
@@ -306,8 +302,7 @@ impl TimeSeries {
     fn plan(snapshot: &Snapshot, req: &ResampleRequest) -> Result<TimeSeries> {
         let missing = |what: &str| DaemonError::InvalidArgument(format!("resample needs {what} (or sql)"));
         let rule: Rule = req.rule.as_deref().ok_or_else(|| missing("rule"))?.parse()?;
-        let aggregation: Aggregation =
-            req.aggregation_func.as_deref().ok_or_else(|| missing("aggregation_func"))?.parse()?;
+        let aggregation: Aggregation = req.aggregation_func.as_deref().ok_or_else(|| missing("aggregation_func"))?.parse()?;
         let time_col = req.time_col.clone().ok_or_else(|| missing("time_col"))?;
         let schema = &snapshot.schema;
         let time_field = schema.field_with_name(&time_col).map_err(|_| {
@@ -373,14 +368,15 @@ impl TimeSeries {
 
     fn sql(&self, origin: i64) -> String {
         let time = quote(&self.time_col);
-        let mut select =
-            vec![format!("({} * {} - ({origin})) / {} AS {BIN}", self.binned_time(), self.unit_nanos, self.rule.nanos)];
-        select
-            .extend(self.columns.iter().map(|c| format!("{} AS {}", self.aggregation.sql(c, &time), quote(c.name()))));
+        let mut select = vec![format!(
+            "({} * {} - ({origin})) / {} AS {BIN}",
+            self.binned_time(),
+            self.unit_nanos,
+            self.rule.nanos
+        )];
+        select.extend(self.columns.iter().map(|c| format!("{} AS {}", self.aggregation.sql(c, &time), quote(c.name()))));
         let rows = match self.aggregation {
-            Aggregation::First | Aggregation::Last => {
-                format!("(SELECT *, row_number() OVER () AS {ROW} FROM {SOURCE})")
-            }
+            Aggregation::First | Aggregation::Last => format!("(SELECT *, row_number() OVER () AS {ROW} FROM {SOURCE})"),
             _ => SOURCE.to_string(),
         };
         format!("SELECT {} FROM {rows} WHERE {time} IS NOT NULL GROUP BY {BIN} ORDER BY {BIN}", select.join(", "))
@@ -395,9 +391,8 @@ impl TimeSeries {
     }
 
     fn output_schema(&self, grouped: &Schema) -> SchemaRef {
-        let time =
-            Field::new(&self.time_col, DataType::Timestamp(self.label_unit(), self.tz.clone().map(Into::into)), true)
-                .with_metadata(self.time_field.metadata().clone());
+        let time = Field::new(&self.time_col, DataType::Timestamp(self.label_unit(), self.tz.clone().map(Into::into)), true)
+            .with_metadata(self.time_field.metadata().clone());
         let mut fields = vec![Arc::new(time)];
         fields.extend(grouped.fields().iter().skip(1).map(|f| Arc::new(f.as_ref().clone().with_nullable(true))));
         Arc::new(Schema::new(fields))
