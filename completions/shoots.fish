@@ -59,7 +59,7 @@ complete -c shoots -n "__fish_shoots_using_subcommand serve" -s h -l help -d 'Pr
 complete -c shoots -n "__fish_shoots_using_subcommand put" -s b -l bucket -d 'Bucket to put it in (created if needed) [default: the default bucket]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand put" -l mode -d 'What to do when the dataframe exists' -r -f -a "error\t'Refuse if the dataframe exists'
 append\t'Add the rows to the dataframe (same columns and types)'
-replace\t'Replace the dataframe with the file'"
+replace\t'Replace the dataframe'"
 complete -c shoots -n "__fish_shoots_using_subcommand put" -l format -d 'Input format [default: from the file\'s extension]' -r -f -a "csv\t''
 tsv\t''
 parquet\t''
@@ -117,7 +117,7 @@ complete -c shoots -n "__fish_shoots_using_subcommand resample" -l time-col -d '
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l agg -d 'mean, sum, min, max, count, first, last, median, std or var' -r
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l mode -d 'What to do when TARGET exists' -r -f -a "error\t'Refuse if the dataframe exists'
 append\t'Add the rows to the dataframe (same columns and types)'
-replace\t'Replace the dataframe with the file'"
+replace\t'Replace the dataframe'"
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l source-bucket -r
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l target-bucket -r
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l host -d 'Server host [default: localhost]' -r
@@ -206,7 +206,7 @@ complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -l tls -d 'Connect
 complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l mode -d 'What to do with a dataframe that already exists' -r -f -a "error\t'Refuse if the dataframe exists'
 append\t'Add the rows to the dataframe (same columns and types)'
-replace\t'Replace the dataframe with the file'"
+replace\t'Replace the dataframe'"
 complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l host -d 'Server host [default: localhost]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l port -d 'Server port [default: 8081]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F

@@ -1,23 +1,16 @@
 //! The command line: one binary, subcommands in `cmd/`.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::cmd;
-use crate::error::Result;
-
-pub const EXIT_CODES: &str = "\
-Exit codes:
-  0  success
-  1  the server refused or failed (not found, exists, bad SQL), or a local problem (a file, a taken port)
-  2  usage error
-  3  cannot reach the server";
+use crate::error::{exit_codes_help, Result};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "shoots",
     version,
     about = "A dataframe storage server and its client: Arrow Flight, versioned Parquet, SQL",
-    after_help = EXIT_CODES
+    after_help = exit_codes_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -81,8 +74,8 @@ impl Cli {
             Command::Vacuum(args) => args.run(),
             Command::ImportLegacy(args) => args.run(),
             Command::Token(args) => args.run(),
-            Command::Completions(args) => args.run(),
-            Command::GenerateFiles(args) => args.run(),
+            Command::Completions(args) => args.run(Cli::command()),
+            Command::GenerateFiles(args) => args.run(Cli::command()),
         }
     }
 }

@@ -12,4 +12,5 @@ pub mod logging;
 pub mod output;
 pub mod parquet_format;
 pub mod progress;
+pub mod protocol;
 pub mod repl;

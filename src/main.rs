@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, so that cron mail and `2>>log` stay greppable.
             eprintln!("{}", e.line());
-            ExitCode::from(e.exit_code())
+            ExitCode::from(e.exit().code())
         }
     }
 }

@@ -284,6 +284,18 @@ pub fn print_rows(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// How listings (`ls`, `history`) print: text for people, JSON for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+/// A listing as pretty-printed JSON.
+pub fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(value).expect("listings serialise"));
+}
+
 /// `1.2 MB`-style sizes for people.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];

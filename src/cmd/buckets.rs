@@ -1,11 +1,11 @@
 //! `shoots buckets` lists buckets; `shoots buckets rm NAME` deletes one.
 
 use clap::{Args, Subcommand};
-use serde_json::json;
 
 use super::{block_on, summary};
 use crate::client::ConnectArgs;
 use crate::error::Result;
+use crate::protocol::BucketDeleteMode;
 
 #[derive(Debug, Args)]
 pub struct BucketsArgs {
@@ -40,16 +40,15 @@ impl BucketsArgs {
         match self.action {
             None => block_on(async {
                 let mut client = self.connect.connect().await?;
-                let buckets = client.action_json("buckets", json!({})).await?;
-                for b in buckets.as_array().into_iter().flatten() {
-                    println!("{}", b.as_str().unwrap_or_default());
+                for bucket in client.buckets().await? {
+                    println!("{bucket}");
                 }
                 Ok(())
             }),
             Some(BucketsAction::Rm(args)) => block_on(async {
                 let mut client = args.connect.connect().await?;
-                let mode = if args.force { "delete" } else { "error" };
-                client.action_json("delete_bucket", json!({"name": args.name, "mode": mode})).await?;
+                let mode = if args.force { BucketDeleteMode::Delete } else { BucketDeleteMode::Error };
+                client.delete_bucket(&args.name, mode).await?;
                 summary(args.quiet, format!("deleted bucket {}", args.name));
                 Ok(())
             }),

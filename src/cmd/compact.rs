@@ -2,7 +2,6 @@
 //! vacuum versions beyond the daemon's retention.
 
 use clap::Args;
-use serde_json::json;
 
 use super::{block_on, summary};
 use crate::client::ConnectArgs;
@@ -24,16 +23,14 @@ pub struct CompactArgs {
 
 impl CompactArgs {
     pub fn run(self) -> Result<()> {
-        let body = json!({"name": self.name, "bucket": self.bucket});
-        let r = block_on(async { self.connect.connect().await?.action_json("compact", body).await })?;
-        let done = match r["version"].as_u64() {
-            Some(v) => format!("{} files -> {} (version {v})", r["files_before"], r["files_after"]),
-            None => format!("{} files, nothing to compact", r["files_before"]),
+        let bucket = self.bucket.as_deref();
+        let r = block_on(async { self.connect.connect().await?.compact(&self.name, bucket).await })?;
+        let done = match r.version {
+            Some(v) => format!("{} files -> {} (version {v})", r.files_before, r.files_after),
+            None => format!("{} files, nothing to compact", r.files_before),
         };
-        summary(
-            self.quiet,
-            format!("compact {}: {done}; vacuum removed {} versions, {} files", self.name, r["versions_removed"], r["files_deleted"]),
-        );
+        let (versions, files) = (r.vacuum.versions_removed, r.vacuum.files_deleted);
+        summary(self.quiet, format!("compact {}: {done}; vacuum removed {versions} versions, {files} files", self.name));
         Ok(())
     }
 }

@@ -4,10 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
 use crate::error::{CliError, Result};
 
 #[derive(Debug, Args)]
@@ -18,8 +17,9 @@ pub struct CompletionsArgs {
 }
 
 impl CompletionsArgs {
-    pub fn run(self) -> Result<()> {
-        clap_complete::generate(self.shell, &mut Cli::command(), "shoots", &mut std::io::stdout());
+    /// `cli` is the whole command line, which this command describes.
+    pub fn run(self, mut cli: clap::Command) -> Result<()> {
+        clap_complete::generate(self.shell, &mut cli, "shoots", &mut std::io::stdout());
         Ok(())
     }
 }
@@ -37,16 +37,18 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> CliError {
 }
 
 impl GenerateFilesArgs {
-    pub fn run(self) -> Result<()> {
+    pub fn run(self, mut cli: clap::Command) -> Result<()> {
+        // Completion generation builds `cli` in place; the man pages want it as declared.
+        let declared = cli.clone();
         let completions = self.dir.join("completions");
         std::fs::create_dir_all(&completions).map_err(|e| write_err(&completions, e))?;
         for shell in SHELLS {
-            clap_complete::generate_to(shell, &mut Cli::command(), "shoots", &completions)
+            clap_complete::generate_to(shell, &mut cli, "shoots", &completions)
                 .map_err(|e| write_err(&completions, e))?;
         }
         let man = self.dir.join("man");
         std::fs::create_dir_all(&man).map_err(|e| write_err(&man, e))?;
-        clap_mangen::generate_to(Cli::command(), &man).map_err(|e| write_err(&man, e))?;
+        clap_mangen::generate_to(declared, &man).map_err(|e| write_err(&man, e))?;
         Ok(())
     }
 }

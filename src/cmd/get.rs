@@ -2,16 +2,15 @@
 
 use std::path::PathBuf;
 
-use arrow::datatypes::Schema;
 use clap::Args;
-use futures::StreamExt;
-use serde_json::json;
 
 use super::{block_on, summary};
-use crate::client::{call_error, ConnectArgs};
+use crate::client::export::export;
+use crate::client::ConnectArgs;
 use crate::error::Result;
-use crate::output::{Destination, OutputFormat, Sink};
+use crate::output::{Destination, OutputFormat};
 use crate::progress::Progress;
+use crate::protocol::Ticket;
 
 #[derive(Debug, Args)]
 pub struct GetArgs {
@@ -42,17 +41,12 @@ pub struct GetArgs {
 impl GetArgs {
     pub fn run(self) -> Result<()> {
         let format = OutputFormat::choose(self.format, self.output.as_deref())?;
-        let mut ticket = json!({"name": self.name, "bucket": self.bucket});
-        if let Some(sql) = &self.sql {
-            ticket["sql"] = json!(sql);
-        }
-        if let Some(v) = self.version {
-            ticket["version"] = json!(v);
-        }
+        let ticket =
+            Ticket { sql: self.sql.clone(), version: self.version, ..Ticket::frame(&self.name, self.bucket.as_deref()) };
         let progress = Progress::rows(&format!("get {}", self.name), self.quiet || format == OutputFormat::Table);
         let rows = block_on(async {
             let mut client = self.connect.connect().await?;
-            let stream = client.do_get(ticket).await?;
+            let stream = client.do_get(&ticket).await?;
             export(stream, format, Destination::new(self.output.as_deref()), &progress).await
         });
         progress.finish();
@@ -62,26 +56,4 @@ impl GetArgs {
         }
         Ok(())
     }
-}
-
-/// Streams a DoGet result into a sink; returns the rows written.
-pub async fn export(
-    mut stream: arrow_flight::decode::FlightRecordBatchStream,
-    format: OutputFormat,
-    destination: Destination,
-    progress: &Progress,
-) -> Result<usize> {
-    let first = stream.next().await.transpose().map_err(call_error)?;
-    let schema = stream.schema().cloned().unwrap_or_else(|| std::sync::Arc::new(Schema::empty()));
-    let mut sink = Sink::new(format, schema, destination)?;
-    if let Some(batch) = first {
-        progress.inc(batch.num_rows() as u64);
-        sink.write(&batch)?;
-    }
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(call_error)?;
-        progress.inc(batch.num_rows() as u64);
-        sink.write(&batch)?;
-    }
-    sink.finish()
 }

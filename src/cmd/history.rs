@@ -1,13 +1,11 @@
 //! `shoots history NAME`: the versions of a dataframe.
 
 use clap::Args;
-use serde_json::{json, Value};
 
 use super::block_on;
-use super::ls::ListFormat;
 use crate::client::ConnectArgs;
 use crate::error::Result;
-use crate::output::print_rows;
+use crate::output::{print_json, print_rows, ListFormat};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -25,30 +23,25 @@ pub struct HistoryArgs {
 
 impl HistoryArgs {
     pub fn run(self) -> Result<()> {
-        let body = json!({"name": self.name, "bucket": self.bucket});
-        let versions = block_on(async { self.connect.connect().await?.action_json("history", body).await })?;
+        let bucket = self.bucket.as_deref();
+        let versions = block_on(async { self.connect.connect().await?.history(&self.name, bucket).await })?;
         if self.format == ListFormat::Json {
-            println!("{}", serde_json::to_string_pretty(&versions).expect("json"));
+            print_json(&versions);
             return Ok(());
         }
         let rows: Vec<Vec<String>> = versions
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
             .iter()
-            .map(|v: &Value| {
-                let time = v["timestamp_ms"]
-                    .as_i64()
-                    .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|v| {
+                let time = chrono::DateTime::from_timestamp_millis(v.timestamp_ms)
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
                     .unwrap_or_default();
                 vec![
-                    v["version"].to_string(),
+                    v.version.to_string(),
                     time,
-                    v["operation"].as_str().unwrap_or_default().to_string(),
-                    format!("+{}", v["rows_added"]),
-                    v["rows"].to_string(),
-                    v["files"].to_string(),
+                    v.operation.clone(),
+                    format!("+{}", v.rows_added),
+                    v.rows.to_string(),
+                    v.files.to_string(),
                 ]
             })
             .collect();

@@ -4,14 +4,14 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
 
-use super::put::{upload, PutMode};
 use super::{block_on, summary};
+use crate::client::upload::upload;
 use crate::client::ConnectArgs;
 use crate::error::{CliError, Result};
 use crate::input::{self, CsvArgs, InputFormat};
 use crate::legacy;
+use crate::protocol::{PutCommand, PutMode};
 
 #[derive(Debug, Args)]
 pub struct ImportLegacyArgs {
@@ -52,9 +52,9 @@ impl ImportLegacyArgs {
             let mut failed = 0;
             for frame in &frames {
                 let input = input::open(&frame.path, Some(InputFormat::Parquet), &CsvArgs::default(), |_| {})?;
-                let command = json!({"name": frame.name, "bucket": frame.bucket, "mode": self.mode.as_str()});
-                match upload(&mut client, command, input).await {
-                    Ok(reply) => summary(self.quiet, format!("imported {}: {} rows", label(frame), reply["rows"])),
+                let command = PutCommand { name: frame.name.clone(), mode: Some(self.mode), bucket: frame.bucket.clone() };
+                match upload(&mut client, &command, input).await {
+                    Ok(reply) => summary(self.quiet, format!("imported {}: {} rows", label(frame), reply.rows)),
                     Err(e @ CliError::Connect(_)) => return Err(e),
                     Err(e) => {
                         eprintln!("{}: {}", label(frame), e.line());
@@ -66,10 +66,7 @@ impl ImportLegacyArgs {
         })?;
         match failed {
             0 => Ok(()),
-            n => Err(CliError::Server {
-                kind: "ImportError".into(),
-                message: format!("{n} of {} dataframes were not imported", frames.len()),
-            }),
+            n => Err(CliError::Local(format!("{n} of {} dataframes were not imported", frames.len()))),
         }
     }
 }

@@ -19,17 +19,11 @@ pub mod vacuum;
 
 use std::future::Future;
 
-use crate::error::{CliError, Result};
+use crate::error::Result;
 
-/// Runs a client command's async body. The runtime is made here, per
-/// command, so that `serve --daemon` can fork before any runtime exists.
+/// Runs a client command's async body on a runtime of its own.
 pub fn block_on<T>(body: impl Future<Output = Result<T>>) -> Result<T> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))?
-        .block_on(body)
+    crate::client::runtime()?.block_on(body)
 }
 
 /// The summary line of a command, on stderr so that stdout stays data.

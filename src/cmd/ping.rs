@@ -19,9 +19,9 @@ impl PingArgs {
         block_on(async {
             let mut client = self.connect.connect().await?;
             let started = Instant::now();
-            let reply = client.action("ping", serde_json::Value::Null).await?;
+            let reply = client.ping().await?;
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            println!("{} from {} in {ms:.1} ms", reply.join(""), client.address);
+            println!("{reply} from {} in {ms:.1} ms", client.address);
             Ok(())
         })
     }

@@ -2,12 +2,11 @@
 //! result, written on the server without a round trip.
 
 use clap::{ArgGroup, Args};
-use serde_json::json;
 
-use super::put::PutMode;
 use super::{block_on, summary};
 use crate::client::ConnectArgs;
 use crate::error::Result;
+use crate::protocol::{PutMode, ResampleRequest};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("how").required(true).args(["sql", "rule"])))]
@@ -44,30 +43,21 @@ pub struct ResampleArgs {
 
 impl ResampleArgs {
     pub fn run(self) -> Result<()> {
-        let mut body = json!({
-            "source": self.source,
-            "target": self.target,
-            "mode": self.mode.as_str(),
-            "source_bucket": self.source_bucket,
-            "target_bucket": self.target_bucket,
-        });
-        match &self.sql {
-            Some(sql) => body["sql"] = json!(sql),
-            None => {
-                body["rule"] = json!(self.rule);
-                body["time_col"] = json!(self.time_col);
-                body["aggregation_func"] = json!(self.agg);
-            }
-        }
-        let reply = block_on(async { self.connect.connect().await?.action_json("resample", body).await })?;
-        summary(
-            self.quiet,
-            format!(
-                "resample {} -> {}: {} rows read, {} rows written",
-                self.source, self.target, reply["source_rows"], reply["target_rows"]
-            ),
-        );
-        if let Some(message) = reply["message"].as_str() {
+        let request = ResampleRequest {
+            source: self.source.clone(),
+            target: self.target.clone(),
+            mode: Some(self.mode),
+            source_bucket: self.source_bucket.clone(),
+            target_bucket: self.target_bucket.clone(),
+            sql: self.sql.clone(),
+            rule: self.rule.clone(),
+            time_col: self.time_col.clone(),
+            aggregation_func: self.agg.clone(),
+        };
+        let reply = block_on(async { self.connect.connect().await?.resample(&request).await })?;
+        let (read, written) = (reply.source_rows, reply.target_rows);
+        summary(self.quiet, format!("resample {} -> {}: {read} rows read, {written} rows written", self.source, self.target));
+        if let Some(message) = &reply.message {
             summary(self.quiet, format!("note: {message}"));
         }
         Ok(())

@@ -1,11 +1,11 @@
 //! `shoots rm NAME...`: delete dataframes.
 
 use clap::Args;
-use serde_json::json;
 
 use super::{block_on, summary};
 use crate::client::ConnectArgs;
-use crate::error::{CliError, Result};
+use crate::error::Result;
+use crate::protocol::ErrorKind;
 
 #[derive(Debug, Args)]
 pub struct RmArgs {
@@ -30,9 +30,9 @@ impl RmArgs {
         block_on(async {
             let mut client = self.connect.connect().await?;
             for name in &self.names {
-                match client.action_json("delete", json!({"name": name, "bucket": self.bucket})).await {
+                match client.delete(name, self.bucket.as_deref()).await {
                     Ok(_) => summary(self.quiet, format!("deleted {name}")),
-                    Err(CliError::Server { kind, .. }) if self.force && kind == "FileNotFoundError" => {}
+                    Err(e) if self.force && e.is(ErrorKind::NotFound) => {}
                     Err(e) => return Err(e),
                 }
             }

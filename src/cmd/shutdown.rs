@@ -3,10 +3,9 @@
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use serde_json::json;
 
 use super::{block_on, summary};
-use crate::client::ConnectArgs;
+use crate::client::{Client, ConnectArgs};
 use crate::error::{CliError, Result};
 
 /// How long to wait for the daemon to finish its in-flight calls and go.
@@ -25,23 +24,23 @@ impl ShutdownArgs {
     pub fn run(self) -> Result<()> {
         block_on(async {
             let settings = self.connect.resolve()?;
-            let mut client = crate::client::Client::connect(&settings).await?;
-            client.action("shutdown", json!({})).await?;
+            let mut client = Client::connect(&settings).await?;
+            client.shutdown().await?;
             let address = client.address.clone();
             drop(client);
             // Gone means: no longer accepting connections.
             let started = Instant::now();
             while started.elapsed() < WAIT {
-                if let Err(CliError::Connect(_)) = crate::client::Client::connect(&settings).await {
+                if let Err(CliError::Connect(_)) = Client::connect(&settings).await {
                     summary(self.quiet, format!("shoots at {address} stopped"));
                     return Ok(());
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(CliError::Server {
-                kind: "Timeout".into(),
-                message: format!("shoots at {address} acknowledged the shutdown but still runs after {}s", WAIT.as_secs()),
-            })
+            Err(CliError::Local(format!(
+                "shoots at {address} acknowledged the shutdown but still runs after {}s",
+                WAIT.as_secs()
+            )))
         })
     }
 }

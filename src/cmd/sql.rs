@@ -7,14 +7,12 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
 
 use super::block_on;
-use super::get::export;
-use crate::client::{Client, ConnectArgs};
+use crate::client::sql::{run_statement, statements};
+use crate::client::ConnectArgs;
 use crate::error::{CliError, Result};
 use crate::output::{Destination, OutputFormat};
-use crate::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct SqlArgs {
@@ -35,29 +33,6 @@ pub struct SqlArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub connect: ConnectArgs,
-}
-
-/// Splits a script into statements with DataFusion's own parser, so `;`
-/// inside strings and comments is no boundary. Text it cannot parse goes to
-/// the server whole, which reports the error the same way as for one query.
-pub fn statements(script: &str) -> Vec<String> {
-    match datafusion::sql::parser::DFParser::parse_sql(script) {
-        Ok(parsed) if parsed.len() > 1 => parsed.iter().map(|s| s.to_string()).collect(),
-        _ if script.trim().trim_end_matches(';').trim().is_empty() => Vec::new(),
-        _ => vec![script.trim().trim_end_matches(';').to_string()],
-    }
-}
-
-/// Runs one statement and prints its result through the shared output module.
-pub async fn run_statement(
-    client: &mut Client,
-    sql: &str,
-    bucket: Option<&str>,
-    format: OutputFormat,
-    destination: Destination,
-) -> Result<usize> {
-    let stream = client.do_get(json!({"sql": sql, "bucket": bucket})).await?;
-    export(stream, format, destination, &Progress::rows("sql", true)).await
 }
 
 impl SqlArgs {
@@ -93,19 +68,4 @@ fn read_stdin() -> Result<String> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).map_err(|e| CliError::Local(format!("cannot read stdin: {e}")))?;
     Ok(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::statements;
-
-    #[test]
-    fn splits_on_semicolons_outside_strings() {
-        assert_eq!(statements("select 1"), ["select 1"]);
-        assert_eq!(statements("select 1;\n"), ["select 1"]);
-        assert_eq!(statements("select 'a;b'; select 2;").len(), 2);
-        assert!(statements(" ; ").is_empty());
-        // Unparseable text is sent as it is, for the server's error message.
-        assert_eq!(statements("selec 1; select 2"), ["selec 1; select 2"]);
-    }
 }

@@ -2,7 +2,6 @@
 //! files only they used, and files crashed puts left behind.
 
 use clap::Args;
-use serde_json::json;
 
 use super::{block_on, summary};
 use crate::client::ConnectArgs;
@@ -27,9 +26,9 @@ pub struct VacuumArgs {
 
 impl VacuumArgs {
     pub fn run(self) -> Result<()> {
-        let body = json!({"name": self.name, "bucket": self.bucket, "retain": self.retain});
-        let r = block_on(async { self.connect.connect().await?.action_json("vacuum", body).await })?;
-        summary(self.quiet, format!("vacuum {}: removed {} versions, {} files", self.name, r["versions_removed"], r["files_deleted"]));
+        let (bucket, retain) = (self.bucket.as_deref(), self.retain.map(|n| n as usize));
+        let r = block_on(async { self.connect.connect().await?.vacuum(&self.name, bucket, retain).await })?;
+        summary(self.quiet, format!("vacuum {}: removed {} versions, {} files", self.name, r.versions_removed, r.files_deleted));
         Ok(())
     }
 }

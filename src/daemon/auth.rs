@@ -1,4 +1,4 @@
-//! Authentication and authorisation (SPEC §5): HS256 JWTs signed with the
+//! Authentication and authorisation (the README's "Security"): HS256 JWTs signed with the
 //! daemon's secret, claim `type` (admin, write, read), optional `buckets`
 //! and `exp`. A token arrives as the Handshake payload and then in the
 //! `auth-token-bin` header (pyarrow's `ClientAuthHandler`, the original

@@ -4,12 +4,17 @@
 //! which encodes it the way pyarrow expects: gRPC code UNKNOWN plus the
 //! `x-arrow-status` trailer, so pyarrow raises `FlightServerError` whose
 //! `extra_info` is the JSON `{"type", "message"}` the original client maps
-//! onto Python exceptions.
+//! onto Python exceptions. Variants with a `source` keep the cause for the
+//! log; the client sees one line.
 
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::{Code, Status};
 
+use crate::protocol::{BodyError, ErrorInfo, ErrorKind};
+
 pub type Result<T, E = DaemonError> = std::result::Result<T, E>;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -27,11 +32,36 @@ pub enum DaemonError {
     SchemaMismatch(String),
     #[error("{0}")]
     InvalidArgument(String),
+    /// A request body that does not parse.
+    #[error(transparent)]
+    BadBody(#[from] BodyError),
+    /// What the client sent is at fault (a corrupt upload, say).
+    #[error("{what}: {source}")]
+    BadInput {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
     /// SQL that fails to parse, plan or run.
     #[error("{0}")]
     DataFusion(String),
+    /// A state of the store that stops the request (a corrupt commit, a
+    /// dataframe changed under a compaction).
     #[error("{0}")]
     Io(String),
+    #[error("{0}")]
+    Store(#[from] object_store::Error),
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// The daemon's own failure: a bug or an environment problem, not the
+    /// caller's. Logged with its cause; on the wire a `ShootsIOError`, as
+    /// the original reported such failures.
+    #[error("{what}: {source}")]
+    Internal {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
     /// A Handshake token that does not decode or whose signature or expiry
     /// is wrong (a `FlightServerError`, as the original reported it).
     #[error("{0}")]
@@ -47,40 +77,68 @@ pub enum DaemonError {
 const ARROW_STATUS_UNKNOWN: &str = "9";
 
 impl DaemonError {
-    /// The `type` the Python client maps to an exception class.
-    pub fn type_name(&self) -> &'static str {
+    pub fn bad_input(what: impl Into<String>, source: impl Into<BoxError>) -> DaemonError {
+        DaemonError::BadInput { what: what.into(), source: source.into() }
+    }
+
+    pub fn internal(what: impl Into<String>, source: impl Into<BoxError>) -> DaemonError {
+        DaemonError::Internal { what: what.into(), source: source.into() }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            DaemonError::NotFound(_) => "FileNotFoundError",
-            DaemonError::Exists(_) => "FileExistsError",
-            DaemonError::BucketNotEmpty(_) => "BucketNotEmptyError",
-            DaemonError::InvalidName(_) => "InvalidNameError",
-            DaemonError::SchemaMismatch(_) => "SchemaMismatchError",
-            DaemonError::InvalidArgument(_) => "InvalidArgumentError",
-            DaemonError::DataFusion(_) => "DataFusionError",
-            DaemonError::Io(_) => "ShootsIOError",
-            DaemonError::InvalidToken(_) => "InvalidTokenError",
-            DaemonError::Unauthenticated(_) => "FlightUnauthenticatedError",
-            DaemonError::Unauthorized(_) => "FlightUnauthorizedError",
+            DaemonError::NotFound(_) => ErrorKind::NotFound,
+            DaemonError::Exists(_) => ErrorKind::Exists,
+            DaemonError::BucketNotEmpty(_) => ErrorKind::BucketNotEmpty,
+            DaemonError::InvalidName(_) => ErrorKind::InvalidName,
+            DaemonError::SchemaMismatch(_) => ErrorKind::SchemaMismatch,
+            DaemonError::InvalidArgument(_) | DaemonError::BadBody(_) | DaemonError::BadInput { .. } => {
+                ErrorKind::InvalidArgument
+            }
+            DaemonError::DataFusion(_) => ErrorKind::DataFusion,
+            DaemonError::Io(_) | DaemonError::Store(_) | DaemonError::Parquet(_) | DaemonError::Internal { .. } => {
+                ErrorKind::Io
+            }
+            DaemonError::InvalidToken(_) => ErrorKind::InvalidToken,
+            DaemonError::Unauthenticated(_) => ErrorKind::Unauthenticated,
+            DaemonError::Unauthorized(_) => ErrorKind::Unauthorized,
         }
+    }
+
+    /// The message with every cause below it, for the log: what the
+    /// one-line reply leaves out.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(inner) = cause {
+            let line = inner.to_string();
+            if !text.contains(&line) {
+                text.push_str(": ");
+                text.push_str(&line);
+            }
+            cause = inner.source();
+        }
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     pub fn into_status(self) -> Status {
         let message = self.to_string();
-        match self {
-            DaemonError::Unauthenticated(_) => Status::unauthenticated(message),
-            DaemonError::Unauthorized(_) => Status::permission_denied(message),
+        let kind = self.kind();
+        match kind {
+            ErrorKind::Unauthenticated => Status::unauthenticated(message),
+            ErrorKind::Unauthorized => Status::permission_denied(message),
             _ => {
-                let extra_info = serde_json::json!({"type": self.type_name(), "message": message});
+                let extra_info = ErrorInfo { kind: kind.as_str().into(), message: message.clone() };
                 // Calls pyarrow checks without Flight details (get_schema)
                 // show only this message, so it names the type too.
-                let shown = format!("{}: {}", self.type_name(), message);
+                let shown = format!("{kind}: {message}");
                 let mut trailers = MetadataMap::new();
                 trailers.insert("x-arrow-status", MetadataValue::from_static(ARROW_STATUS_UNKNOWN));
                 trailers.insert_bin("x-arrow-status-message-bin", MetadataValue::from_bytes(shown.as_bytes()));
                 Status::with_details_and_metadata(
                     Code::Unknown,
                     shown,
-                    extra_info.to_string().into_bytes().into(),
+                    crate::protocol::to_json(&extra_info).into(),
                     trailers,
                 )
             }
@@ -91,24 +149,6 @@ impl DaemonError {
 impl From<DaemonError> for Status {
     fn from(e: DaemonError) -> Status {
         e.into_status()
-    }
-}
-
-impl From<object_store::Error> for DaemonError {
-    fn from(e: object_store::Error) -> Self {
-        DaemonError::Io(e.to_string())
-    }
-}
-
-impl From<parquet::errors::ParquetError> for DaemonError {
-    fn from(e: parquet::errors::ParquetError) -> Self {
-        DaemonError::Io(format!("parquet: {e}"))
-    }
-}
-
-impl From<arrow::error::ArrowError> for DaemonError {
-    fn from(e: arrow::error::ArrowError) -> Self {
-        DaemonError::InvalidArgument(format!("arrow: {e}"))
     }
 }
 
@@ -131,8 +171,18 @@ impl From<datafusion::error::DataFusionError> for DaemonError {
     }
 }
 
-impl From<serde_json::Error> for DaemonError {
-    fn from(e: serde_json::Error) -> Self {
-        DaemonError::InvalidArgument(format!("malformed request JSON: {e}"))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_failures_keep_their_cause_and_travel_as_io_errors() {
+        let cause = std::io::Error::other("disk on fire");
+        let e = DaemonError::internal("encoding the reply", cause);
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(e.chain(), "encoding the reply: disk on fire");
+        let status = e.into_status();
+        let info: ErrorInfo = serde_json::from_slice(status.details()).unwrap();
+        assert_eq!(info.kind, "ShootsIOError");
     }
 }

@@ -2,10 +2,9 @@
 
 pub mod auth;
 pub mod error;
+mod flight;
 pub mod query;
-pub mod requests;
 pub mod resample;
-pub mod service;
 pub mod storage;
 
 use std::net::SocketAddr;
@@ -18,13 +17,11 @@ use tokio::sync::watch;
 use tokio_stream::StreamExt;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
+use crate::protocol::MAX_MESSAGE_BYTES;
 use error::{DaemonError, Result};
+use flight::ShootsFlight;
 use query::QueryEngine;
-use service::ShootsFlight;
-use storage::{Store, StoreOptions};
-
-/// Largest single Flight message accepted or sent (a record batch chunk).
-const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
+use storage::{Location, Store, StoreOptions};
 /// How long in-flight calls get to finish once a stop was asked for.
 const GRACE_PERIOD: Duration = Duration::from_secs(30);
 
@@ -138,7 +135,7 @@ fn report_legacy_files(dir: &std::path::Path) {
 /// `ready` is told the address once the port is bound.
 pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
     let options = StoreOptions { retain_versions: config.retain_versions.max(1), ..StoreOptions::default() };
-    let store = Arc::new(Store::open_local(&config.bucket_dir, options)?);
+    let store = Arc::new(Store::open(Location::Local(config.bucket_dir.clone()), options)?);
     report_legacy_files(&config.bucket_dir);
     let engine = Arc::new(QueryEngine::new(store.clone(), config.memory_limit)?);
     let listener = bind(&config.host, config.port).await?;

@@ -13,11 +13,12 @@ use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Editor};
 
+use crate::client::listing::{all_buckets, entries};
+use crate::client::sql::{run_statement, statements};
 use crate::client::{Client, ConnectArgs};
-use crate::cmd::ls::{buckets, entries};
-use crate::cmd::sql::{run_statement, statements};
 use crate::error::{CliError, Result};
 use crate::output::{human_bytes, print_rows, Destination, OutputFormat};
+use crate::protocol::ErrorKind;
 use helper::{Names, ReplHelper};
 use meta::MetaCommand;
 
@@ -38,11 +39,7 @@ struct Repl {
 }
 
 pub fn run(connect: &ConnectArgs, bucket: Option<String>, format: Option<OutputFormat>) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::client::runtime()?;
     let client = runtime.block_on(connect.connect())?;
     let names = Arc::new(Mutex::new(Names::default()));
     let config = Config::builder().completion_type(CompletionType::List).auto_add_history(false).build();
@@ -142,7 +139,7 @@ impl Repl {
         let result = match command {
             MetaCommand::Describe(None) => self.list_dataframes(),
             MetaCommand::Describe(Some(name)) => self.describe(&name),
-            MetaCommand::Buckets => self.runtime.block_on(buckets(&mut self.client)).map(|all| {
+            MetaCommand::Buckets => self.runtime.block_on(self.client.buckets()).map(|all| {
                 print_rows(&["bucket"], &all.into_iter().map(|b| vec![b]).collect::<Vec<_>>());
             }),
             MetaCommand::Use(bucket) => {
@@ -176,8 +173,7 @@ impl Repl {
     }
 
     fn all_buckets(&mut self) -> Result<Vec<Option<String>>> {
-        let named = self.runtime.block_on(buckets(&mut self.client))?;
-        Ok(std::iter::once(None).chain(named.into_iter().map(Some)).collect())
+        self.runtime.block_on(all_buckets(&mut self.client))
     }
 
     fn list_dataframes(&mut self) -> Result<()> {
@@ -209,10 +205,8 @@ impl Repl {
         let regex = format!("^{}$", regex::escape(frame));
         let found = self.runtime.block_on(entries(&mut self.client, &[bucket.clone()], Some(&regex)))?;
         let Some(entry) = found.first() else {
-            return Err(CliError::Server {
-                kind: "FileNotFoundError".into(),
-                message: format!("no dataframe {frame} in bucket {}", bucket.as_deref().unwrap_or("(default)")),
-            });
+            let bucket = bucket.as_deref().unwrap_or("(default)");
+            return Err(CliError::server(ErrorKind::NotFound, format!("no dataframe {frame} in bucket {bucket}")));
         };
         let rows: Vec<Vec<String>> = entry
             .schema

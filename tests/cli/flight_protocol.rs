@@ -1,4 +1,4 @@
-//! SPEC §1 through `arrow_flight`'s own client.
+//! The README's wire protocol through `arrow_flight`'s own client.
 
 use arrow_flight::FlightDescriptor;
 use serde_json::json;

@@ -85,3 +85,16 @@ fn readme_examples_work_as_shown() {
     }
     assert!(ran >= 10, "the README's examples were found ({ran})");
 }
+
+#[test]
+fn readme_lists_the_exit_codes_of_help() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shoots")).arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    // Compared word by word: --help wraps lines to the terminal's width.
+    let words = |text: &str| text.split_whitespace().map(String::from).collect::<Vec<_>>();
+    let listed = words(&help[help.find("Exit codes:").expect("--help lists the exit codes")..]);
+    assert!(listed.ends_with(&words("3 cannot reach the server")), "{help}");
+    let in_readme = blocks(&readme).iter().any(|(info, body)| info == "text" && words(body) == listed);
+    assert!(in_readme, "the README's exit codes differ from --help:\n{help}");
+}

@@ -1,4 +1,4 @@
-"""SPEC §2: concurrent writers, crashes and disconnects never lose or mix data."""
+"""README, Storage: concurrent writers, crashes and disconnects never lose or mix data."""
 
 import json
 import os

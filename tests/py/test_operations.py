@@ -1,4 +1,4 @@
-"""Versions, compaction, vacuum, graceful stop and legacy import (SPEC §2, §6)."""
+"""Versions, compaction, vacuum, graceful stop and legacy import (README: Storage, the command line)."""
 
 import json
 import signal

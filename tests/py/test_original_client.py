@@ -91,3 +91,16 @@ def test_resample_both_paths(shoots):
 
     with pytest.raises(DataFusionError):
         shoots.resample("sensor_data", "bad", sql="select nope from sensor_data")
+
+
+def test_categories_keep_their_order(shoots):
+    levels = ["lo", "mid", "hi"]
+    df = pd.DataFrame({
+        "plain": pd.Categorical([levels[i % 3] for i in range(50)]),
+        "ordered": pd.Categorical([levels[2 - i % 3] for i in range(50)], categories=levels + ["max"], ordered=True),
+    })
+    shoots.put("levels", dataframe=df)
+    back = shoots.get("levels")
+    assert list(back["plain"].cat.categories) == ["hi", "lo", "mid"]
+    assert list(back["ordered"].cat.categories) == ["lo", "mid", "hi", "max"]
+    assert_frame_equal(back, df)

@@ -1,4 +1,4 @@
-"""SPEC §1 with pyarrow's own FlightClient: every call, every error type."""
+"""The README's wire protocol with pyarrow's own FlightClient: every call, every error type."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The resample action (SPEC §4) against pandas' own resample."""
+"""The resample action (README: Resample) against pandas' own resample."""
 
 import json
 import zlib

@@ -1,4 +1,4 @@
-"""SPEC §2: what goes in comes out identical, pandas metadata included."""
+"""README, Storage: what goes in comes out identical, pandas metadata included."""
 
 import datetime as dt
 import decimal
@@ -62,3 +62,38 @@ def test_custom_index_and_metadata(client):
     back = get(client, "indexed")
     assert back.schema.metadata[b"mine"] == b"kept"
     assert_frame_equal(back.to_pandas(), df)
+
+
+def categorical_frame():
+    """The categories in their own order, not the order the data shows them
+    in; one unused; one column ordered."""
+    levels = ["lo", "mid", "hi"]
+    return pd.DataFrame({
+        # pandas sorts these categories: ['hi', 'lo', 'mid'], the data starts with 'lo'.
+        "plain": pd.Categorical([levels[i % 3] for i in range(50)]),
+        "ordered": pd.Categorical([levels[2 - i % 3] for i in range(50)], categories=levels + ["max"], ordered=True),
+    })
+
+
+def test_categories_keep_their_order_unused_ones_and_ordered(client):
+    df = categorical_frame()
+    assert list(df["plain"].cat.categories) == ["hi", "lo", "mid"]
+    put(client, "levels", pa.Table.from_pandas(df), batch_size=7)
+    back = get(client, "levels").to_pandas()
+    assert list(back["plain"].cat.categories) == ["hi", "lo", "mid"]
+    assert list(back["ordered"].cat.categories) == ["lo", "mid", "hi", "max"]
+    assert back["ordered"].cat.ordered
+    assert_frame_equal(back, df)
+    # Codes keep their meaning: the comparison an ordered categorical allows.
+    assert (back["ordered"] > "mid").sum() == (df["ordered"] > "mid").sum()
+
+
+def test_categories_survive_append_and_compaction(client, daemon):
+    from helpers import cli
+    df = categorical_frame()
+    put(client, "levels", pa.Table.from_pandas(df))
+    put(client, "levels", pa.Table.from_pandas(df), mode="append")
+    cli(daemon, "compact", "levels")
+    back = get(client, "levels").to_pandas()
+    assert list(back["ordered"].cat.categories) == ["lo", "mid", "hi", "max"]
+    assert_frame_equal(back, pd.concat([df, df], ignore_index=True))

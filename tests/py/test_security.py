@@ -1,4 +1,4 @@
-"""Authentication, authorisation and TLS (SPEC §5), with pyarrow, the
+"""Authentication, authorisation and TLS (README: Security), with pyarrow, the
 original client, and tokens signed here with nothing but hmac."""
 
 import base64

@@ -1,4 +1,4 @@
-"""SQL across buckets (SPEC §3): through a DoGet ticket and `shoots sql`,
+"""SQL across buckets (README: SQL): through a DoGet ticket and `shoots sql`,
 read-only refusals, and the memory limit."""
 
 import json

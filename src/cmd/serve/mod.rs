@@ -113,11 +113,12 @@ fn serve_blocking(config: ServeConfig, announce: impl FnOnce(String)) -> Result<
     let scheme = if config.tls.is_some() { "grpc+tls" } else { "grpc" };
     let tokens = if config.secret.is_some() { ", tokens required" } else { "" };
     let dir = config.bucket_dir.display().to_string();
-    runtime.block_on(daemon::serve(config, |addr| {
-        tracing::info!("listening on {scheme}://{addr}, bucket directory {dir}");
-        announce(format!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens})"));
-    }))?;
-    Ok(())
+    runtime
+        .block_on(daemon::serve(config, |addr| {
+            tracing::info!("listening on {scheme}://{addr}, bucket directory {dir}");
+            announce(format!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens})"));
+        }))
+        .map_err(|e| CliError::Local(e.to_string()))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use arrow::datatypes::{ArrowPrimitiveType, DataType, Field, Float64Type, Int64Ty
 use futures::StreamExt;
 use tokio::task::JoinSet;
 
+use super::computing;
 use super::{quote, Aggregation, TimeSeries, BATCH_ROWS, BIN, SOURCE};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::QueryEngine;
@@ -250,7 +251,7 @@ impl Acc {
             Acc::BestInt(best, _) => Arc::new(Int64Array::from(best[rows].to_vec())),
             Acc::BestUInt(best, _) => Arc::new(UInt64Array::from(best[rows].to_vec())),
         };
-        Ok(if array.data_type() == output { array } else { arrow::compute::cast(&array, output)? })
+        Ok(if array.data_type() == output { array } else { arrow::compute::cast(&array, output).map_err(computing)? })
     }
 }
 
@@ -288,7 +289,7 @@ impl Slots {
             for (acc, field) in self.columns.iter().zip(schema.fields().iter().skip(1)) {
                 columns.push(acc.array(rows.clone(), field.data_type())?);
             }
-            batches.push(RecordBatch::try_new(schema.clone(), columns)?);
+            batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(computing)?);
         }
         Ok(batches)
     }

@@ -1,4 +1,4 @@
-//! The `resample` action (SPEC §4): a query's result, or a time series
+//! The `resample` action (the README's "Resample"): a query's result, or a time series
 //! downsampled with pandas' semantics, written to a dataframe on the server.
 //!
 //! The time-series path reads one version of the source throughout. Mean,
@@ -21,13 +21,11 @@ use chrono::{NaiveTime, Offset, TimeZone};
 use datafusion::scalar::ScalarValue;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
-use serde_json::{json, Value};
-
 use super::auth::{Principal, Role};
 use super::error::{DaemonError, Result};
 use super::query::{QueryEngine, Scope};
-use super::requests::ResampleRequest;
-use super::storage::{Snapshot, Store};
+use super::storage::{Snapshot, Store, Target};
+use crate::protocol::{PutMode, ResampleReply};
 
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 /// Rows per output batch.
@@ -208,18 +206,35 @@ fn local_to_instant(local_nanos: i64, tz: &str) -> Result<i64> {
     instant.and_utc().timestamp_nanos_opt().ok_or_else(out_of_range)
 }
 
+/// Arrow failing on what resample built itself is the daemon's fault.
+fn computing(e: arrow::error::ArrowError) -> DaemonError {
+    DaemonError::internal("resampling", e)
+}
+
 fn out_of_range() -> DaemonError {
     DaemonError::InvalidArgument("timestamps out of range".into())
 }
 
-/// Runs a resample request; the reply is `{"source_rows", "target_rows"}`
-/// (and `dropped_columns` when a numeric-only aggregation left some out).
-pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleRequest, caller: &Principal) -> Result<Value> {
-    let (source, target) = (req.source()?, req.target()?);
+/// A resample request with its dataframes resolved: `sql`, or `rule`,
+/// `time_col` and `aggregation` (checked against the source's columns).
+#[derive(Debug, Clone)]
+pub struct ResampleJob {
+    pub source: Target,
+    pub target: Target,
+    pub mode: PutMode,
+    pub sql: Option<String>,
+    pub rule: Option<String>,
+    pub time_col: Option<String>,
+    pub aggregation: Option<String>,
+}
+
+/// Runs a resample; the reply counts the rows read and written and names
+/// the columns a numeric-only aggregation left out.
+pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleJob, caller: &Principal) -> Result<ResampleReply> {
+    let (source, target, mode) = (&req.source, &req.target, req.mode);
     caller.require(Role::Write, "resample")?;
     caller.require_bucket(&source.bucket)?;
     caller.require_bucket(&target.bucket)?;
-    let mode = req.mode()?;
     let snapshot = store.snapshot(&source.bucket, &source.name, None).await?;
     let scope = Scope::new(source.bucket.clone(), caller);
     let source_rows = snapshot.commit.rows;
@@ -229,7 +244,7 @@ pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleRequest,
         let schema = results.schema();
         let outcome =
             store.put(&target.bucket, &target.name, mode, schema, results.map_err(DaemonError::from)).await?;
-        return Ok(json!({"source_rows": source_rows, "target_rows": outcome.rows}));
+        return Ok(ResampleReply { source_rows, target_rows: outcome.rows, ..ResampleReply::default() });
     }
 
     let plan = TimeSeries::plan(&snapshot, &req)?;
@@ -299,10 +314,10 @@ const SOURCE: &str = "__shoots_source";
 const ROW: &str = "__shoots_row";
 
 impl TimeSeries {
-    fn plan(snapshot: &Snapshot, req: &ResampleRequest) -> Result<TimeSeries> {
+    fn plan(snapshot: &Snapshot, req: &ResampleJob) -> Result<TimeSeries> {
         let missing = |what: &str| DaemonError::InvalidArgument(format!("resample needs {what} (or sql)"));
         let rule: Rule = req.rule.as_deref().ok_or_else(|| missing("rule"))?.parse()?;
-        let aggregation: Aggregation = req.aggregation_func.as_deref().ok_or_else(|| missing("aggregation_func"))?.parse()?;
+        let aggregation: Aggregation = req.aggregation.as_deref().ok_or_else(|| missing("aggregation_func"))?.parse()?;
         let time_col = req.time_col.clone().ok_or_else(|| missing("time_col"))?;
         let schema = &snapshot.schema;
         let time_field = schema.field_with_name(&time_col).map_err(|_| {
@@ -398,15 +413,15 @@ impl TimeSeries {
         Arc::new(Schema::new(fields))
     }
 
-    fn reply(&self, source_rows: u64, target_rows: u64) -> Value {
-        let mut reply = json!({"source_rows": source_rows, "target_rows": target_rows});
+    fn reply(&self, source_rows: u64, target_rows: u64) -> ResampleReply {
+        let mut reply = ResampleReply { source_rows, target_rows, ..ResampleReply::default() };
         if !self.dropped.is_empty() {
-            reply["dropped_columns"] = json!(self.dropped);
-            reply["message"] = json!(format!(
+            reply.message = Some(format!(
                 "{} takes numeric columns only; left out {}",
                 format!("{:?}", self.aggregation).to_lowercase(),
                 self.dropped.join(", ")
             ));
+            reply.dropped_columns = Some(self.dropped.clone());
         }
         reply
     }
@@ -482,21 +497,21 @@ impl Pending {
     ) -> Result<RecordBatch> {
         let labels: Int64Array =
             self.bins.drain(..).map(|b| plan.label(origin, b, label_nanos)).collect::<Result<_>>()?;
-        let labels = arrow::compute::cast(&labels, schema.field(0).data_type())?;
+        let labels = arrow::compute::cast(&labels, schema.field(0).data_type()).map_err(computing)?;
         let indices = UInt32Array::from(std::mem::take(&mut self.rows));
         let mut columns: Vec<ArrayRef> = vec![labels];
         for (i, column) in grouped.columns().iter().enumerate().skip(1) {
-            let taken = take(column.as_ref(), &indices, None)?;
+            let taken = take(column.as_ref(), &indices, None).map_err(computing)?;
             let taken = if plan.aggregation.zero_when_empty() && taken.null_count() > 0 {
                 let zero = ScalarValue::new_zero(taken.data_type())?.to_array_of_size(1)?;
-                zip(&is_null(&taken)?, &Scalar::new(zero), &taken)?
+                zip(&is_null(&taken).map_err(computing)?, &Scalar::new(zero), &taken).map_err(computing)?
             } else {
                 taken
             };
             let target = schema.field(i).data_type();
-            columns.push(if taken.data_type() == target { taken } else { arrow::compute::cast(&taken, target)? });
+            columns.push(if taken.data_type() == target { taken } else { arrow::compute::cast(&taken, target).map_err(computing)? });
         }
-        Ok(RecordBatch::try_new(schema.clone(), columns)?)
+        Ok(RecordBatch::try_new(schema.clone(), columns).map_err(computing)?)
     }
 }
 

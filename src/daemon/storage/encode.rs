@@ -12,6 +12,7 @@ use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::errors::Result;
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 
@@ -75,10 +76,14 @@ impl FileEncoder {
         std::mem::take(self.writer.inner_mut())
     }
 
-    /// Closes the last row group and writes the footer; returns the bytes
+    /// Closes the last row group and writes the footer, with `metadata` in
+    /// its key-value metadata; returns the bytes
     /// not yet taken and the size of the whole file.
-    pub(super) fn finish(mut self) -> Result<(Vec<u8>, u64)> {
+    pub(super) fn finish(mut self, metadata: Option<(&str, String)>) -> Result<(Vec<u8>, u64)> {
         self.close_group()?;
+        if let Some((key, value)) = metadata {
+            self.writer.append_key_value_metadata(KeyValue::new(key.to_string(), value));
+        }
         self.writer.finish()?;
         let size = self.writer.bytes_written() as u64;
         Ok((self.take_output(), size))

@@ -12,8 +12,13 @@ use arrow::datatypes::{Schema, SchemaRef};
 use arrow::ipc::writer::IpcWriteOptions;
 use arrow_flight::{IpcMessage, SchemaAsIpc};
 use base64::Engine;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
+use super::layout;
+use super::names::{BucketId, Name};
 use crate::daemon::error::{DaemonError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,8 +103,75 @@ impl Commit {
 
 pub fn encode_schema(schema: &Schema) -> Result<String> {
     let options = IpcWriteOptions::default();
-    let message: IpcMessage = SchemaAsIpc::new(schema, &options).try_into()?;
+    let message: IpcMessage = SchemaAsIpc::new(schema, &options)
+        .try_into()
+        .map_err(|e| DaemonError::internal("cannot encode the schema for the log", e))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(&message.0))
+}
+
+/// The log of one dataframe in a store: reading its entries and creating
+/// the next one. Making a commit (the lock, the retry) is
+/// [`Store::commit`](super::Store), the one place that calls [`Log::create`].
+pub struct Log<'a> {
+    os: &'a dyn ObjectStore,
+    bucket: &'a BucketId,
+    name: &'a Name,
+}
+
+impl<'a> Log<'a> {
+    pub fn new(os: &'a dyn ObjectStore, bucket: &'a BucketId, name: &'a Name) -> Log<'a> {
+        Log { os, bucket, name }
+    }
+
+    pub fn entry_path(&self, version: u64) -> Path {
+        layout::log_dir(self.bucket, self.name).join(entry_name(version).as_str())
+    }
+
+    /// Every version in the log, oldest first.
+    pub async fn versions(&self) -> Result<Vec<u64>> {
+        let prefix = layout::log_dir(self.bucket, self.name);
+        let mut versions: Vec<u64> = self
+            .os
+            .list(Some(&prefix))
+            .try_filter_map(|meta| async move { Ok(meta.location.filename().and_then(parse_entry_name)) })
+            .try_collect()
+            .await?;
+        versions.sort_unstable();
+        Ok(versions)
+    }
+
+    pub async fn read(&self, version: u64) -> Result<Commit> {
+        let path = self.entry_path(version);
+        let bytes = match self.os.get(&path).await {
+            Ok(got) => got.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => {
+                let (name, bucket) = (self.name, self.bucket);
+                return Err(DaemonError::NotFound(format!("dataframe {name} in bucket {bucket} has no version {version}")));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        serde_json::from_slice(&bytes).map_err(|e| DaemonError::Io(format!("corrupt commit {path}: {e}")))
+    }
+
+    /// The newest commit, tombstones included.
+    pub async fn head(&self) -> Result<Option<Commit>> {
+        match self.versions().await?.last() {
+            None => Ok(None),
+            Some(&v) => self.read(v).await.map(Some),
+        }
+    }
+
+    /// Creates `commit`'s entry if no entry of its version exists yet
+    /// (put-if-absent); `false` when another writer got there first.
+    pub async fn create(&self, commit: &Commit) -> Result<bool> {
+        let body = serde_json::to_vec_pretty(commit).map_err(|e| DaemonError::internal("cannot encode a commit", e))?;
+        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
+        match self.os.put_opts(&self.entry_path(commit.version), PutPayload::from(body), opts).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 pub fn entry_name(version: u64) -> String {

@@ -1,6 +1,7 @@
 //! Versioned Parquet storage on an `object_store`.
 //!
-//! Layout under the bucket directory (documented in the README):
+//! Layout under the bucket directory (documented in the README, paths made
+//! in [`layout`]):
 //!
 //! ```text
 //! _default/                       the default bucket
@@ -12,29 +13,43 @@
 //! Names may not start with `_` (see `names`), so `_default`, `_bucket`,
 //! `_log` can never collide with a user's bucket or dataframe, and the depth
 //! of a path says what it is.
+//!
+//! [`Store`]'s whole API is the one `impl` block below; the submodules hold
+//! how each part works: writing ([`write`]), reading ([`read`]),
+//! compaction and vacuum ([`maintain`]), the log ([`log`]). Every commit
+//! goes through [`Store::commit`].
 
-pub mod log;
-pub mod names;
+mod dictionaries;
 mod encode;
 mod in_use;
+mod layout;
+mod location;
+pub mod log;
 mod maintain;
+pub mod names;
 mod read;
 mod write;
+#[cfg(test)]
+mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use futures::{StreamExt, TryStreamExt};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode as Create, PutOptions, PutPayload};
 
 use crate::daemon::error::{DaemonError, Result};
+use crate::protocol::{BucketDeleteMode, PutMode};
+pub use location::Location;
 pub use log::{Commit, DataFile, Operation};
-pub use names::{BucketId, Name};
+use log::Log;
 pub use maintain::{CompactOutcome, VacuumOutcome};
-pub use read::Reading;
-pub use write::{PutOutcome, WriteMode};
+pub use names::{BucketId, Name, Target};
+pub use write::PutOutcome;
 
 /// Tuning of how data files are written and read.
 #[derive(Debug, Clone)]
@@ -53,6 +68,9 @@ pub struct StoreOptions {
     /// A dataframe with this many data files, most of them small, is
     /// compacted in the background after a put.
     pub compact_files: usize,
+    /// How long a data file no version names must have been left alone
+    /// before vacuum deletes it: another process may still be writing it.
+    pub orphan_age: std::time::Duration,
 }
 
 impl Default for StoreOptions {
@@ -69,6 +87,7 @@ impl Default for StoreOptions {
             encode_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             retain_versions: 10,
             compact_files: 64,
+            orphan_age: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -84,49 +103,51 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn file_path(&self, file: &DataFile) -> Path {
-        Path::from(format!("{}/{}/{}", self.bucket.dir(), self.name, file.path))
+        layout::data_file(&self.bucket, &self.name, &file.path)
+    }
+
+    fn of(bucket: &BucketId, name: &Name, commit: Commit) -> Result<Snapshot> {
+        let schema = commit.decode_schema()?;
+        Ok(Snapshot { bucket: bucket.clone(), name: name.clone(), commit, schema })
     }
 }
 
-type CommitLock = Arc<tokio::sync::Mutex<()>>;
+/// A version being read: (bucket, dataframe, version). Vacuum keeps it,
+/// with its files, while the value lives.
+pub type Reading = in_use::Held<(BucketId, Name, u64)>;
+
+type FrameKey = (BucketId, Name);
 
 pub struct Store {
     os: Arc<dyn ObjectStore>,
+    location: Location,
     options: StoreOptions,
     /// Serialises commits to one dataframe within this daemon; put-if-absent
     /// on the log is what makes them safe, this only avoids retry storms.
-    commit_locks: Mutex<HashMap<(BucketId, Name), CommitLock>>,
+    commit_locks: Mutex<HashMap<FrameKey, Arc<tokio::sync::Mutex<()>>>>,
     /// Dataframes with a background compaction under way.
-    compacting: Mutex<std::collections::HashSet<(BucketId, Name)>>,
-    /// The bucket directory, for what only the file system shows
-    /// (object_store hides the staging files of unfinished uploads).
-    root: Option<std::path::PathBuf>,
+    compacting: Mutex<HashSet<FrameKey>>,
     /// Object paths of data files written and not yet committed, and the
     /// versions being read: vacuum keeps its hands off both.
     writing: in_use::InUse<String>,
     reading: in_use::InUse<(BucketId, Name, u64)>,
 }
 
+fn not_found(bucket: &BucketId, name: &Name) -> DaemonError {
+    DaemonError::NotFound(format!("dataframe {name} in bucket {bucket} not found"))
+}
+
 impl Store {
-    pub fn new(os: Arc<dyn ObjectStore>, options: StoreOptions) -> Store {
-        Store {
-            os,
+    pub fn open(location: Location, options: StoreOptions) -> Result<Store> {
+        Ok(Store {
+            os: location.open()?,
+            location,
             options,
-            commit_locks: Mutex::new(HashMap::new()),
+            commit_locks: Mutex::default(),
             compacting: Mutex::default(),
-            root: None,
             writing: Default::default(),
             reading: Default::default(),
-        }
-    }
-
-    /// A store on the local file system rooted at `dir` (created if missing).
-    pub fn open_local(dir: &std::path::Path, options: StoreOptions) -> Result<Store> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            DaemonError::Io(format!("cannot create bucket directory {}: {e}", dir.display()))
-        })?;
-        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-        Ok(Store { root: Some(dir.to_path_buf()), ..Store::new(Arc::new(fs), options) })
+        })
     }
 
     pub fn object_store(&self) -> Arc<dyn ObjectStore> {
@@ -137,121 +158,113 @@ impl Store {
         &self.options
     }
 
-    fn commit_lock(&self, bucket: &BucketId, name: &Name) -> CommitLock {
-        let mut locks = self.commit_locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry((bucket.clone(), name.clone())).or_default().clone()
-    }
-
-    fn df_prefix(bucket: &BucketId, name: &Name) -> Path {
-        Path::from(format!("{}/{}", bucket.dir(), name))
-    }
-
-    fn log_path(bucket: &BucketId, name: &Name, version: u64) -> Path {
-        Path::from(format!("{}/{}/_log/{}", bucket.dir(), name, log::entry_name(version)))
-    }
-
-    fn bucket_marker(bucket: &BucketId) -> Path {
-        Path::from(format!("{}/_bucket", bucket.dir()))
-    }
-
-    // ---- versions -------------------------------------------------------
-
-    /// The newest committed version number, whatever its operation.
-    async fn latest_version(&self, bucket: &BucketId, name: &Name) -> Result<Option<u64>> {
-        let prefix = Path::from(format!("{}/{}/_log", bucket.dir(), name));
-        let mut newest = None;
-        let mut entries = self.os.list(Some(&prefix));
-        while let Some(meta) = entries.try_next().await? {
-            if let Some(v) = meta.location.filename().and_then(log::parse_entry_name) {
-                newest = newest.max(Some(v));
-            }
-        }
-        Ok(newest)
-    }
-
-    async fn read_commit(&self, bucket: &BucketId, name: &Name, version: u64) -> Result<Commit> {
-        let path = Self::log_path(bucket, name, version);
-        let bytes = match self.os.get(&path).await {
-            Ok(got) => got.bytes().await?,
-            Err(object_store::Error::NotFound { .. }) => {
-                return Err(DaemonError::NotFound(format!(
-                    "dataframe {name} in bucket {bucket} has no version {version}"
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        serde_json::from_slice(&bytes)
-            .map_err(|e| DaemonError::Io(format!("corrupt commit {path}: {e}")))
-    }
-
-    /// The newest commit, tombstones included.
-    async fn head_commit(&self, bucket: &BucketId, name: &Name) -> Result<Option<Commit>> {
-        match self.latest_version(bucket, name).await? {
-            None => Ok(None),
-            Some(v) => self.read_commit(bucket, name, v).await.map(Some),
-        }
-    }
-
-    fn snapshot_of(bucket: &BucketId, name: &Name, commit: Commit) -> Result<Snapshot> {
-        let schema = commit.decode_schema()?;
-        Ok(Snapshot { bucket: bucket.clone(), name: name.clone(), commit, schema })
-    }
+    // ---- versions --------------------------------------------------------
 
     /// The current version of a dataframe, or `None` if it does not exist.
     pub async fn current(&self, bucket: &BucketId, name: &Name) -> Result<Option<Snapshot>> {
-        match self.head_commit(bucket, name).await? {
-            Some(c) if c.operation != Operation::Delete => Self::snapshot_of(bucket, name, c).map(Some),
+        match self.log(bucket, name).head().await? {
+            Some(c) if c.operation != Operation::Delete => Snapshot::of(bucket, name, c).map(Some),
             _ => Ok(None),
         }
     }
 
     /// A version of a dataframe (the current one when `version` is `None`).
     pub async fn snapshot(&self, bucket: &BucketId, name: &Name, version: Option<u64>) -> Result<Snapshot> {
-        let not_found = || DaemonError::NotFound(format!("dataframe {name} in bucket {bucket} not found"));
-        match version {
-            None => self.current(bucket, name).await?.ok_or_else(not_found),
-            Some(v) => {
-                let commit = self.read_commit(bucket, name, v).await?;
-                if commit.operation == Operation::Delete {
-                    return Err(DaemonError::NotFound(format!(
-                        "version {v} of dataframe {name} in bucket {bucket} is a deletion"
-                    )));
-                }
-                Self::snapshot_of(bucket, name, commit)
-            }
+        let Some(v) = version else {
+            return self.current(bucket, name).await?.ok_or_else(|| not_found(bucket, name));
+        };
+        let commit = self.log(bucket, name).read(v).await?;
+        if commit.operation == Operation::Delete {
+            return Err(DaemonError::NotFound(format!("version {v} of dataframe {name} in bucket {bucket} is a deletion")));
         }
+        Snapshot::of(bucket, name, commit)
     }
 
-    /// Commits `make(head)` as the next version with put-if-absent, retrying
-    /// when another writer got there first. `make` sees the newest commit
-    /// (tombstones included) and may refuse.
-    async fn commit_next<F>(&self, bucket: &BucketId, name: &Name, mut make: F) -> Result<Commit>
+    /// Every version still in the log, oldest first.
+    pub async fn history(&self, bucket: &BucketId, name: &Name) -> Result<Vec<Commit>> {
+        let log = self.log(bucket, name);
+        let versions = log.versions().await?;
+        if versions.is_empty() {
+            return Err(not_found(bucket, name));
+        }
+        futures::stream::iter(versions).map(|v| log.read(v)).buffered(8).try_collect().await
+    }
+
+    /// Keeps `snap`'s version from vacuum while the returned value lives.
+    pub fn hold(&self, snap: &Snapshot) -> Reading {
+        self.reading.hold((snap.bucket.clone(), snap.name.clone(), snap.commit.version))
+    }
+
+    // ---- reading and writing ---------------------------------------------
+
+    /// The rows of `snap` in commit order, each batch carrying the
+    /// dataframe's exact schema; the version is held while the stream lives.
+    pub fn scan(&self, snap: &Snapshot) -> BoxStream<'static, Result<RecordBatch>> {
+        read::scan(self, snap)
+    }
+
+    /// Stores `batches` (whose schema is `schema`) as the next version of a
+    /// dataframe. Nothing becomes visible unless the whole stream arrives.
+    pub async fn put<S>(&self, bucket: &BucketId, name: &Name, mode: PutMode, schema: SchemaRef, batches: S) -> Result<PutOutcome>
+    where
+        S: Stream<Item = Result<RecordBatch>> + Send,
+    {
+        write::put(self, bucket, name, mode, schema, batches).await
+    }
+
+    /// Commits `make(head)` as the next version with put-if-absent,
+    /// retrying when another writer (another daemon, say) got there first.
+    /// `make` sees the newest commit, tombstones included, and may refuse.
+    /// Every commit of the store is made here.
+    async fn commit<F>(&self, bucket: &BucketId, name: &Name, mut make: F) -> Result<Commit>
     where
         F: FnMut(Option<&Commit>) -> Result<Commit>,
     {
-        let lock = self.commit_lock(bucket, name);
+        let lock = {
+            let mut locks = self.commit_locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks.entry((bucket.clone(), name.clone())).or_default().clone()
+        };
         let _guard = lock.lock().await;
+        let log = self.log(bucket, name);
         loop {
-            let head = self.head_commit(bucket, name).await?;
-            let commit = make(head.as_ref())?;
-            let path = Self::log_path(bucket, name, commit.version);
-            let body = serde_json::to_vec_pretty(&commit)
-                .map_err(|e| DaemonError::Io(format!("cannot encode commit: {e}")))?;
-            let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
-            match self.os.put_opts(&path, PutPayload::from(body), opts).await {
-                Ok(_) => return Ok(commit),
-                Err(object_store::Error::AlreadyExists { .. }) => continue,
-                Err(e) => return Err(e.into()),
+            let commit = make(log.head().await?.as_ref())?;
+            if log.create(&commit).await? {
+                return Ok(commit);
             }
         }
     }
 
-    // ---- buckets ---------------------------------------------------------
+    fn log<'a>(&'a self, bucket: &'a BucketId, name: &'a Name) -> Log<'a> {
+        Log::new(self.os.as_ref(), bucket, name)
+    }
+
+    // ---- keeping dataframes small ------------------------------------------
+
+    /// Rewrites the current version's files into as few as the file size
+    /// allows, same rows in the same order, as a new `compact` version.
+    pub async fn compact(&self, bucket: &BucketId, name: &Name) -> Result<CompactOutcome> {
+        maintain::compact(self, bucket, name).await
+    }
+
+    /// Deletes all but the newest `retain` versions, the data files only
+    /// they used, and data files no version names that are older than
+    /// [`StoreOptions::orphan_age`].
+    pub async fn vacuum(&self, bucket: &BucketId, name: &Name, retain: usize) -> Result<VacuumOutcome> {
+        maintain::vacuum(self, bucket, name, retain).await
+    }
+
+    /// After a put: many small files make reads slow, so compact (and
+    /// vacuum) in the background, one run per dataframe at a time.
+    pub fn maybe_compact_in_background(self: &Arc<Self>, bucket: &BucketId, name: &Name, files: usize) {
+        maintain::maybe_compact_in_background(self, bucket, name, files)
+    }
+
+    // ---- buckets and listing -----------------------------------------------
 
     pub async fn bucket_exists(&self, bucket: &BucketId) -> Result<bool> {
         match bucket {
             BucketId::Default => Ok(true),
-            BucketId::Named(_) => match self.os.head(&Self::bucket_marker(bucket)).await {
+            BucketId::Named(_) => match self.os.head(&layout::bucket_marker(bucket)).await {
                 Ok(_) => Ok(true),
                 Err(object_store::Error::NotFound { .. }) => Ok(false),
                 Err(e) => Err(e.into()),
@@ -272,8 +285,8 @@ impl Store {
         if self.bucket_exists(bucket).await? {
             return Ok(());
         }
-        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
-        match self.os.put_opts(&Self::bucket_marker(bucket), PutPayload::from_static(b"{}"), opts).await {
+        let opts = PutOptions { mode: Create::Create, ..Default::default() };
+        match self.os.put_opts(&layout::bucket_marker(bucket), PutPayload::from_static(b"{}"), opts).await {
             Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
@@ -286,8 +299,7 @@ impl Store {
         for prefix in listing.common_prefixes {
             let Some(dir) = prefix.filename() else { continue };
             let Ok(name) = Name::parse("bucket", dir) else { continue };
-            let bucket = BucketId::Named(name);
-            if self.bucket_exists(&bucket).await? {
+            if self.bucket_exists(&BucketId::Named(name)).await? {
                 buckets.push(dir.to_string());
             }
         }
@@ -310,8 +322,7 @@ impl Store {
     /// Names of the dataframe directories of a bucket (some may be deleted).
     pub async fn dataframe_names(&self, bucket: &BucketId) -> Result<Vec<Name>> {
         self.require_bucket(bucket).await?;
-        let prefix = Path::from(bucket.dir());
-        let listing = self.os.list_with_delimiter(Some(&prefix)).await?;
+        let listing = self.os.list_with_delimiter(Some(&Path::from(bucket.dir()))).await?;
         let mut names: Vec<Name> = listing
             .common_prefixes
             .iter()
@@ -321,68 +332,41 @@ impl Store {
         Ok(names)
     }
 
-    // ---- deletion --------------------------------------------------------
+    // ---- deletion ----------------------------------------------------------
 
     /// Deletes a dataframe: a tombstone commit makes it vanish for readers at
     /// once; then the files its versions name, and its log, are removed.
     pub async fn delete(&self, bucket: &BucketId, name: &Name) -> Result<()> {
-        let lock = self.commit_lock(bucket, name);
-        let _guard = lock.lock().await;
-        let not_found = || DaemonError::NotFound(format!("dataframe {name} in bucket {bucket} not found"));
-        let head = self.head_commit(bucket, name).await?.ok_or_else(not_found)?;
-        if head.operation == Operation::Delete {
-            return Err(not_found());
-        }
-        let schema = head.decode_schema()?;
-        let tombstone = Commit::new(head.version + 1, Operation::Delete, vec![], vec![], vec![], &schema)?;
-        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
-        let body = serde_json::to_vec_pretty(&tombstone).map_err(|e| DaemonError::Io(e.to_string()))?;
-        self.os.put_opts(&Self::log_path(bucket, name, tombstone.version), body.into(), opts).await?;
-        self.remove_dataframe_files(bucket, name).await
+        self.commit(bucket, name, |head| match head {
+            Some(head) if head.operation != Operation::Delete => {
+                Commit::new(head.version + 1, Operation::Delete, vec![], vec![], vec![], &*head.decode_schema()?)
+            }
+            _ => Err(not_found(bucket, name)),
+        })
+        .await?;
+        self.remove_frame_files(bucket, name).await
     }
 
     /// Removes every object of a dataframe that its log knows of, log last.
     /// Data files of a put still in flight are not in the log and survive.
-    async fn remove_dataframe_files(&self, bucket: &BucketId, name: &Name) -> Result<()> {
-        let prefix = Self::df_prefix(bucket, name);
-        let log_prefix = Path::from(format!("{prefix}/_log"));
-        let mut log_entries: Vec<Path> = self.os.list(Some(&log_prefix)).map_ok(|m| m.location).try_collect().await?;
-        log_entries.sort();
+    async fn remove_frame_files(&self, bucket: &BucketId, name: &Name) -> Result<()> {
+        let log = self.log(bucket, name);
+        let versions = log.versions().await?;
         let mut data = std::collections::BTreeSet::new();
-        for entry in &log_entries {
-            if let Some(v) = entry.filename().and_then(log::parse_entry_name) {
-                let commit = self.read_commit(bucket, name, v).await?;
-                data.extend(commit.add.into_iter().map(|f| f.path));
-            }
+        for &v in &versions {
+            data.extend(log.read(v).await?.add.into_iter().map(|f| f.path));
         }
-        let data_paths: Vec<Path> = data.into_iter().map(|p| Path::from(format!("{prefix}/{p}"))).collect();
-        self.delete_paths(data_paths).await?;
+        self.delete_paths(data.iter().map(|p| layout::data_file(bucket, name, p)).collect()).await?;
         // Newest entry last, so that an interrupted delete still ends in the tombstone.
-        self.delete_paths(log_entries).await
+        self.delete_paths(versions.iter().map(|&v| log.entry_path(v)).collect()).await.map(|_| ())
     }
 
-    /// Deletes every path it can; one already gone is no error and does
-    /// not stop the rest.
-    async fn delete_paths(&self, paths: Vec<Path>) -> Result<()> {
-        let stream = futures::stream::iter(paths.into_iter().map(Ok)).boxed();
-        let mut results = self.os.delete_stream(stream);
-        let mut first_error = None;
-        while let Some(result) = results.next().await {
-            match result {
-                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        first_error.map_or(Ok(()), |e| Err(e.into()))
-    }
-
-    /// Deletes a named bucket; unless `force`, only when it holds no dataframe.
-    pub async fn delete_bucket(&self, name: &Name, force: bool) -> Result<()> {
+    /// Deletes a named bucket; with [`BucketDeleteMode::Error`] only when it
+    /// holds no dataframe.
+    pub async fn delete_bucket(&self, name: &Name, mode: BucketDeleteMode) -> Result<()> {
         let bucket = BucketId::Named(name.clone());
         let frames = self.dataframes(&bucket).await?;
-        if !frames.is_empty() && !force {
+        if !frames.is_empty() && mode == BucketDeleteMode::Error {
             return Err(DaemonError::BucketNotEmpty(format!(
                 "bucket {name} is not empty ({} dataframe{}); use mode \"delete\" to delete it with its contents",
                 frames.len(),
@@ -395,12 +379,27 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        self.os.delete(&Self::bucket_marker(&bucket)).await.or_else(|e| match e {
-            object_store::Error::NotFound { .. } => Ok(()),
-            e => Err(e),
-        })?;
+        self.delete_paths(vec![layout::bucket_marker(&bucket)]).await?;
         // Whatever is left (leftovers of interrupted deletes) goes too.
         let rest: Vec<Path> = self.os.list(Some(&Path::from(bucket.dir()))).map_ok(|m| m.location).try_collect().await?;
-        self.delete_paths(rest).await
+        self.delete_paths(rest).await.map(|_| ())
+    }
+
+    /// Deletes every path it can; one already gone is no error and does
+    /// not stop the rest. Returns how many it deleted.
+    async fn delete_paths(&self, paths: Vec<Path>) -> Result<usize> {
+        let stream = futures::stream::iter(paths.into_iter().map(Ok)).boxed();
+        let mut results = self.os.delete_stream(stream);
+        let (mut deleted, mut first_error) = (0, None);
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(_) => deleted += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(deleted), |e| Err(e.into()))
     }
 }

@@ -96,6 +96,25 @@ impl std::fmt::Display for BucketId {
     }
 }
 
+/// A dataframe's address: bucket and name, both validated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub bucket: BucketId,
+    pub name: Name,
+}
+
+impl Target {
+    pub fn parse(bucket: Option<&str>, name: &str) -> Result<Target> {
+        Ok(Target { bucket: BucketId::parse(bucket)?, name: Name::parse("dataframe", name)? })
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.bucket, self.name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

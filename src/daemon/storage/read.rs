@@ -17,51 +17,45 @@ use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
-use super::in_use::Held;
-use super::{BucketId, Name, Snapshot, Store};
+use super::dictionaries::{self, Restorer};
+use super::{Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
 
-impl Store {
-    /// The rows of `snap` in commit order, each batch carrying the
-    /// dataframe's exact schema.
-    pub fn scan(&self, snap: &Snapshot) -> BoxStream<'static, Result<RecordBatch>> {
-        let reading = self.hold(snap);
-        let os = self.object_store();
-        let schema = snap.schema.clone();
-        let batch_rows = self.options.read_batch_rows;
-        let files: Vec<_> = snap.commit.files.iter().map(|f| (snap.file_path(f), f.bytes)).collect();
-        futures::stream::iter(files)
-            .map(move |(path, size)| {
-                let reader = DataFileReader { store: os.clone(), path, size };
-                async move {
-                    let stream = ParquetRecordBatchStreamBuilder::new(reader)
-                        .await?
-                        .with_batch_size(batch_rows)
-                        .build()?;
-                    Ok::<_, DaemonError>(stream.map_err(DaemonError::from))
-                }
-            })
-            // Open the next file (its footer) while the current one streams.
-            .buffered(2)
-            .try_flatten()
-            .map(move |batch| {
-                let _ = &reading; // held as long as the stream
-                let batch = batch?;
-                RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
-                    .map_err(|e| DaemonError::Io(format!("data file does not match the dataframe's schema: {e}")))
-            })
-            .boxed()
-    }
-}
-
-/// A version being read: (bucket, dataframe, version).
-pub type Reading = Held<(BucketId, Name, u64)>;
-
-impl Store {
-    /// Keeps `snap`'s version from vacuum while the returned value lives.
-    pub fn hold(&self, snap: &Snapshot) -> Reading {
-        self.reading.hold((snap.bucket.clone(), snap.name.clone(), snap.commit.version))
-    }
+/// [`Store::scan`].
+pub(super) fn scan(store: &Store, snap: &Snapshot) -> BoxStream<'static, Result<RecordBatch>> {
+    let reading = store.hold(snap);
+    let os = store.object_store();
+    let schema = snap.schema.clone();
+    let batch_rows = store.options.read_batch_rows;
+    let files: Vec<_> = snap.commit.files.iter().map(|f| (snap.file_path(f), f.bytes)).collect();
+    let opened_schema = schema.clone();
+    futures::stream::iter(files)
+        .map(move |(path, size)| {
+            let reader = DataFileReader { store: os.clone(), path, size };
+            let schema = opened_schema.clone();
+            async move {
+                let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+                let kept = builder.metadata().file_metadata().key_value_metadata().and_then(|kv| {
+                    kv.iter().find(|e| e.key == dictionaries::METADATA_KEY).and_then(|e| e.value.clone())
+                });
+                let restorer = Restorer::new(&schema, kept.as_deref())?;
+                let stream = builder.with_batch_size(batch_rows).build()?.map_err(DaemonError::from);
+                Ok::<_, DaemonError>(stream.map(move |batch| match &restorer {
+                    Some(restorer) => restorer.restore(batch?),
+                    None => batch,
+                }))
+            }
+        })
+        // Open the next file (its footer) while the current one streams.
+        .buffered(2)
+        .try_flatten()
+        .map(move |batch| {
+            let _ = &reading; // held as long as the stream
+            let batch = batch?;
+            RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+                .map_err(|e| DaemonError::Io(format!("data file does not match the dataframe's schema: {e}")))
+        })
+        .boxed()
 }
 
 /// A Parquet data file in the object store. Its size is in the commit, so

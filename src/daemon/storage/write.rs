@@ -10,41 +10,20 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use futures::{Stream, StreamExt};
+use object_store::buffered::BufWriter;
+use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::io::AsyncWriteExt;
 use tokio::runtime::Handle;
-use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
-use object_store::buffered::BufWriter;
 
+use super::dictionaries::{Dictionaries, METADATA_KEY};
 use super::encode::FileEncoder;
 use super::in_use::{Held, InUse};
+use super::layout;
 use super::log::{Commit, DataFile, Operation};
 use super::{BucketId, Name, Store};
 use crate::daemon::error::{DaemonError, Result};
 use crate::parquet_format::writer_properties;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
-    /// Refuse if the dataframe exists.
-    Error,
-    Append,
-    Replace,
-}
-
-impl std::str::FromStr for WriteMode {
-    type Err = DaemonError;
-    fn from_str(s: &str) -> Result<WriteMode> {
-        match s {
-            "error" => Ok(WriteMode::Error),
-            "append" => Ok(WriteMode::Append),
-            "replace" => Ok(WriteMode::Replace),
-            other => Err(DaemonError::InvalidArgument(format!(
-                "unknown mode \"{}\": must be one of error, append, replace",
-                other.escape_default()
-            ))),
-        }
-    }
-}
+use crate::protocol::PutMode;
 
 #[derive(Debug, Clone, Copy)]
 pub struct PutOutcome {
@@ -72,84 +51,74 @@ fn check_append_schema(existing: &Schema, incoming: &Schema, name: &Name) -> Res
     }
 }
 
-impl Store {
-    /// Stores `batches` (whose schema is `schema`) as the next version of a
-    /// dataframe. Nothing becomes visible unless the whole stream arrives.
-    pub async fn put<S>(
-        &self,
-        bucket: &BucketId,
-        name: &Name,
-        mode: WriteMode,
-        schema: SchemaRef,
-        batches: S,
-    ) -> Result<PutOutcome>
-    where
-        S: Stream<Item = Result<RecordBatch>> + Send,
-    {
-        // Refuse early, before a byte is written; the commit checks again.
-        let existing = self.current(bucket, name).await?;
-        let table_schema = match (&existing, mode) {
-            (Some(_), WriteMode::Error) => {
-                return Err(DaemonError::Exists(format!("dataframe {name} already exists in bucket {bucket}")))
-            }
-            (Some(snap), WriteMode::Append) => {
-                check_append_schema(&snap.schema, &schema, name)?;
-                snap.schema.clone()
-            }
-            _ => schema,
-        };
+/// [`Store::put`]: data files first, then the commit; a failed commit
+/// deletes the files.
+pub(super) async fn put<S>(
+    store: &Store,
+    bucket: &BucketId,
+    name: &Name,
+    mode: PutMode,
+    schema: SchemaRef,
+    batches: S,
+) -> Result<PutOutcome>
+where
+    S: Stream<Item = Result<RecordBatch>> + Send,
+{
+    // Refuse early, before a byte is written; the commit checks again.
+    let existing = store.current(bucket, name).await?;
+    let table_schema = match (&existing, mode) {
+        (Some(_), PutMode::Error) => return Err(exists(bucket, name)),
+        (Some(snap), PutMode::Append) => {
+            check_append_schema(&snap.schema, &schema, name)?;
+            snap.schema.clone()
+        }
+        _ => schema,
+    };
 
-        // Holding `_writing` until the commit is done keeps vacuum off the new files.
-        let (files, _writing) = DataWriter::new(self, bucket, name, table_schema.clone()).write_all(batches).await?;
-
-        let committed = self.commit_put(bucket, name, mode, &table_schema, files.clone()).await;
-        match committed {
-            Ok(commit) => Ok(PutOutcome {
-                version: commit.version,
-                rows: files.iter().map(|f| f.rows).sum(),
-                files: commit.files.len(),
-            }),
-            Err(e) => {
-                let prefix = Store::df_prefix(bucket, name);
-                self.delete_paths(files.iter().map(|f| Path::from(format!("{prefix}/{}", f.path))).collect())
-                    .await
-                    .ok();
-                Err(e)
-            }
+    // Holding `_writing` until the commit is done keeps vacuum off the new files.
+    let (files, _writing) = DataWriter::new(store, bucket, name, table_schema.clone()).write_all(batches).await?;
+    store.ensure_bucket(bucket).await?;
+    let committed = store.commit(bucket, name, |head| next_put_commit(head, bucket, name, mode, &table_schema, &files)).await;
+    match committed {
+        Ok(commit) => {
+            Ok(PutOutcome { version: commit.version, rows: files.iter().map(|f| f.rows).sum(), files: commit.files.len() })
+        }
+        Err(e) => {
+            store.delete_paths(files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();
+            Err(e)
         }
     }
+}
 
-    async fn commit_put(
-        &self,
-        bucket: &BucketId,
-        name: &Name,
-        mode: WriteMode,
-        schema: &Schema,
-        files: Vec<DataFile>,
-    ) -> Result<Commit> {
-        self.ensure_bucket(bucket).await?;
-        self.commit_next(bucket, name, |head| {
-            let next = head.map_or(1, |c| c.version + 1);
-            let live = head.filter(|c| c.operation != Operation::Delete);
-            match (live, mode) {
-                (Some(_), WriteMode::Error) => {
-                    Err(DaemonError::Exists(format!("dataframe {name} already exists in bucket {bucket}")))
-                }
-                (Some(cur), WriteMode::Append) => {
-                    let current_schema = cur.decode_schema()?;
-                    check_append_schema(&current_schema, schema, name)?;
-                    let mut all = cur.files.clone();
-                    all.extend(files.iter().cloned());
-                    Commit::new(next, Operation::Append, files.clone(), vec![], all, &current_schema)
-                }
-                (Some(cur), WriteMode::Replace) => {
-                    let removed = cur.files.iter().map(|f| f.path.clone()).collect();
-                    Commit::new(next, Operation::Replace, files.clone(), removed, files.clone(), schema)
-                }
-                (None, _) => Commit::new(next, Operation::Create, files.clone(), vec![], files.clone(), schema),
-            }
-        })
-        .await
+fn exists(bucket: &BucketId, name: &Name) -> DaemonError {
+    DaemonError::Exists(format!("dataframe {name} already exists in bucket {bucket}"))
+}
+
+/// The commit a put of `files` makes on top of `head`.
+pub(super) fn next_put_commit(
+    head: Option<&Commit>,
+    bucket: &BucketId,
+    name: &Name,
+    mode: PutMode,
+    schema: &Schema,
+    files: &[DataFile],
+) -> Result<Commit> {
+    let next = head.map_or(1, |c| c.version + 1);
+    let live = head.filter(|c| c.operation != Operation::Delete);
+    match (live, mode) {
+        (Some(_), PutMode::Error) => Err(exists(bucket, name)),
+        (Some(cur), PutMode::Append) => {
+            let current_schema = cur.decode_schema()?;
+            check_append_schema(&current_schema, schema, name)?;
+            let mut all = cur.files.clone();
+            all.extend(files.iter().cloned());
+            Commit::new(next, Operation::Append, files.to_vec(), vec![], all, &current_schema)
+        }
+        (Some(cur), PutMode::Replace) => {
+            let removed = cur.files.iter().map(|f| f.path.clone()).collect();
+            Commit::new(next, Operation::Replace, files.to_vec(), removed, files.to_vec(), schema)
+        }
+        (None, _) => Commit::new(next, Operation::Create, files.to_vec(), vec![], files.to_vec(), schema),
     }
 }
 
@@ -163,7 +132,8 @@ pub(super) struct DataWriter {
     /// The store's files being written, and this writer's among them.
     in_use: InUse<String>,
     writing: Vec<Held<String>>,
-    prefix: String,
+    bucket: BucketId,
+    name: Name,
     schema: SchemaRef,
     row_group_rows: usize,
     file_rows: usize,
@@ -179,6 +149,7 @@ enum Input {
 
 struct OpenFile {
     encoder: FileEncoder,
+    dictionaries: Dictionaries,
     sink: BufWriter,
     relative: String,
     rows: usize,
@@ -190,7 +161,8 @@ impl DataWriter {
             os: store.object_store(),
             in_use: store.writing.clone(),
             writing: Vec::new(),
-            prefix: Store::df_prefix(bucket, name).to_string(),
+            bucket: bucket.clone(),
+            name: name.clone(),
             schema,
             row_group_rows: store.options.row_group_rows,
             file_rows: store.options.file_rows,
@@ -222,7 +194,7 @@ impl DataWriter {
         };
         fed.await;
         drop(tx);
-        encoding.await.map_err(|e| DaemonError::Io(format!("parquet encoder failed: {e}")))?
+        encoding.await.map_err(|e| DaemonError::internal("the parquet encoder failed", e))?
     }
 
     fn encode_all(mut self, mut input: tokio::sync::mpsc::Receiver<Input>, runtime: Handle) -> Result<(Vec<DataFile>, Vec<Held<String>>)> {
@@ -244,8 +216,7 @@ impl DataWriter {
                         file.sink.abort().await.ok();
                     }
                     for file in done {
-                        let path = Path::from(format!("{}/{}", self.prefix, file.path));
-                        self.os.delete(&path).await.ok();
+                        self.os.delete(&layout::data_file(&self.bucket, &self.name, &file.path)).await.ok();
                     }
                 });
                 Err(e)
@@ -274,7 +245,9 @@ impl DataWriter {
                 None => current.insert(self.open(&batch.slice(offset, batch.num_rows() - offset))?),
             };
             let take = (self.file_rows - file.rows).min(batch.num_rows() - offset);
-            file.encoder.write(&batch.slice(offset, take))?;
+            let rows = batch.slice(offset, take);
+            file.dictionaries.observe(&rows)?;
+            file.encoder.write(&rows)?;
             file.rows += take;
             offset += take;
             let ready = file.encoder.take_output();
@@ -290,23 +263,24 @@ impl DataWriter {
 
     /// Starts a file whose first rows are `sample`, which picks encodings.
     fn open(&mut self, sample: &RecordBatch) -> Result<OpenFile> {
-        let relative = format!("data/{}.parquet", uuid::Uuid::new_v4());
-        let path = Path::from(format!("{}/{relative}", self.prefix));
+        let relative = layout::new_data_file();
+        let path = layout::data_file(&self.bucket, &self.name, &relative);
         self.writing.push(self.in_use.hold(path.to_string()));
         // object_store's default (10 MB parts, 8 in flight) would hold up to
         // 80 MB per upload; two 8 MB parts keep a local disk just as busy.
         let sink = BufWriter::with_capacity(self.os.clone(), path, 8 << 20).with_max_concurrency(2);
         let props = writer_properties(&self.schema, self.row_group_rows, Some(sample));
         let encoder = FileEncoder::new(self.schema.clone(), props, self.threads)?;
-        Ok(OpenFile { encoder, sink, relative, rows: 0 })
+        let dictionaries = Dictionaries::new(&self.schema)?;
+        Ok(OpenFile { encoder, dictionaries, sink, relative, rows: 0 })
     }
 
     fn close(&self, current: &mut Option<OpenFile>, done: &mut Vec<DataFile>, runtime: &Handle) -> Result<()> {
-        let Some(OpenFile { encoder, mut sink, relative, rows }) = current.take() else { return Ok(()) };
-        let (tail, bytes) = encoder.finish()?;
+        let Some(OpenFile { encoder, dictionaries, mut sink, relative, rows }) = current.take() else { return Ok(()) };
+        let (tail, bytes) = encoder.finish(dictionaries.encode()?.map(|d| (METADATA_KEY, d)))?;
         runtime.block_on(async {
             sink.put(tail.into()).await?;
-            sink.shutdown().await.map_err(|e| DaemonError::Io(format!("writing {relative}: {e}")))
+            sink.shutdown().await.map_err(|e| DaemonError::internal(format!("writing {relative}"), e))
         })?;
         done.push(DataFile { path: relative, rows: rows as u64, bytes });
         Ok(())

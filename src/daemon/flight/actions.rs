@@ -1,0 +1,138 @@
+//! DoAction and ListActions of the JSON dialect: each [`ActionKind`] has
+//! its handler here, and ListActions lists [`ActionKind::ALL`].
+
+use arrow_flight::{Action, ActionType};
+
+use super::json;
+use super::outbound::{one_result, FlightStream};
+use super::ShootsFlight;
+use crate::daemon::auth::{Principal, Role};
+use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::resample::{self, ResampleJob};
+use crate::daemon::storage::{BucketId, Target};
+use crate::protocol::{
+    ActionKind, CompactReply, DeleteReply, MessageReply, ResampleRequest, VacuumReply, VersionInfo, SHUTDOWN_REPLY,
+};
+
+/// What the log says about the call, and the reply's one body.
+type Answer = (String, Vec<u8>);
+
+pub(super) fn list() -> impl Iterator<Item = ActionType> {
+    ActionKind::ALL.into_iter().map(|a| ActionType { r#type: a.name().into(), description: a.description().into() })
+}
+
+impl ShootsFlight {
+    pub(super) async fn action_json(
+        &self,
+        action: &Action,
+        caller: &Principal,
+    ) -> Result<(String, FlightStream<arrow_flight::Result>)> {
+        let kind: ActionKind = action.r#type.parse().map_err(|()| {
+            DaemonError::InvalidArgument(format!(
+                "unknown action \"{}\"; ListActions names the available ones",
+                action.r#type.escape_default()
+            ))
+        })?;
+        let body = action.body.as_ref();
+        let (detail, reply) = match kind {
+            ActionKind::Ping => (String::new(), b"pong".to_vec()),
+            ActionKind::Buckets => self.buckets(caller).await?,
+            ActionKind::Delete => self.delete(body, caller).await?,
+            ActionKind::DeleteBucket => self.delete_bucket(body, caller).await?,
+            ActionKind::History => self.history(body, caller).await?,
+            ActionKind::Compact | ActionKind::Vacuum => self.maintain(kind, body, caller).await?,
+            ActionKind::Resample => self.resample(body, caller).await?,
+            ActionKind::Shutdown => {
+                caller.require(Role::Admin, "shut the daemon down")?;
+                self.shutdown.trigger();
+                (String::new(), json::reply(&SHUTDOWN_REPLY))
+            }
+        };
+        Ok((detail, one_result(reply)))
+    }
+
+    async fn buckets(&self, caller: &Principal) -> Result<Answer> {
+        let mut buckets = self.store.buckets().await?;
+        buckets.retain(|b| BucketId::parse(Some(b)).is_ok_and(|b| caller.may_use(&b)));
+        Ok((format!("{} buckets", buckets.len()), json::reply(&buckets)))
+    }
+
+    async fn delete(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
+        let (target, _) = json::frame_request("delete request", body)?;
+        caller.require(Role::Write, "delete dataframes")?;
+        caller.require_bucket(&target.bucket)?;
+        self.store.delete(&target.bucket, &target.name).await?;
+        let reply = DeleteReply { success: true, message: format!("deleted {}", target.name) };
+        Ok((target.to_string(), json::reply(&reply)))
+    }
+
+    async fn delete_bucket(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
+        let (name, mode) = json::delete_bucket_request(body)?;
+        caller.require(Role::Admin, "delete buckets")?;
+        caller.require_bucket(&BucketId::Named(name.clone()))?;
+        self.store.delete_bucket(&name, mode).await?;
+        Ok((name.to_string(), json::reply(&MessageReply { message: format!("bucket {name} deleted") })))
+    }
+
+    async fn history(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
+        let (target, _) = json::frame_request("history request", body)?;
+        caller.require_bucket(&target.bucket)?;
+        let versions: Vec<VersionInfo> = self
+            .store
+            .history(&target.bucket, &target.name)
+            .await?
+            .iter()
+            .map(|c| VersionInfo {
+                version: c.version,
+                timestamp_ms: c.timestamp_ms,
+                operation: c.operation.as_str().into(),
+                rows: c.rows,
+                rows_added: c.add.iter().map(|f| f.rows).sum(),
+                files_added: c.add.len(),
+                files_removed: c.remove.len(),
+                files: c.files.len(),
+            })
+            .collect();
+        Ok((target.to_string(), json::reply(&versions)))
+    }
+
+    /// `compact` (which vacuums after) and `vacuum`.
+    async fn maintain(&self, kind: ActionKind, body: &[u8], caller: &Principal) -> Result<Answer> {
+        let (target, request) = json::frame_request("request", body)?;
+        caller.require(Role::Write, "compact or vacuum dataframes")?;
+        caller.require_bucket(&target.bucket)?;
+        let compacted = match kind {
+            ActionKind::Compact => Some(self.store.compact(&target.bucket, &target.name).await?),
+            _ => None,
+        };
+        let retain = request.retain.unwrap_or(self.store.options().retain_versions);
+        let vacuumed = self.store.vacuum(&target.bucket, &target.name, retain).await?;
+        let vacuum = VacuumReply { versions_removed: vacuumed.versions_removed, files_deleted: vacuumed.files_deleted };
+        let reply = match compacted {
+            Some(done) => json::reply(&CompactReply {
+                version: done.version,
+                files_before: done.files_before,
+                files_after: done.files_after,
+                vacuum,
+            }),
+            None => json::reply(&vacuum),
+        };
+        Ok((target.to_string(), reply))
+    }
+
+    async fn resample(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
+        let request: ResampleRequest = json::parse("resample request", body)?;
+        let job = ResampleJob {
+            source: Target::parse(request.source_bucket.as_deref(), &request.source)?,
+            target: Target::parse(request.target_bucket.as_deref(), &request.target)?,
+            mode: request.mode(),
+            sql: request.sql,
+            rule: request.rule,
+            time_col: request.time_col,
+            aggregation: request.aggregation_func,
+        };
+        let detail = format!("{} -> {}", job.source, job.target);
+        let reply = resample::resample(&self.store, &self.engine, job, caller).await?;
+        Ok((detail, json::reply(&reply)))
+    }
+}

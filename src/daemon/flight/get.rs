@@ -1,0 +1,127 @@
+//! Reading: DoGet, GetFlightInfo and GetSchema of the JSON dialect. A
+//! ticket or descriptor resolves to one version of a dataframe or to a query.
+
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::writer::IpcWriteOptions;
+use arrow_flight::flight_descriptor::DescriptorType;
+use arrow_flight::{FlightData, FlightDescriptor, FlightEndpoint, FlightInfo, SchemaAsIpc, SchemaResult};
+use futures::{StreamExt, TryStreamExt};
+
+use super::json;
+use super::outbound::{encode, FlightStream};
+use super::ShootsFlight;
+use crate::daemon::auth::Principal;
+use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::query::Scope;
+use crate::daemon::storage::{BucketId, Snapshot, Target};
+use crate::protocol::{FrameMeta, Ticket};
+
+/// What a descriptor or ticket points at.
+enum Resolved {
+    Frame(Snapshot),
+    Query { scope: Scope, sql: String },
+}
+
+/// A dataframe's FlightInfo, as ListFlights and GetFlightInfo give it.
+pub(super) fn frame_info(snap: &Snapshot) -> Result<FlightInfo> {
+    let ticket = Ticket::frame(snap.name.as_str(), snap.bucket.name());
+    let meta = FrameMeta { version: snap.commit.version, timestamp_ms: snap.commit.timestamp_ms, files: snap.commit.files.len() };
+    Ok(FlightInfo::new()
+        .try_with_schema(&snap.schema)
+        .map_err(|e| DaemonError::internal("encoding a schema", e))?
+        .with_descriptor(FlightDescriptor::new_path(vec![snap.name.to_string()]))
+        .with_endpoint(FlightEndpoint::new().with_ticket(arrow_flight::Ticket::new(json::reply(&ticket))))
+        .with_total_records(snap.commit.rows as i64)
+        .with_total_bytes(snap.commit.bytes as i64)
+        .with_app_metadata(json::reply(&meta)))
+}
+
+impl ShootsFlight {
+    pub(super) async fn do_get_json(&self, ticket: &[u8], caller: &Principal) -> Result<(String, FlightStream<FlightData>)> {
+        let (detail, resolved) = self.resolve_ticket(&json::ticket(ticket)?, caller).await?;
+        let stream = match resolved {
+            Resolved::Frame(snap) => encode(snap.schema.clone(), self.store.scan(&snap)),
+            Resolved::Query { scope, sql } => {
+                let results = self.engine.execute(&scope, &sql).await?;
+                encode(results.schema(), results.map_err(DaemonError::from).boxed())
+            }
+        };
+        Ok((detail, stream))
+    }
+
+    pub(super) async fn flight_info_json(&self, descriptor: &FlightDescriptor, caller: &Principal) -> Result<(String, FlightInfo)> {
+        let (detail, resolved) = self.resolve_descriptor(descriptor, caller).await?;
+        let info = match &resolved {
+            Resolved::Frame(snap) => frame_info(snap)?,
+            Resolved::Query { .. } => FlightInfo::new()
+                .try_with_schema(self.schema_of(&resolved).await?.as_ref())
+                .map_err(|e| DaemonError::internal("encoding a schema", e))?
+                .with_descriptor(descriptor.clone())
+                .with_endpoint(FlightEndpoint::new().with_ticket(arrow_flight::Ticket::new(descriptor.cmd.clone()))),
+        };
+        Ok((detail, info))
+    }
+
+    pub(super) async fn schema_json(&self, descriptor: &FlightDescriptor, caller: &Principal) -> Result<(String, SchemaResult)> {
+        let (detail, resolved) = self.resolve_descriptor(descriptor, caller).await?;
+        let schema = self.schema_of(&resolved).await?;
+        let result = SchemaAsIpc::new(&schema, &IpcWriteOptions::default())
+            .try_into()
+            .map_err(|e| DaemonError::internal("encoding a schema", e))?;
+        Ok((detail, result))
+    }
+
+    /// A ticket names a dataframe (optionally a query over it or an older
+    /// version), or holds only `sql`, run across every bucket.
+    async fn resolve_ticket(&self, ticket: &Ticket, caller: &Principal) -> Result<(String, Resolved)> {
+        if ticket.sql.is_some() && ticket.version.is_some() {
+            return Err(DaemonError::InvalidArgument("a ticket takes either sql or version, not both".into()));
+        }
+        let bucket = json::bucket(ticket.bucket.as_deref())?;
+        let Some(name) = &ticket.name else {
+            let Some(sql) = &ticket.sql else {
+                return Err(DaemonError::InvalidArgument("a ticket needs a name, sql, or both".into()));
+            };
+            if bucket != BucketId::Default {
+                caller.require_bucket(&bucket)?;
+            }
+            self.store.require_bucket(&bucket).await?;
+            let scope = Scope::new(bucket.clone(), caller);
+            return Ok((format!("{bucket}: sql"), Resolved::Query { scope, sql: sql.clone() }));
+        };
+        let target = Target::parse(ticket.bucket.as_deref(), name)?;
+        caller.require_bucket(&target.bucket)?;
+        let snap = self.store.snapshot(&target.bucket, &target.name, ticket.version).await?;
+        let resolved = match &ticket.sql {
+            Some(sql) => Resolved::Query { scope: Scope::new(target.bucket.clone(), caller), sql: sql.clone() },
+            None => Resolved::Frame(snap),
+        };
+        Ok((target.to_string(), resolved))
+    }
+
+    async fn resolve_descriptor(&self, descriptor: &FlightDescriptor, caller: &Principal) -> Result<(String, Resolved)> {
+        match descriptor.r#type() {
+            DescriptorType::Path => {
+                let target = match descriptor.path.as_slice() {
+                    [name] => Target::parse(None, name)?,
+                    [bucket, name] => Target::parse(Some(bucket), name)?,
+                    _ => {
+                        return Err(DaemonError::InvalidArgument("a path descriptor is [name] or [bucket, name]".into()))
+                    }
+                };
+                caller.require_bucket(&target.bucket)?;
+                let snap = self.store.snapshot(&target.bucket, &target.name, None).await?;
+                Ok((target.to_string(), Resolved::Frame(snap)))
+            }
+            DescriptorType::Cmd => self.resolve_ticket(&json::parse("descriptor command", &descriptor.cmd)?, caller).await,
+            DescriptorType::Unknown => Err(DaemonError::InvalidArgument("descriptor has no type".into())),
+        }
+    }
+
+    async fn schema_of(&self, resolved: &Resolved) -> Result<SchemaRef> {
+        match resolved {
+            Resolved::Frame(snap) => Ok(snap.schema.clone()),
+            Resolved::Query { scope, sql } => self.engine.schema(scope, sql).await,
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The JSON dialect (the README's "Wire protocol"): request bodies parsed
+//! into the protocol's types and validated into the store's, replies
+//! encoded. Handlers take what comes out of here, never raw bytes.
+
+use serde::de::DeserializeOwned;
+
+use crate::daemon::error::Result;
+use crate::daemon::storage::{BucketId, Name, Target};
+use crate::protocol::{self, DeleteBucketRequest, FrameRequest, ListCriteria, PutCommand, PutMode, Ticket};
+
+/// Which dialect a descriptor command, ticket or action body speaks. This
+/// is the one place that decides: Flight SQL's protobuf `Any`s will be told
+/// apart here and get their own variant; everything else is JSON.
+pub(super) enum Dialect {
+    Json,
+}
+
+pub(super) fn dialect(_payload: &[u8]) -> Dialect {
+    Dialect::Json
+}
+
+pub(super) fn parse<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T> {
+    Ok(protocol::parse_json(what, bytes)?)
+}
+
+pub(super) fn put_command(cmd: &[u8]) -> Result<(Target, PutMode)> {
+    let command: PutCommand = parse("DoPut command", cmd)?;
+    Ok((Target::parse(command.bucket.as_deref(), &command.name)?, command.mode()))
+}
+
+pub(super) fn ticket(bytes: &[u8]) -> Result<Ticket> {
+    parse("ticket", bytes)
+}
+
+/// Empty criteria list the default bucket.
+pub(super) fn criteria(bytes: &[u8]) -> Result<ListCriteria> {
+    if bytes.is_empty() {
+        Ok(ListCriteria::default())
+    } else {
+        parse("criteria", bytes)
+    }
+}
+
+pub(super) fn frame_request(what: &str, body: &[u8]) -> Result<(Target, FrameRequest)> {
+    let request: FrameRequest = parse(what, body)?;
+    Ok((Target::parse(request.bucket.as_deref(), &request.name)?, request))
+}
+
+pub(super) fn delete_bucket_request(body: &[u8]) -> Result<(Name, protocol::BucketDeleteMode)> {
+    let request: DeleteBucketRequest = parse("delete_bucket request", body)?;
+    Ok((Name::parse("bucket", &request.name)?, request.mode.unwrap_or_default()))
+}
+
+pub(super) fn bucket(raw: Option<&str>) -> Result<BucketId> {
+    BucketId::parse(raw)
+}
+
+/// A reply body.
+pub(super) fn reply(body: &impl serde::Serialize) -> Vec<u8> {
+    protocol::to_json(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::error::DaemonError;
+    use crate::protocol::ResampleRequest;
+
+    #[test]
+    fn put_command_defaults_to_error_mode_and_default_bucket() {
+        let (target, mode) = put_command(br#"{"name": "x", "batch_size": 100}"#).unwrap();
+        assert_eq!(mode, PutMode::Error);
+        assert_eq!(target.bucket, BucketId::Default);
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_modes_are_invalid_arguments() {
+        for body in [&br#"{"name": 3}"#[..], br#"{"name": "x", "mode": "upsert"}"#, b"not json", b"[]"] {
+            let kind = put_command(body).map(|_| ()).unwrap_err().kind();
+            assert_eq!(kind, protocol::ErrorKind::InvalidArgument, "{:?}", String::from_utf8_lossy(body));
+        }
+        let huge = vec![b' '; protocol::MAX_JSON_BYTES + 1];
+        assert!(matches!(put_command(&huge), Err(DaemonError::BadBody(_))));
+    }
+
+    fn any_request(bytes: &[u8]) {
+        // Each body parser either yields a request or an InvalidArgument;
+        // validating what it yields gives names errors, never a panic.
+        let check = |r: Result<()>| {
+            use protocol::ErrorKind::{InvalidArgument, InvalidName};
+            assert!(r.as_ref().map_or_else(|e| matches!(e.kind(), InvalidArgument | InvalidName), |_| true), "{r:?}")
+        };
+        check(put_command(bytes).map(|_| ()));
+        check(ticket(bytes).and_then(|t| bucket(t.bucket.as_deref()).map(|_| ())));
+        check(criteria(bytes).map(|_| ()));
+        check(frame_request("delete", bytes).map(|_| ()));
+        check(delete_bucket_request(bytes).map(|_| ()));
+        check(parse::<ResampleRequest>("resample", bytes).and_then(|r| {
+            Target::parse(r.source_bucket.as_deref(), &r.source)?;
+            Target::parse(r.target_bucket.as_deref(), &r.target).map(|_| ())
+        }));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            any_request(&bytes);
+        }
+
+        #[test]
+        fn json_shaped_requests_never_panic(
+            name in "\\PC{0,20}",
+            bucket in proptest::option::of("\\PC{0,20}"),
+            mode in "\\PC{0,8}",
+            extra in "[\\[\\]{}:,\"0-9a-z ]{0,30}",
+        ) {
+            let body = serde_json::json!({"name": name, "bucket": bucket, "mode": mode, "source": name,
+                                          "target": extra, "sql": extra});
+            any_request(body.to_string().as_bytes());
+            let mangled = format!("{{\"name\": {extra}, \"bucket\": {extra}}}");
+            any_request(mangled.as_bytes());
+        }
+    }
+}

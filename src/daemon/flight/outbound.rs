@@ -1,0 +1,55 @@
+//! What goes out: record batches as Flight data, read one batch ahead, and
+//! single-message action results.
+
+use std::pin::Pin;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
+use arrow_flight::error::FlightError;
+use arrow_flight::FlightData;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
+use tonic::Status;
+
+use crate::daemon::error::Result;
+
+pub(super) type FlightStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send + 'static>>;
+
+/// Streams batches as Flight data; dictionaries are sent as dictionaries so
+/// categoricals come back as categoricals.
+pub(super) fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -> FlightStream<FlightData> {
+    let input = read_ahead(batches).map_err(|e| FlightError::Tonic(Box::new(e.into_status())));
+    Box::pin(
+        FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .with_dictionary_handling(DictionaryHandling::Resend)
+            .build(input)
+            .map_err(Status::from),
+    )
+}
+
+/// Produces `batches` in a task of their own, one batch ahead of the
+/// consumer, so decoding Parquet (or running a query) and encoding and
+/// sending Flight data use two cores. The task ends when the consumer goes.
+fn read_ahead(mut batches: BoxStream<'static, Result<RecordBatch>>) -> BoxStream<'static, Result<RecordBatch>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                next = batches.next() => next,
+                _ = tx.closed() => return,
+            };
+            let Some(batch) = next else { return };
+            if tx.send(batch).await.is_err() {
+                return;
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
+}
+
+/// An action's one result.
+pub(super) fn one_result(body: impl Into<bytes::Bytes>) -> FlightStream<arrow_flight::Result> {
+    Box::pin(futures::stream::iter([Ok(arrow_flight::Result { body: body.into() })]))
+}

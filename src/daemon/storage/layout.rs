@@ -1,0 +1,36 @@
+//! Where things live in the store (the README's "Storage" section). Every
+//! object path is made here, from validated names only.
+
+use object_store::path::Path;
+
+use super::names::{BucketId, Name};
+
+/// A dataframe's directory: `<bucket>/<dataframe>`.
+pub fn frame_dir(bucket: &BucketId, name: &Name) -> Path {
+    Path::from(format!("{}/{}", bucket.dir(), name))
+}
+
+/// The commit log of a dataframe: `<bucket>/<dataframe>/_log`.
+pub fn log_dir(bucket: &BucketId, name: &Name) -> Path {
+    frame_dir(bucket, name).join("_log")
+}
+
+/// The immutable data files of a dataframe: `<bucket>/<dataframe>/data`.
+pub fn data_dir(bucket: &BucketId, name: &Name) -> Path {
+    frame_dir(bucket, name).join("data")
+}
+
+/// A data file by the path a commit names it with (`data/<uuid>.parquet`).
+pub fn data_file(bucket: &BucketId, name: &Name, relative: &str) -> Path {
+    Path::from(format!("{}/{relative}", frame_dir(bucket, name)))
+}
+
+/// A new data file's name relative to its dataframe, as commits list it.
+pub fn new_data_file() -> String {
+    format!("data/{}.parquet", uuid::Uuid::new_v4())
+}
+
+/// `<bucket>/_bucket`: the bucket exists, even when it holds nothing.
+pub fn bucket_marker(bucket: &BucketId) -> Path {
+    Path::from(bucket.dir()).join("_bucket")
+}

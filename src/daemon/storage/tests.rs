@@ -1,0 +1,147 @@
+//! The commit protocol in-process, on `object_store`'s in-memory store: no
+//! daemon, no disk. Two stores on one memory are two daemons on one store.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use futures::{StreamExt, TryStreamExt};
+use object_store::memory::InMemory;
+use object_store::ObjectStore;
+
+use super::write::{next_put_commit, DataWriter};
+use super::*;
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]))
+}
+
+fn rows(range: std::ops::Range<i64>) -> impl futures::Stream<Item = Result<RecordBatch>> + Send {
+    let batch = RecordBatch::try_new(schema(), vec![Arc::new(Int64Array::from_iter_values(range))]).unwrap();
+    futures::stream::iter([Ok(batch)])
+}
+
+fn store_on(memory: &Arc<InMemory>, options: StoreOptions) -> Store {
+    Store::open(Location::Memory(memory.clone()), options).unwrap()
+}
+
+fn frame() -> (BucketId, Name) {
+    (BucketId::Default, Name::parse("dataframe", "frame").unwrap())
+}
+
+async fn ids(store: &Store, snap: &Snapshot) -> Vec<i64> {
+    let batches: Vec<RecordBatch> = store.scan(snap).try_collect().await.unwrap();
+    batches.iter().flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec()).collect()
+}
+
+async fn data_objects(os: &dyn ObjectStore) -> usize {
+    let listed: Vec<_> = os.list(Some(&"_default/frame/data".into())).try_collect().await.unwrap();
+    listed.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_writers_one_wins_the_loser_retries_and_both_appends_survive() {
+    let memory = Arc::new(InMemory::new());
+    let (a, b) = (store_on(&memory, StoreOptions::default()), store_on(&memory, StoreOptions::default()));
+    let (bucket, name) = frame();
+    a.put(&bucket, &name, PutMode::Error, schema(), rows(0..10)).await.unwrap();
+
+    // A has written its files and read the head (version 1) when B commits
+    // version 2 first; A's put-if-absent of version 2 must fail and retry.
+    let (files, _writing) = DataWriter::new(&a, &bucket, &name, schema()).write_all(rows(10..20)).await.unwrap();
+    let mut attempts = Vec::new();
+    let commit = a
+        .commit(&bucket, &name, |head| {
+            attempts.push(head.map(|h| h.version));
+            if attempts.len() == 1 {
+                let b_append = b.put(&bucket, &name, PutMode::Append, schema(), rows(20..30));
+                assert_eq!(futures::executor::block_on(b_append).unwrap().version, 2);
+            }
+            next_put_commit(head, &bucket, &name, PutMode::Append, &schema(), &files)
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(attempts, [Some(1), Some(2)], "the loser re-read the head and tried again");
+    assert_eq!(commit.version, 3);
+    let snap = b.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(ids(&b, &snap).await, (0..10).chain(20..30).chain(10..20).collect::<Vec<_>>());
+    let versions: Vec<u64> = b.history(&bucket, &name).await.unwrap().iter().map(|c| c.version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_through_two_stores_keep_every_row_and_contiguous_versions() {
+    let memory = Arc::new(InMemory::new());
+    let stores = [store_on(&memory, StoreOptions::default()), store_on(&memory, StoreOptions::default())];
+    let (bucket, name) = frame();
+    stores[0].put(&bucket, &name, PutMode::Error, schema(), rows(0..0)).await.unwrap();
+    let appends = (0..16i64).map(|i| {
+        let store = &stores[i as usize % 2];
+        store.put(&bucket, &name, PutMode::Append, schema(), rows(i * 100..(i + 1) * 100))
+    });
+    futures::future::try_join_all(appends).await.unwrap();
+
+    let snap = stores[1].snapshot(&bucket, &name, None).await.unwrap();
+    let mut got = ids(&stores[1], &snap).await;
+    got.sort_unstable();
+    assert_eq!(got, (0..1600).collect::<Vec<_>>());
+    let versions: Vec<u64> = stores[0].history(&bucket, &name).await.unwrap().iter().map(|c| c.version).collect();
+    assert_eq!(versions, (1..=17).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_data_files_and_commit_leaves_nothing_visible_and_vacuum_removes_the_orphans() {
+    let memory = Arc::new(InMemory::new());
+    let store = store_on(&memory, StoreOptions::default());
+    let (bucket, name) = frame();
+    store.put(&bucket, &name, PutMode::Error, schema(), rows(0..10)).await.unwrap();
+
+    // The files of a put whose daemon died before its commit.
+    let (files, writing) = DataWriter::new(&store, &bucket, &name, schema()).write_all(rows(10..20)).await.unwrap();
+    drop(writing);
+    assert_eq!(files.len(), 1);
+    assert_eq!(data_objects(memory.as_ref()).await, 2);
+    let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!((snap.commit.version, ids(&store, &snap).await), (1, (0..10).collect()));
+
+    // Young orphans stay (another daemon may be about to commit them)...
+    assert_eq!(store.vacuum(&bucket, &name, 10).await.unwrap().files_deleted, 0);
+    // ...old ones go, and only they.
+    let impatient = store_on(&memory, StoreOptions { orphan_age: std::time::Duration::ZERO, ..StoreOptions::default() });
+    assert_eq!(impatient.vacuum(&bucket, &name, 10).await.unwrap().files_deleted, 1);
+    assert_eq!(data_objects(memory.as_ref()).await, 1);
+    assert_eq!(ids(&store, &snap).await, (0..10).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_pinned_to_a_version_reads_it_whole_through_a_replace_and_a_vacuum() {
+    let memory = Arc::new(InMemory::new());
+    let options = StoreOptions { read_batch_rows: 100, orphan_age: std::time::Duration::ZERO, ..StoreOptions::default() };
+    let store = store_on(&memory, options);
+    let (bucket, name) = frame();
+    store.put(&bucket, &name, PutMode::Error, schema(), rows(0..1000)).await.unwrap();
+    let v1 = store.snapshot(&bucket, &name, None).await.unwrap();
+    let mut reading = store.scan(&v1);
+    let first = reading.next().await.unwrap().unwrap();
+
+    store.put(&bucket, &name, PutMode::Replace, schema(), rows(5000..5010)).await.unwrap();
+    store.put(&bucket, &name, PutMode::Replace, schema(), rows(6000..6010)).await.unwrap();
+    let vacuumed = store.vacuum(&bucket, &name, 1).await.unwrap();
+    assert_eq!(vacuumed.versions_removed, 1, "version 2 goes, version 1 is being read");
+
+    let mut got: Vec<i64> = first.column(0).as_primitive::<Int64Type>().values().to_vec();
+    while let Some(batch) = reading.next().await {
+        got.extend(batch.unwrap().column(0).as_primitive::<Int64Type>().values().iter());
+    }
+    assert_eq!(got, (0..1000).collect::<Vec<_>>());
+    drop(reading);
+
+    // Once the reader is done, the next vacuum takes version 1 and its file.
+    let vacuumed = store.vacuum(&bucket, &name, 1).await.unwrap();
+    assert_eq!((vacuumed.versions_removed, vacuumed.files_deleted), (1, 1));
+    assert!(store.snapshot(&bucket, &name, Some(1)).await.is_err());
+    let current = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(ids(&store, &current).await, (6000..6010).collect::<Vec<_>>());
+    assert_eq!(first.column(0).len(), 100);
+}

@@ -1,0 +1,192 @@
+//! The small vocabularies of the wire: error kinds and modes. Each is one
+//! enum whose string form is what travels, so the client, the daemon and
+//! the storage all speak of the same values.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The `type` of an error's `extra_info` (`{"type", "message"}`), which the
+/// original Python client maps to an exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// No such dataframe or bucket.
+    NotFound,
+    /// Put with mode `error` onto an existing dataframe.
+    Exists,
+    BucketNotEmpty,
+    InvalidName,
+    SchemaMismatch,
+    InvalidArgument,
+    /// SQL that fails to parse, plan or run.
+    DataFusion,
+    /// Storage failures, and the daemon's own (which the original reported so).
+    Io,
+    /// A Handshake token that does not decode or whose signature or expiry
+    /// is wrong.
+    InvalidToken,
+    Unauthenticated,
+    Unauthorized,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::NotFound,
+        ErrorKind::Exists,
+        ErrorKind::BucketNotEmpty,
+        ErrorKind::InvalidName,
+        ErrorKind::SchemaMismatch,
+        ErrorKind::InvalidArgument,
+        ErrorKind::DataFusion,
+        ErrorKind::Io,
+        ErrorKind::InvalidToken,
+        ErrorKind::Unauthenticated,
+        ErrorKind::Unauthorized,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "FileNotFoundError",
+            ErrorKind::Exists => "FileExistsError",
+            ErrorKind::BucketNotEmpty => "BucketNotEmptyError",
+            ErrorKind::InvalidName => "InvalidNameError",
+            ErrorKind::SchemaMismatch => "SchemaMismatchError",
+            ErrorKind::InvalidArgument => "InvalidArgumentError",
+            ErrorKind::DataFusion => "DataFusionError",
+            ErrorKind::Io => "ShootsIOError",
+            ErrorKind::InvalidToken => "InvalidTokenError",
+            ErrorKind::Unauthenticated => "FlightUnauthenticatedError",
+            ErrorKind::Unauthorized => "FlightUnauthorizedError",
+        }
+    }
+
+    /// The kind a wire `type` names, if it is one of ours.
+    pub fn from_wire(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error's `extra_info` on the wire.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+}
+
+/// Unknown spellings name the values that exist, so a typo explains itself.
+fn unknown(what: &str, got: &str, allowed: &[&str]) -> String {
+    format!("unknown {what} \"{}\": must be one of {}", got.escape_default(), allowed.join(", "))
+}
+
+/// What a put does when the dataframe exists. On the wire `mode` defaults
+/// to `error` for a put and to `append` for resample, as in the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum PutMode {
+    /// Refuse if the dataframe exists
+    Error,
+    /// Add the rows to the dataframe (same columns and types)
+    Append,
+    /// Replace the dataframe
+    Replace,
+}
+
+impl PutMode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PutMode::Error => "error",
+            PutMode::Append => "append",
+            PutMode::Replace => "replace",
+        }
+    }
+}
+
+impl FromStr for PutMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<PutMode, String> {
+        [PutMode::Error, PutMode::Append, PutMode::Replace]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| unknown("mode", s, &["error", "append", "replace"]))
+    }
+}
+
+impl TryFrom<String> for PutMode {
+    type Error = String;
+    fn try_from(s: String) -> Result<PutMode, String> {
+        s.parse()
+    }
+}
+
+impl From<PutMode> for &'static str {
+    fn from(m: PutMode) -> &'static str {
+        m.as_str()
+    }
+}
+
+/// What `delete_bucket` does with a bucket that still holds dataframes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum BucketDeleteMode {
+    /// Refuse (`BucketNotEmptyError`).
+    #[default]
+    Error,
+    /// Delete them with the bucket.
+    Delete,
+}
+
+impl BucketDeleteMode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BucketDeleteMode::Error => "error",
+            BucketDeleteMode::Delete => "delete",
+        }
+    }
+}
+
+impl TryFrom<String> for BucketDeleteMode {
+    type Error = String;
+    fn try_from(s: String) -> Result<BucketDeleteMode, String> {
+        [BucketDeleteMode::Error, BucketDeleteMode::Delete]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| unknown("delete_bucket mode", &s, &["error", "delete"]))
+    }
+}
+
+impl From<BucketDeleteMode> for &'static str {
+    fn from(m: BucketDeleteMode) -> &'static str {
+        m.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_kinds_round_trip_through_their_wire_names() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_wire(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_wire("ValueError"), None);
+    }
+
+    #[test]
+    fn modes_travel_as_their_names() {
+        assert_eq!(serde_json::to_string(&PutMode::Append).unwrap(), "\"append\"");
+        assert_eq!(serde_json::from_str::<PutMode>("\"replace\"").unwrap(), PutMode::Replace);
+        let err = serde_json::from_str::<PutMode>("\"upsert\"").unwrap_err().to_string();
+        assert!(err.contains("unknown mode \"upsert\": must be one of error, append, replace"), "{err}");
+        let err = serde_json::from_str::<BucketDeleteMode>("\"all\"").unwrap_err().to_string();
+        assert!(err.contains("must be one of error, delete"), "{err}");
+    }
+}

@@ -1,0 +1,194 @@
+//! Request and reply bodies of the JSON dialect (the README's "Wire
+//! protocol" table). `bucket: null`, an absent bucket and `""` all mean the
+//! default bucket. Unknown fields are ignored, as the original's
+//! `batch_size` hint in a DoPut command.
+
+use serde::{Deserialize, Serialize};
+
+use super::kinds::{BucketDeleteMode, PutMode};
+
+/// DoPut descriptor command.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PutCommand {
+    pub name: String,
+    /// Absent: `error`.
+    #[serde(default)]
+    pub mode: Option<PutMode>,
+    #[serde(default)]
+    pub bucket: Option<String>,
+}
+
+impl PutCommand {
+    pub fn mode(&self) -> PutMode {
+        self.mode.unwrap_or(PutMode::Error)
+    }
+}
+
+/// DoPut's one PutResult, as its app_metadata.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct PutReply {
+    pub version: u64,
+    pub rows: u64,
+}
+
+/// A FlightData message with an empty header and this app_metadata makes
+/// the daemon drop the upload: the client's input broke half-way.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadAbort {
+    /// Why; any JSON value is taken and shown.
+    pub abort: serde_json::Value,
+}
+
+/// DoGet ticket (also a GetFlightInfo/GetSchema CMD descriptor). Without a
+/// name, `sql` runs across every bucket (what `shoots sql` sends).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Ticket {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    /// Read an older version instead of the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+}
+
+impl Ticket {
+    pub fn frame(name: &str, bucket: Option<&str>) -> Ticket {
+        Ticket { name: Some(name.into()), bucket: bucket.map(String::from), ..Ticket::default() }
+    }
+
+    pub fn sql(sql: &str, bucket: Option<&str>) -> Ticket {
+        Ticket { sql: Some(sql.into()), bucket: bucket.map(String::from), ..Ticket::default() }
+    }
+}
+
+/// ListFlights criteria; empty criteria list the default bucket.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ListCriteria {
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(default)]
+    pub regex: Option<String>,
+}
+
+/// What ListFlights puts in each FlightInfo's app_metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FrameMeta {
+    pub version: u64,
+    pub timestamp_ms: i64,
+    pub files: usize,
+}
+
+/// Actions on one dataframe: `delete`, `history`, `compact`, `vacuum`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FrameRequest {
+    pub name: String,
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// `vacuum`: versions to keep instead of the daemon's `--retain-versions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain: Option<usize>,
+}
+
+impl FrameRequest {
+    pub fn new(name: &str, bucket: Option<&str>) -> FrameRequest {
+        FrameRequest { name: name.into(), bucket: bucket.map(String::from), retain: None }
+    }
+}
+
+/// `delete`'s reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteReply {
+    pub success: bool,
+    pub message: String,
+}
+
+/// `delete_bucket` action.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteBucketRequest {
+    pub name: String,
+    /// Absent: `error`.
+    #[serde(default)]
+    pub mode: Option<BucketDeleteMode>,
+}
+
+/// `delete_bucket`'s reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageReply {
+    pub message: String,
+}
+
+/// One version in `history`'s reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub version: u64,
+    pub timestamp_ms: i64,
+    pub operation: String,
+    pub rows: u64,
+    pub rows_added: u64,
+    pub files_added: usize,
+    pub files_removed: usize,
+    pub files: usize,
+}
+
+/// `vacuum`'s reply.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct VacuumReply {
+    pub versions_removed: usize,
+    pub files_deleted: usize,
+}
+
+/// `compact`'s reply: the compaction, then the vacuum that follows it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct CompactReply {
+    /// The compacting version, or `null` when there was nothing to do.
+    pub version: Option<u64>,
+    pub files_before: usize,
+    pub files_after: usize,
+    #[serde(flatten)]
+    pub vacuum: VacuumReply,
+}
+
+/// `resample` action: `sql`, or `rule` + `time_col` + `aggregation_func`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ResampleRequest {
+    pub source: String,
+    pub target: String,
+    /// Absent: `append`.
+    #[serde(default)]
+    pub mode: Option<PutMode>,
+    #[serde(default)]
+    pub source_bucket: Option<String>,
+    #[serde(default)]
+    pub target_bucket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_col: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation_func: Option<String>,
+}
+
+impl ResampleRequest {
+    pub fn mode(&self) -> PutMode {
+        self.mode.unwrap_or(PutMode::Append)
+    }
+}
+
+/// `resample`'s reply; a numeric-only function names the columns it left out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ResampleReply {
+    pub source_rows: u64,
+    pub target_rows: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_columns: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `shutdown`'s one result.
+pub const SHUTDOWN_REPLY: [&str; 1] = ["shutdown command received"];
