@@ -89,7 +89,9 @@ pub fn open(
     let stdin = path == Path::new("-");
     let format = match format.or_else(|| InputFormat::from_extension(path)) {
         Some(f) => f,
-        None if stdin => return Err(CliError::Usage("reading stdin needs --format (csv, tsv, parquet, arrow, ndjson)".into())),
+        None if stdin => {
+            return Err(CliError::Usage("reading stdin needs --format (csv, tsv, parquet, arrow, ndjson)".into()))
+        }
         None => {
             return Err(CliError::Usage(format!(
                 "cannot tell the format of {} from its extension; use --format (csv, tsv, parquet, arrow, ndjson)",
@@ -203,8 +205,7 @@ fn open_csv(source: Counting, format: InputFormat, args: &CsvArgs, name: &str) -
         .build_buffered(reader)
         .map_err(|e| local(name, e))?;
     let name = name.to_string();
-    let batches: BatchIter =
-        Box::new(csv.map(move |b| b.map_err(|e| ArrowError::CsvError(format!("{name}: {e}")))));
+    let batches: BatchIter = Box::new(csv.map(move |b| b.map_err(|e| ArrowError::CsvError(format!("{name}: {e}")))));
     match &args.timestamp_format {
         None => Ok(Input { schema, batches }),
         Some(fmt) => with_timestamps(schema, batches, fmt),
@@ -258,7 +259,10 @@ fn with_timestamps(schema: SchemaRef, mut batches: BatchIter, fmt: &str) -> Resu
                 values.push(match v {
                     None => None,
                     Some(s) => Some(parse_timestamp(s, &fmt, zoned).ok_or_else(|| {
-                        ArrowError::ParseError(format!("{s:?} in column {:?} does not match --timestamp-format {fmt:?}", out.field(i).name()))
+                        ArrowError::ParseError(format!(
+                            "{s:?} in column {:?} does not match --timestamp-format {fmt:?}",
+                            out.field(i).name()
+                        ))
                     })?),
                 });
             }
@@ -290,7 +294,9 @@ fn nanosecond_timestamps(schema: Schema) -> SchemaRef {
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Timestamp(_, tz) => f.as_ref().clone().with_data_type(DataType::Timestamp(TimeUnit::Nanosecond, tz.clone())),
+            DataType::Timestamp(_, tz) => {
+                f.as_ref().clone().with_data_type(DataType::Timestamp(TimeUnit::Nanosecond, tz.clone()))
+            }
             _ => f.as_ref().clone(),
         })
         .collect();
@@ -317,7 +323,11 @@ impl Input {
                 .zip(out.fields())
                 .map(|(col, field)| {
                     arrow::compute::cast(col, field.data_type()).map_err(|e| {
-                        ArrowError::CastError(format!("column {:?} cannot become {}: {e}", field.name(), field.data_type()))
+                        ArrowError::CastError(format!(
+                            "column {:?} cannot become {}: {e}",
+                            field.name(),
+                            field.data_type()
+                        ))
                     })
                 })
                 .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -355,7 +365,10 @@ mod tests {
     fn timestamps_with_a_format() {
         assert_eq!(parse_timestamp("02/01/2024 00:00:01", "%d/%m/%Y %H:%M:%S", false), Some(1_704_153_601_000_000_000));
         assert_eq!(parse_timestamp("2024-01-02", "%Y-%m-%d", false), Some(1_704_153_600_000_000_000));
-        assert_eq!(parse_timestamp("2024-01-02 01:00 +0100", "%Y-%m-%d %H:%M %z", true), Some(1_704_153_600_000_000_000));
+        assert_eq!(
+            parse_timestamp("2024-01-02 01:00 +0100", "%Y-%m-%d %H:%M %z", true),
+            Some(1_704_153_600_000_000_000)
+        );
         assert_eq!(parse_timestamp("nope", "%Y", false), None);
     }
 }

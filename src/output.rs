@@ -88,8 +88,8 @@ impl PendingFile {
     fn create(target: &Path) -> Result<(PendingFile, File)> {
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
         let temp = target.with_file_name(format!(".{name}.shoots-partial"));
-        let file = File::create(&temp)
-            .map_err(|e| CliError::Local(format!("cannot write {}: {e}", target.display())))?;
+        let file =
+            File::create(&temp).map_err(|e| CliError::Local(format!("cannot write {}: {e}", target.display())))?;
         Ok((PendingFile { target: target.to_path_buf(), temp }, file))
     }
 
@@ -305,7 +305,11 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]
@@ -319,7 +323,10 @@ mod tests {
         assert_eq!(OutputFormat::from_extension(Path::new("a.feather")), Some(OutputFormat::Arrow));
         assert_eq!(OutputFormat::from_extension(Path::new("a.xlsx")), None);
         assert!(OutputFormat::choose(None, Some(Path::new("x.xlsx"))).is_err());
-        assert_eq!(OutputFormat::choose(Some(OutputFormat::Json), Some(Path::new("x.csv"))).unwrap(), OutputFormat::Json);
+        assert_eq!(
+            OutputFormat::choose(Some(OutputFormat::Json), Some(Path::new("x.csv"))).unwrap(),
+            OutputFormat::Json
+        );
     }
 
     #[test]

@@ -63,9 +63,8 @@ impl Client {
         if settings.tls {
             let mut tls = ClientTlsConfig::new().domain_name(settings.host.clone()).with_enabled_roots();
             if let Some(path) = &settings.tls_root_cert {
-                let pem = std::fs::read(path).map_err(|e| {
-                    CliError::Local(format!("cannot read root certificate {}: {e}", path.display()))
-                })?;
+                let pem = std::fs::read(path)
+                    .map_err(|e| CliError::Local(format!("cannot read root certificate {}: {e}", path.display())))?;
                 tls = tls.ca_certificate(Certificate::from_pem(pem));
             }
             endpoint = endpoint.tls_config(tls).map_err(|e| CliError::Usage(format!("bad TLS settings: {e}")))?;

@@ -30,7 +30,10 @@ impl CompactArgs {
             None => format!("{} files, nothing to compact", r.files_before),
         };
         let (versions, files) = (r.vacuum.versions_removed, r.vacuum.files_deleted);
-        summary(self.quiet, format!("compact {}: {done}; vacuum removed {versions} versions, {files} files", self.name));
+        summary(
+            self.quiet,
+            format!("compact {}: {done}; vacuum removed {versions} versions, {files} files", self.name),
+        );
         Ok(())
     }
 }

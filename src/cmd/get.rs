@@ -41,8 +41,11 @@ pub struct GetArgs {
 impl GetArgs {
     pub fn run(self) -> Result<()> {
         let format = OutputFormat::choose(self.format, self.output.as_deref())?;
-        let ticket =
-            Ticket { sql: self.sql.clone(), version: self.version, ..Ticket::frame(&self.name, self.bucket.as_deref()) };
+        let ticket = Ticket {
+            sql: self.sql.clone(),
+            version: self.version,
+            ..Ticket::frame(&self.name, self.bucket.as_deref())
+        };
         let progress = Progress::rows(&format!("get {}", self.name), self.quiet || format == OutputFormat::Table);
         let rows = block_on(async {
             let mut client = self.connect.connect().await?;

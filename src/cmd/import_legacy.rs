@@ -32,10 +32,13 @@ pub struct ImportLegacyArgs {
 
 impl ImportLegacyArgs {
     pub fn run(self) -> Result<()> {
-        let frames = legacy::find(&self.dir)
-            .map_err(|e| CliError::Local(format!("cannot read {}: {e}", self.dir.display())))?;
+        let frames =
+            legacy::find(&self.dir).map_err(|e| CliError::Local(format!("cannot read {}: {e}", self.dir.display())))?;
         if frames.is_empty() {
-            return Err(CliError::Local(format!("no NAME.parquet or BUCKET/NAME.parquet files in {}", self.dir.display())));
+            return Err(CliError::Local(format!(
+                "no NAME.parquet or BUCKET/NAME.parquet files in {}",
+                self.dir.display()
+            )));
         }
         let label = |f: &legacy::LegacyFrame| match &f.bucket {
             Some(b) => format!("{b}/{}", f.name),
@@ -52,7 +55,8 @@ impl ImportLegacyArgs {
             let mut failed = 0;
             for frame in &frames {
                 let input = input::open(&frame.path, Some(InputFormat::Parquet), &CsvArgs::default(), |_| {})?;
-                let command = PutCommand { name: frame.name.clone(), mode: Some(self.mode), bucket: frame.bucket.clone() };
+                let command =
+                    PutCommand { name: frame.name.clone(), mode: Some(self.mode), bucket: frame.bucket.clone() };
                 match upload(&mut client, &command, input).await {
                     Ok(reply) => summary(self.quiet, format!("imported {}: {} rows", label(frame), reply.rows)),
                     Err(e @ CliError::Connect(_)) => return Err(e),

@@ -81,7 +81,8 @@ impl LsArgs {
         if self.long {
             row.push(e.version().map(|v| v.to_string()).unwrap_or_default());
             row.push(e.updated());
-            let cols: Vec<String> = e.schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
+            let cols: Vec<String> =
+                e.schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
             row.push(cols.join(", "));
         }
         row

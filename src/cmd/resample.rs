@@ -56,7 +56,10 @@ impl ResampleArgs {
         };
         let reply = block_on(async { self.connect.connect().await?.resample(&request).await })?;
         let (read, written) = (reply.source_rows, reply.target_rows);
-        summary(self.quiet, format!("resample {} -> {}: {read} rows read, {written} rows written", self.source, self.target));
+        summary(
+            self.quiet,
+            format!("resample {} -> {}: {read} rows read, {written} rows written", self.source, self.target),
+        );
         if let Some(message) = &reply.message {
             summary(self.quiet, format!("note: {message}"));
         }

@@ -55,8 +55,8 @@ pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
 impl TokenArgs {
     pub fn run(self) -> Result<()> {
         let TokenCommand::Create(args) = self.command;
-        let token = mint(&args.secret.0, args.role, &args.buckets, args.expires)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let token =
+            mint(&args.secret.0, args.role, &args.buckets, args.expires).map_err(|e| CliError::Usage(e.to_string()))?;
         println!("{token}");
         Ok(())
     }

@@ -175,7 +175,9 @@ impl Auth {
     /// `authorization: Bearer`. Any failure is `FlightUnauthenticatedError`.
     pub fn check(&self, headers: &MetadataMap) -> Result<Principal> {
         let token: Vec<u8> = if let Some(bin) = headers.get_bin("auth-token-bin") {
-            bin.to_bytes().map_err(|_| DaemonError::Unauthenticated("unreadable auth-token-bin header".into()))?.to_vec()
+            bin.to_bytes()
+                .map_err(|_| DaemonError::Unauthenticated("unreadable auth-token-bin header".into()))?
+                .to_vec()
         } else if let Some(value) = headers.get("authorization") {
             let value = value.to_str().unwrap_or_default();
             let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));

@@ -54,7 +54,15 @@ pub fn run(connect: &ConnectArgs, bucket: Option<String>, format: Option<OutputF
         let _ = editor.load_history(path);
     }
 
-    let mut repl = Repl { runtime, client, names, bucket, format: format.unwrap_or(OutputFormat::Table), timing: true, next_output: None };
+    let mut repl = Repl {
+        runtime,
+        client,
+        names,
+        bucket,
+        format: format.unwrap_or(OutputFormat::Table),
+        timing: true,
+        next_output: None,
+    };
     repl.refresh_names();
     println!("shoots sql at {}: statements end with ';', \\? for help, \\q or Ctrl-D to leave", repl.client.address);
     loop {
@@ -212,7 +220,9 @@ impl Repl {
             .schema
             .fields()
             .iter()
-            .map(|f| vec![f.name().clone(), f.data_type().to_string(), if f.is_nullable() { "yes" } else { "no" }.into()])
+            .map(|f| {
+                vec![f.name().clone(), f.data_type().to_string(), if f.is_nullable() { "yes" } else { "no" }.into()]
+            })
             .collect();
         print_rows(&["column", "type", "nullable"], &rows);
         println!("{} rows, {}", entry.rows, human_bytes(entry.bytes.max(0) as u64));

@@ -57,13 +57,17 @@ fn tsv_and_ndjson_round_trips() {
     assert_eq!(shoots(&d, &["get", "s", "--format", "tsv"]).ok().stdout, tsv_text);
 
     let ndjson = shoots(&d, &["get", "s", "--format", "ndjson"]).ok().stdout;
-    assert_eq!(ndjson.lines().next().unwrap(), r#"{"timestamp":"2024-01-01T00:00:00","sensor_id":1,"Sensor_1":0.5,"Sensor_2":0.1,"ok":true}"#);
+    assert_eq!(
+        ndjson.lines().next().unwrap(),
+        r#"{"timestamp":"2024-01-01T00:00:00","sensor_id":1,"Sensor_1":0.5,"Sensor_2":0.1,"ok":true}"#
+    );
     let file = write(d.dir.path(), "s.jsonl", &ndjson);
     shoots(&d, &["put", "from_json", file.to_str().unwrap()]).ok();
     assert_eq!(shoots(&d, &["get", "from_json", "--format", "ndjson"]).ok().stdout, ndjson);
 
     // A JSON array document for tools that want one.
-    let json: serde_json::Value = serde_json::from_str(&shoots(&d, &["get", "s", "--format", "json"]).ok().stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&shoots(&d, &["get", "s", "--format", "json"]).ok().stdout).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 4);
     assert_eq!(json[3]["Sensor_1"], serde_json::Value::Null);
 }
@@ -76,8 +80,18 @@ fn csv_options_delimiter_header_null_and_timestamp_format() {
     shoots(
         &d,
         &[
-            "put", "odd", file.to_str().unwrap(), "--format", "csv", "--delimiter", ";", "--no-header", "--null", "NA",
-            "--timestamp-format", "%d/%m/%Y %H:%M:%S",
+            "put",
+            "odd",
+            file.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--delimiter",
+            ";",
+            "--no-header",
+            "--null",
+            "NA",
+            "--timestamp-format",
+            "%d/%m/%Y %H:%M:%S",
         ],
     )
     .ok();
@@ -103,7 +117,9 @@ fn typed_batch() -> RecordBatch {
         .with_metadata([("pandas".to_string(), "{}".to_string())].into()),
     );
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(TimestampNanosecondArray::from(vec![Some(1_700_000_000_000_000_001), None, Some(1)]).with_timezone(tz)),
+        Arc::new(
+            TimestampNanosecondArray::from(vec![Some(1_700_000_000_000_000_001), None, Some(1)]).with_timezone(tz),
+        ),
         Arc::new(UInt64Array::from(vec![Some(u64::MAX), Some(0), None])),
         Arc::new(Int64Array::from(vec![Some(-1), None, Some(i64::MAX)])),
         Arc::new(Float64Array::from(vec![Some(1.5), Some(f64::NAN), None])),
@@ -117,7 +133,8 @@ fn typed_batch() -> RecordBatch {
 
 /// A Parquet file's Arrow schema (with its metadata) and its batches.
 fn read_parquet(path: &Path) -> (arrow::datatypes::SchemaRef, Vec<RecordBatch>) {
-    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+    let builder =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
     let schema = builder.schema().clone();
     // The reader's batches carry the fields but not the schema metadata.
     let batches = builder.build().unwrap().map(|b| b.unwrap().with_schema(schema.clone()).unwrap()).collect();
@@ -145,7 +162,8 @@ fn parquet_and_arrow_files_keep_the_schema() {
     for (name, ext) in [("f", "feather"), ("st", "arrows")] {
         let path = dir.join(format!("in.{ext}"));
         if ext == "arrows" {
-            let mut w = arrow::ipc::writer::StreamWriter::try_new(File::create(&path).unwrap(), &batch.schema()).unwrap();
+            let mut w =
+                arrow::ipc::writer::StreamWriter::try_new(File::create(&path).unwrap(), &batch.schema()).unwrap();
             w.write(&batch).unwrap();
             w.finish().unwrap();
         } else {
@@ -245,14 +263,18 @@ fn ls_rm_and_buckets() {
     let long = shoots(&d, &["ls", "weather", "--long"]).ok().stdout;
     assert!(long.contains("timestamp: Timestamp(ns), sensor_id: Int64"), "{long}");
 
-    let json: serde_json::Value = serde_json::from_str(&shoots(&d, &["ls", "--all", "--format", "json"]).ok().stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&shoots(&d, &["ls", "--all", "--format", "json"]).ok().stdout).unwrap();
     let all: Vec<(String, String)> = json
         .as_array()
         .unwrap()
         .iter()
         .map(|e| (e["bucket"].as_str().unwrap_or("").to_string(), e["name"].as_str().unwrap().to_string()))
         .collect();
-    assert!(all.contains(&("lab".into(), "lab_data".into())) && all.contains(&("".into(), "weather".into())), "{all:?}");
+    assert!(
+        all.contains(&("lab".into(), "lab_data".into())) && all.contains(&("".into(), "weather".into())),
+        "{all:?}"
+    );
     assert_eq!(json[0]["rows"], 4);
     assert_eq!(json[0]["columns"][0]["name"], "timestamp");
     let lab = shoots(&d, &["ls", "--bucket", "lab"]).ok().stdout;
@@ -325,7 +347,11 @@ fn exit_codes_and_error_lines() {
     assert!(usage.stderr.contains("Usage"));
 
     let unreachable = shoots(&d, &["ping", "--port", "1"]).fails(3);
-    assert!(unreachable.stderr.starts_with("shoots: error: cannot reach shoots at 127.0.0.1:1"), "{}", unreachable.stderr);
+    assert!(
+        unreachable.stderr.starts_with("shoots: error: cannot reach shoots at 127.0.0.1:1"),
+        "{}",
+        unreachable.stderr
+    );
     assert!(unreachable.stderr.contains("hint:"));
 
     for out in [&missing, &unknown, &malformed, &exists, &mismatch, &unknown_df, &unreachable] {
@@ -346,8 +372,10 @@ fn generated_completions_and_man_pages_are_current() {
     Run::new(&["generate-files", out.path().to_str().unwrap()]).ok();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     for sub in ["completions", "man"] {
-        let mut generated: Vec<_> = std::fs::read_dir(out.path().join(sub)).unwrap().map(|e| e.unwrap().file_name()).collect();
-        let mut committed: Vec<_> = std::fs::read_dir(repo.join(sub)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut generated: Vec<_> =
+            std::fs::read_dir(out.path().join(sub)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut committed: Vec<_> =
+            std::fs::read_dir(repo.join(sub)).unwrap().map(|e| e.unwrap().file_name()).collect();
         generated.sort();
         committed.sort();
         assert_eq!(generated, committed, "{sub}/ lists other files; run `shoots generate-files .`");

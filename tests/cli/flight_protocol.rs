@@ -61,7 +61,10 @@ async fn actions() {
     let err = action(&mut c, "delete_bucket", json!({"name": "b1", "mode": "error"})).await.unwrap_err();
     assert_eq!(error_type(&err).1, "BucketNotEmptyError");
     let reply = action(&mut c, "delete", json!({"name": "x", "bucket": "b1"})).await.unwrap();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&reply[0]).unwrap(), json!({"success": true, "message": "deleted x"}));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&reply[0]).unwrap(),
+        json!({"success": true, "message": "deleted x"})
+    );
     action(&mut c, "delete_bucket", json!({"name": "b1", "mode": "error"})).await.unwrap();
     assert_eq!(action(&mut c, "buckets", json!({})).await.unwrap(), vec!["[]"]);
 }
@@ -77,7 +80,10 @@ async fn errors_carry_type_and_message() {
         (put(&mut c, json!({"name": "frame"}), vec![sample(1, 0)]).await.unwrap_err(), "FileExistsError"),
         (get(&mut c, json!({"name": "frame", "sql": "select nope from frame"})).await.unwrap_err(), "DataFusionError"),
         (get(&mut c, json!({"name": "../etc"})).await.unwrap_err(), "InvalidNameError"),
-        (put(&mut c, json!({"name": "frame", "mode": "sideways"}), vec![sample(1, 0)]).await.unwrap_err(), "InvalidArgumentError"),
+        (
+            put(&mut c, json!({"name": "frame", "mode": "sideways"}), vec![sample(1, 0)]).await.unwrap_err(),
+            "InvalidArgumentError",
+        ),
     ];
     for (err, expected) in cases {
         let (code, kind, message) = error_type(&err);

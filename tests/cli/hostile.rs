@@ -141,14 +141,17 @@ async fn very_many_columns_round_trip() {
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_and_malformed_requests() {
     let d = with_keep().await;
-    let huge = FlightDescriptor::new_cmd(json!({"name": "keep", "mode": "replace", "pad": "x".repeat(2 << 20)}).to_string());
+    let huge =
+        FlightDescriptor::new_cmd(json!({"name": "keep", "mode": "replace", "pad": "x".repeat(2 << 20)}).to_string());
     let mut messages = encoded("keep", "replace", vec![sample(3, 0)]).await;
     messages[0].flight_descriptor = Some(huge);
     let (kind, message) = raw_put(&d, messages).await.expect("refused");
     assert_eq!(kind, "InvalidArgumentError");
     assert!(message.contains("more than the 1048576 allowed"), "{message}");
 
-    for body in [r#"{"name": ["keep"]}"#, r#"{"name": "keep", "mode": "upsert"}"#, "{", r#"{"name": "keep", "bucket": 7}"#] {
+    for body in
+        [r#"{"name": ["keep"]}"#, r#"{"name": "keep", "mode": "upsert"}"#, "{", r#"{"name": "keep", "bucket": 7}"#]
+    {
         let mut messages = encoded("keep", "replace", vec![sample(3, 0)]).await;
         messages[0].flight_descriptor = Some(FlightDescriptor::new_cmd(body.to_string()));
         let (kind, _) = raw_put(&d, messages).await.expect(body);

@@ -40,10 +40,18 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 
 fn serve_daemon(dir: &Path, port: u16, pid: &Path) -> Run {
     Run::new(&[
-        "serve", "--daemon", "--host", "127.0.0.1", "--port", &port.to_string(),
-        "--bucket-dir", dir.join("buckets").to_str().unwrap(),
-        "--pid-file", pid.to_str().unwrap(),
-        "--log-file", dir.join("shoots.log").to_str().unwrap(),
+        "serve",
+        "--daemon",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--bucket-dir",
+        dir.join("buckets").to_str().unwrap(),
+        "--pid-file",
+        pid.to_str().unwrap(),
+        "--log-file",
+        dir.join("shoots.log").to_str().unwrap(),
     ])
 }
 
@@ -65,7 +73,9 @@ fn serve_daemon_detaches_and_shutdown_stops_it() {
     let at = |command: &str| Run::new(&[command, "--host", "127.0.0.1", "--port", &port_arg]);
     assert!(at("ping").ok().stdout.starts_with("pong"));
     eventually("the request line in the log", || {
-        std::fs::read_to_string(dir.path().join("shoots.log")).unwrap_or_default().contains("ping ok method=\"DoAction\"")
+        std::fs::read_to_string(dir.path().join("shoots.log"))
+            .unwrap_or_default()
+            .contains("ping ok method=\"DoAction\"")
     });
 
     // A second daemon on the same pid file is refused, and says why.
@@ -95,8 +105,13 @@ fn a_taken_port_is_one_clear_error_detached_or_not() {
     assert!(!pid_file.exists(), "no pid file is left behind");
 
     let foreground = Run::new(&[
-        "serve", "--host", "127.0.0.1", "--port", &port.to_string(),
-        "--bucket-dir", dir.path().join("b").to_str().unwrap(),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--bucket-dir",
+        dir.path().join("b").to_str().unwrap(),
     ])
     .fails(1);
     assert_eq!(foreground.stderr, detached.stderr);

@@ -47,7 +47,10 @@ fn words(line: &str) -> Vec<String> {
 
 #[test]
 fn quoting() {
-    assert_eq!(words(r#"get a --sql 'select "x" from a' -o b"#), ["get", "a", "--sql", r#"select "x" from a"#, "-o", "b"]);
+    assert_eq!(
+        words(r#"get a --sql 'select "x" from a' -o b"#),
+        ["get", "a", "--sql", r#"select "x" from a"#, "-o", "b"]
+    );
     assert_eq!(words("ls ''"), ["ls", ""]);
 }
 

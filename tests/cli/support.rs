@@ -73,10 +73,8 @@ impl Drop for Daemon {
 }
 
 pub fn sample(n: i64, offset: i64) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, true),
-        Field::new("x", DataType::Float64, true),
-    ]));
+    let schema =
+        Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true), Field::new("x", DataType::Float64, true)]));
     let ids: Vec<i64> = (offset..offset + n).collect();
     let xs: Vec<f64> = ids.iter().map(|i| *i as f64 / 2.0).collect();
     RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(ids)), Arc::new(Float64Array::from(xs))]).unwrap()
@@ -101,7 +99,11 @@ pub async fn get(client: &mut FlightClient, ticket: serde_json::Value) -> Result
     client.do_get(Ticket::new(ticket.to_string())).await?.try_collect().await
 }
 
-pub async fn action(client: &mut FlightClient, kind: &str, body: serde_json::Value) -> Result<Vec<String>, FlightError> {
+pub async fn action(
+    client: &mut FlightClient,
+    kind: &str,
+    body: serde_json::Value,
+) -> Result<Vec<String>, FlightError> {
     let body = if body.is_null() { bytes::Bytes::new() } else { body.to_string().into() };
     client
         .do_action(Action::new(kind, body))

@@ -26,7 +26,9 @@ impl Files {
     pub fn resolve(pid: Option<PathBuf>, log: Option<PathBuf>, port: u16) -> Result<Files> {
         let state = directories::ProjectDirs::from("", "", "shoots")
             .map(|d| d.state_dir().unwrap_or_else(|| d.data_local_dir()).to_path_buf())
-            .ok_or_else(|| CliError::Usage("no home directory for the pid and log files; use --pid-file and --log-file".into()))?;
+            .ok_or_else(|| {
+                CliError::Usage("no home directory for the pid and log files; use --pid-file and --log-file".into())
+            })?;
         let cwd = std::env::current_dir().map_err(|e| CliError::Local(format!("no working directory: {e}")))?;
         let files = Files {
             pid: cwd.join(pid.unwrap_or_else(|| state.join(format!("shoots-{port}.pid")))),
@@ -45,7 +47,8 @@ impl Files {
 fn live_pid(pid_file: &Path) -> Option<i32> {
     let pid: i32 = std::fs::read_to_string(pid_file).ok()?.trim().parse().ok()?;
     // Signal 0 checks existence; EPERM still means someone runs under it.
-    let alive = unsafe { libc::kill(pid, 0) == 0 } || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    let alive =
+        unsafe { libc::kill(pid, 0) == 0 } || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
     (pid > 0 && alive).then_some(pid)
 }
 
@@ -61,9 +64,11 @@ pub fn run(files: Files, serve: impl FnOnce(&mut dyn FnMut(String)) -> Result<()
     if files.pid.exists() {
         std::fs::remove_file(&files.pid).map_err(|e| local("remove the stale pid file", &files.pid, e))?;
     }
-    let log = OpenOptions::new().create(true).append(true).open(&files.log).map_err(|e| local("open", &files.log, e))?;
+    let log =
+        OpenOptions::new().create(true).append(true).open(&files.log).map_err(|e| local("open", &files.log, e))?;
     let log_err = log.try_clone().map_err(|e| local("open", &files.log, e))?;
-    let (mut status_rx, status_tx) = std::io::pipe().map_err(|e| CliError::Local(format!("cannot create a pipe: {e}")))?;
+    let (mut status_rx, status_tx) =
+        std::io::pipe().map_err(|e| CliError::Local(format!("cannot create a pipe: {e}")))?;
     let cwd = std::env::current_dir().map_err(|e| CliError::Local(format!("no working directory: {e}")))?;
     let detached = Daemonize::new().pid_file(&files.pid).working_directory(cwd).stdout(log).stderr(log_err).execute();
     match detached {
@@ -77,7 +82,9 @@ pub fn run(files: Files, serve: impl FnOnce(&mut dyn FnMut(String)) -> Result<()
                     Ok(())
                 }
                 Some(("err", message)) => Err(CliError::Local(message.to_string())),
-                _ => Err(CliError::Local(format!("the daemon stopped before it listened; see {}", files.log.display()))),
+                _ => {
+                    Err(CliError::Local(format!("the daemon stopped before it listened; see {}", files.log.display())))
+                }
             }
         }
         Outcome::Parent(Err(e)) => Err(CliError::Local(format!("cannot detach: {e}"))),

@@ -25,7 +25,11 @@ enum Resolved {
 /// A dataframe's FlightInfo, as ListFlights and GetFlightInfo give it.
 pub(super) fn frame_info(snap: &Snapshot) -> Result<FlightInfo> {
     let ticket = Ticket::frame(snap.name.as_str(), snap.bucket.name());
-    let meta = FrameMeta { version: snap.commit.version, timestamp_ms: snap.commit.timestamp_ms, files: snap.commit.files.len() };
+    let meta = FrameMeta {
+        version: snap.commit.version,
+        timestamp_ms: snap.commit.timestamp_ms,
+        files: snap.commit.files.len(),
+    };
     Ok(FlightInfo::new()
         .try_with_schema(&snap.schema)
         .map_err(|e| DaemonError::internal("encoding a schema", e))?
@@ -37,7 +41,11 @@ pub(super) fn frame_info(snap: &Snapshot) -> Result<FlightInfo> {
 }
 
 impl ShootsFlight {
-    pub(super) async fn do_get_json(&self, ticket: &[u8], caller: &Principal) -> Result<(String, FlightStream<FlightData>)> {
+    pub(super) async fn do_get_json(
+        &self,
+        ticket: &[u8],
+        caller: &Principal,
+    ) -> Result<(String, FlightStream<FlightData>)> {
         let (detail, resolved) = self.resolve_ticket(&json::ticket(ticket)?, caller).await?;
         let stream = match resolved {
             Resolved::Frame(snap) => encode(snap.schema.clone(), self.store.scan(&snap)),
@@ -49,7 +57,11 @@ impl ShootsFlight {
         Ok((detail, stream))
     }
 
-    pub(super) async fn flight_info_json(&self, descriptor: &FlightDescriptor, caller: &Principal) -> Result<(String, FlightInfo)> {
+    pub(super) async fn flight_info_json(
+        &self,
+        descriptor: &FlightDescriptor,
+        caller: &Principal,
+    ) -> Result<(String, FlightInfo)> {
         let (detail, resolved) = self.resolve_descriptor(descriptor, caller).await?;
         let info = match &resolved {
             Resolved::Frame(snap) => frame_info(snap)?,
@@ -62,7 +74,11 @@ impl ShootsFlight {
         Ok((detail, info))
     }
 
-    pub(super) async fn schema_json(&self, descriptor: &FlightDescriptor, caller: &Principal) -> Result<(String, SchemaResult)> {
+    pub(super) async fn schema_json(
+        &self,
+        descriptor: &FlightDescriptor,
+        caller: &Principal,
+    ) -> Result<(String, SchemaResult)> {
         let (detail, resolved) = self.resolve_descriptor(descriptor, caller).await?;
         let schema = self.schema_of(&resolved).await?;
         let result = SchemaAsIpc::new(&schema, &IpcWriteOptions::default())
@@ -99,21 +115,29 @@ impl ShootsFlight {
         Ok((target.to_string(), resolved))
     }
 
-    async fn resolve_descriptor(&self, descriptor: &FlightDescriptor, caller: &Principal) -> Result<(String, Resolved)> {
+    async fn resolve_descriptor(
+        &self,
+        descriptor: &FlightDescriptor,
+        caller: &Principal,
+    ) -> Result<(String, Resolved)> {
         match descriptor.r#type() {
             DescriptorType::Path => {
                 let target = match descriptor.path.as_slice() {
                     [name] => Target::parse(None, name)?,
                     [bucket, name] => Target::parse(Some(bucket), name)?,
                     _ => {
-                        return Err(DaemonError::InvalidArgument("a path descriptor is [name] or [bucket, name]".into()))
+                        return Err(DaemonError::InvalidArgument(
+                            "a path descriptor is [name] or [bucket, name]".into(),
+                        ))
                     }
                 };
                 caller.require_bucket(&target.bucket)?;
                 let snap = self.store.snapshot(&target.bucket, &target.name, None).await?;
                 Ok((target.to_string(), Resolved::Frame(snap)))
             }
-            DescriptorType::Cmd => self.resolve_ticket(&json::parse("descriptor command", &descriptor.cmd)?, caller).await,
+            DescriptorType::Cmd => {
+                self.resolve_ticket(&json::parse("descriptor command", &descriptor.cmd)?, caller).await
+            }
             DescriptorType::Unknown => Err(DaemonError::InvalidArgument("descriptor has no type".into())),
         }
     }

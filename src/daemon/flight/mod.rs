@@ -41,7 +41,12 @@ pub struct ShootsFlight {
 }
 
 impl ShootsFlight {
-    pub fn new(store: Arc<Store>, engine: Arc<QueryEngine>, shutdown: Shutdown, auth: Option<Arc<Auth>>) -> ShootsFlight {
+    pub fn new(
+        store: Arc<Store>,
+        engine: Arc<QueryEngine>,
+        shutdown: Shutdown,
+        auth: Option<Arc<Auth>>,
+    ) -> ShootsFlight {
         ShootsFlight { store, engine, shutdown, auth }
     }
 

@@ -38,13 +38,14 @@ impl Upload {
 
     /// The upload's schema, and its batches as they arrive.
     pub(super) async fn decode(self) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch>>)> {
-        let flight_data = futures::stream::once(async { Ok(self.first) }).chain(self.rest).map(|message| match message {
-            Ok(data) => match abort_requested(&data).or_else(|| truncated(&data)) {
-                Some(refused) => Err(FlightError::ExternalError(Box::new(refused))),
-                None => Ok(data),
-            },
-            Err(status) => Err(FlightError::from(status)),
-        });
+        let flight_data =
+            futures::stream::once(async { Ok(self.first) }).chain(self.rest).map(|message| match message {
+                Ok(data) => match abort_requested(&data).or_else(|| truncated(&data)) {
+                    Some(refused) => Err(FlightError::ExternalError(Box::new(refused))),
+                    None => Ok(data),
+                },
+                Err(status) => Err(FlightError::from(status)),
+            });
         let mut decoder = Box::pin(panic_free(FlightDataDecoder::new(flight_data)));
         let schema = loop {
             match decoder.next().await {

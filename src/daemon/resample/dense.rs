@@ -74,9 +74,15 @@ enum Kind {
     SumUInt,
     /// Min or max (`max` true) of floats, signed or unsigned integers, in
     /// 64 bits, cast back to the column's type at the end.
-    BestFloat { max: bool },
-    BestInt { max: bool },
-    BestUInt { max: bool },
+    BestFloat {
+        max: bool,
+    },
+    BestInt {
+        max: bool,
+    },
+    BestUInt {
+        max: bool,
+    },
 }
 
 impl Kind {
@@ -135,7 +141,11 @@ enum Acc {
 /// Calls `f(slot, values)` with the non-null values of `column` in `runs`:
 /// a run's whole slice when the column has no nulls (the fast, usual
 /// case), else one value at a time.
-fn each<T: ArrowPrimitiveType>(column: &ArrayRef, runs: &[(usize, Range<usize>)], mut f: impl FnMut(usize, &[T::Native])) {
+fn each<T: ArrowPrimitiveType>(
+    column: &ArrayRef,
+    runs: &[(usize, Range<usize>)],
+    mut f: impl FnMut(usize, &[T::Native]),
+) {
     let array = column.as_primitive::<T>();
     let values = array.values();
     for (slot, rows) in runs {
@@ -201,8 +211,12 @@ impl Acc {
             Acc::BestFloat(best, max) => {
                 each::<Float64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, f64::total_cmp))
             }
-            Acc::BestInt(best, max) => each::<Int64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, Ord::cmp)),
-            Acc::BestUInt(best, max) => each::<UInt64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, Ord::cmp)),
+            Acc::BestInt(best, max) => {
+                each::<Int64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, Ord::cmp))
+            }
+            Acc::BestUInt(best, max) => {
+                each::<UInt64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, Ord::cmp))
+            }
         }
     }
 
@@ -210,7 +224,12 @@ impl Acc {
         fn zip<T>(mine: &mut [T], theirs: Vec<T>, f: impl Fn(&mut T, T)) {
             mine.iter_mut().zip(theirs).for_each(|(m, t)| f(m, t));
         }
-        fn best<T: Copy>(mine: &mut [Option<T>], theirs: Vec<Option<T>>, max: bool, cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Copy) {
+        fn best<T: Copy>(
+            mine: &mut [Option<T>],
+            theirs: Vec<Option<T>>,
+            max: bool,
+            cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Copy,
+        ) {
             zip(mine, theirs, |m, t| {
                 if let Some(t) = t {
                     keep(m, t, max, cmp);
@@ -305,7 +324,8 @@ pub(super) async fn grouped(
     origin: i64,
     bins: Range<i64>,
 ) -> Result<Option<(SchemaRef, Vec<RecordBatch>)>> {
-    let Some(kinds) = plan.columns.iter().map(|c| Kind::of(plan.aggregation, c.data_type())).collect::<Option<Vec<_>>>()
+    let Some(kinds) =
+        plan.columns.iter().map(|c| Kind::of(plan.aggregation, c.data_type())).collect::<Option<Vec<_>>>()
     else {
         return Ok(None);
     };

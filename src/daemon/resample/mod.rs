@@ -13,6 +13,11 @@ mod dense;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use super::auth::{Principal, Role};
+use super::error::{DaemonError, Result};
+use super::query::{QueryEngine, Scope};
+use super::storage::{Snapshot, Store, Target};
+use crate::protocol::{PutMode, ResampleReply};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, Scalar, UInt32Array};
 use arrow::compute::kernels::zip::zip;
 use arrow::compute::{is_null, take};
@@ -21,11 +26,6 @@ use chrono::{NaiveTime, Offset, TimeZone};
 use datafusion::scalar::ScalarValue;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
-use super::auth::{Principal, Role};
-use super::error::{DaemonError, Result};
-use super::query::{QueryEngine, Scope};
-use super::storage::{Snapshot, Store, Target};
-use crate::protocol::{PutMode, ResampleReply};
 
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 /// Rows per output batch.
@@ -230,7 +230,12 @@ pub struct ResampleJob {
 
 /// Runs a resample; the reply counts the rows read and written and names
 /// the columns a numeric-only aggregation left out.
-pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleJob, caller: &Principal) -> Result<ResampleReply> {
+pub async fn resample(
+    store: &Store,
+    engine: &QueryEngine,
+    req: ResampleJob,
+    caller: &Principal,
+) -> Result<ResampleReply> {
     let (source, target, mode) = (&req.source, &req.target, req.mode);
     caller.require(Role::Write, "resample")?;
     caller.require_bucket(&source.bucket)?;
@@ -242,8 +247,7 @@ pub async fn resample(store: &Store, engine: &QueryEngine, req: ResampleJob, cal
     if let Some(sql) = &req.sql {
         let results = engine.execute(&scope, sql).await?;
         let schema = results.schema();
-        let outcome =
-            store.put(&target.bucket, &target.name, mode, schema, results.map_err(DaemonError::from)).await?;
+        let outcome = store.put(&target.bucket, &target.name, mode, schema, results.map_err(DaemonError::from)).await?;
         return Ok(ResampleReply { source_rows, target_rows: outcome.rows, ..ResampleReply::default() });
     }
 
@@ -317,7 +321,8 @@ impl TimeSeries {
     fn plan(snapshot: &Snapshot, req: &ResampleJob) -> Result<TimeSeries> {
         let missing = |what: &str| DaemonError::InvalidArgument(format!("resample needs {what} (or sql)"));
         let rule: Rule = req.rule.as_deref().ok_or_else(|| missing("rule"))?.parse()?;
-        let aggregation: Aggregation = req.aggregation.as_deref().ok_or_else(|| missing("aggregation_func"))?.parse()?;
+        let aggregation: Aggregation =
+            req.aggregation.as_deref().ok_or_else(|| missing("aggregation_func"))?.parse()?;
         let time_col = req.time_col.clone().ok_or_else(|| missing("time_col"))?;
         let schema = &snapshot.schema;
         let time_field = schema.field_with_name(&time_col).map_err(|_| {
@@ -383,15 +388,14 @@ impl TimeSeries {
 
     fn sql(&self, origin: i64) -> String {
         let time = quote(&self.time_col);
-        let mut select = vec![format!(
-            "({} * {} - ({origin})) / {} AS {BIN}",
-            self.binned_time(),
-            self.unit_nanos,
-            self.rule.nanos
-        )];
-        select.extend(self.columns.iter().map(|c| format!("{} AS {}", self.aggregation.sql(c, &time), quote(c.name()))));
+        let mut select =
+            vec![format!("({} * {} - ({origin})) / {} AS {BIN}", self.binned_time(), self.unit_nanos, self.rule.nanos)];
+        select
+            .extend(self.columns.iter().map(|c| format!("{} AS {}", self.aggregation.sql(c, &time), quote(c.name()))));
         let rows = match self.aggregation {
-            Aggregation::First | Aggregation::Last => format!("(SELECT *, row_number() OVER () AS {ROW} FROM {SOURCE})"),
+            Aggregation::First | Aggregation::Last => {
+                format!("(SELECT *, row_number() OVER () AS {ROW} FROM {SOURCE})")
+            }
             _ => SOURCE.to_string(),
         };
         format!("SELECT {} FROM {rows} WHERE {time} IS NOT NULL GROUP BY {BIN} ORDER BY {BIN}", select.join(", "))
@@ -406,8 +410,9 @@ impl TimeSeries {
     }
 
     fn output_schema(&self, grouped: &Schema) -> SchemaRef {
-        let time = Field::new(&self.time_col, DataType::Timestamp(self.label_unit(), self.tz.clone().map(Into::into)), true)
-            .with_metadata(self.time_field.metadata().clone());
+        let time =
+            Field::new(&self.time_col, DataType::Timestamp(self.label_unit(), self.tz.clone().map(Into::into)), true)
+                .with_metadata(self.time_field.metadata().clone());
         let mut fields = vec![Arc::new(time)];
         fields.extend(grouped.fields().iter().skip(1).map(|f| Arc::new(f.as_ref().clone().with_nullable(true))));
         Arc::new(Schema::new(fields))
@@ -509,7 +514,11 @@ impl Pending {
                 taken
             };
             let target = schema.field(i).data_type();
-            columns.push(if taken.data_type() == target { taken } else { arrow::compute::cast(&taken, target).map_err(computing)? });
+            columns.push(if taken.data_type() == target {
+                taken
+            } else {
+                arrow::compute::cast(&taken, target).map_err(computing)?
+            });
         }
         Ok(RecordBatch::try_new(schema.clone(), columns).map_err(computing)?)
     }

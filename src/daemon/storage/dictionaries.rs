@@ -212,7 +212,8 @@ mod tests {
     fn the_written_dictionary_comes_back_in_its_order_with_unused_values() {
         let field = Field::new_dictionary("c", DataType::Int8, DataType::Utf8, true);
         let schema = Arc::new(Schema::new(vec![field]));
-        let written = RecordBatch::try_new(schema.clone(), vec![categorical(vec![2, 0, 2], &["lo", "mid", "hi"])]).unwrap();
+        let written =
+            RecordBatch::try_new(schema.clone(), vec![categorical(vec![2, 0, 2], &["lo", "mid", "hi"])]).unwrap();
         let later = RecordBatch::try_new(schema.clone(), vec![categorical(vec![0], &["max"])]).unwrap();
         let mut dictionaries = Dictionaries::new(&schema).unwrap();
         dictionaries.observe(&written).unwrap();

@@ -39,7 +39,8 @@ impl FileEncoder {
     /// `schema` goes into the file as its Arrow schema, metadata included.
     pub(super) fn new(schema: SchemaRef, props: WriterProperties, threads: usize) -> Result<FileEncoder> {
         let max_group_rows = props.max_row_group_row_count().unwrap_or(usize::MAX).max(1);
-        let (writer, factory) = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?.into_serialized_writer()?;
+        let (writer, factory) =
+            ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?.into_serialized_writer()?;
         Ok(FileEncoder {
             writer,
             factory,

@@ -94,9 +94,8 @@ impl Commit {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&self.schema)
             .map_err(|e| DaemonError::Io(format!("corrupt schema in commit {}: {e}", self.version)))?;
-        let schema = Schema::try_from(IpcMessage(bytes.into())).map_err(|e| {
-            DaemonError::Io(format!("corrupt schema in commit {}: {e}", self.version))
-        })?;
+        let schema = Schema::try_from(IpcMessage(bytes.into()))
+            .map_err(|e| DaemonError::Io(format!("corrupt schema in commit {}: {e}", self.version)))?;
         Ok(Arc::new(schema))
     }
 }
@@ -146,7 +145,9 @@ impl<'a> Log<'a> {
             Ok(got) => got.bytes().await?,
             Err(object_store::Error::NotFound { .. }) => {
                 let (name, bucket) = (self.name, self.bucket);
-                return Err(DaemonError::NotFound(format!("dataframe {name} in bucket {bucket} has no version {version}")));
+                return Err(DaemonError::NotFound(format!(
+                    "dataframe {name} in bucket {bucket} has no version {version}"
+                )));
             }
             Err(e) => return Err(e.into()),
         };

@@ -50,7 +50,14 @@ pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Re
             let mut files = new_files.clone();
             files.extend(head.files[old.len()..].iter().cloned());
             let removed = old.iter().map(|p| p.to_string()).collect();
-            Commit::new(head.version + 1, Operation::Compact, new_files.clone(), removed, files, &*head.decode_schema()?)
+            Commit::new(
+                head.version + 1,
+                Operation::Compact,
+                new_files.clone(),
+                removed,
+                files,
+                &*head.decode_schema()?,
+            )
         })
         .await;
     match committed {
@@ -118,7 +125,9 @@ async fn remove_orphans(store: &Store, bucket: &BucketId, name: &Name) -> Result
     let listed: Vec<Path> = store
         .os
         .list(Some(&data_dir))
-        .try_filter_map(|meta| async move { Ok((SystemTime::from(meta.last_modified) <= cutoff).then_some(meta.location)) })
+        .try_filter_map(
+            |meta| async move { Ok((SystemTime::from(meta.last_modified) <= cutoff).then_some(meta.location)) },
+        )
         .try_collect()
         .await?;
     let unfinished = store.location.unfinished_uploads(data_dir.as_ref(), cutoff)?;
@@ -126,7 +135,8 @@ async fn remove_orphans(store: &Store, bucket: &BucketId, name: &Name) -> Result
     let log = store.log(bucket, name);
     let mut named = HashSet::new();
     for v in log.versions().await? {
-        named.extend(log.read(v).await?.files.into_iter().map(|f| layout::data_file(bucket, name, &f.path).to_string()));
+        named
+            .extend(log.read(v).await?.files.into_iter().map(|f| layout::data_file(bucket, name, &f.path).to_string()));
     }
     let orphan = |path: &str| !named.contains(path) && !writing.contains(path);
     let finished: Vec<Path> = listed.into_iter().filter(|p| orphan(p.as_ref())).collect();
@@ -153,7 +163,11 @@ pub(super) fn maybe_compact_in_background(store: &Arc<Store>, bucket: &BucketId,
         let (bucket, name) = &key;
         match store.compact(bucket, name).await {
             Ok(done) => {
-                tracing::info!(files_before = done.files_before, files_after = done.files_after, "compacted {bucket}/{name}");
+                tracing::info!(
+                    files_before = done.files_before,
+                    files_after = done.files_after,
+                    "compacted {bucket}/{name}"
+                );
                 if let Err(e) = store.vacuum(bucket, name, store.options.retain_versions).await {
                     tracing::warn!("vacuum of {bucket}/{name} failed: {}", e.chain());
                 }

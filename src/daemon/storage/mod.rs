@@ -28,9 +28,9 @@ pub mod log;
 mod maintain;
 pub mod names;
 mod read;
-mod write;
 #[cfg(test)]
 mod tests;
+mod write;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -45,8 +45,8 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode as Create, PutOptions, P
 use crate::daemon::error::{DaemonError, Result};
 use crate::protocol::{BucketDeleteMode, PutMode};
 pub use location::Location;
-pub use log::{Commit, DataFile, Operation};
 use log::Log;
+pub use log::{Commit, DataFile, Operation};
 pub use maintain::{CompactOutcome, VacuumOutcome};
 pub use names::{BucketId, Name, Target};
 pub use write::PutOutcome;
@@ -175,7 +175,9 @@ impl Store {
         };
         let commit = self.log(bucket, name).read(v).await?;
         if commit.operation == Operation::Delete {
-            return Err(DaemonError::NotFound(format!("version {v} of dataframe {name} in bucket {bucket} is a deletion")));
+            return Err(DaemonError::NotFound(format!(
+                "version {v} of dataframe {name} in bucket {bucket} is a deletion"
+            )));
         }
         Snapshot::of(bucket, name, commit)
     }
@@ -205,7 +207,14 @@ impl Store {
 
     /// Stores `batches` (whose schema is `schema`) as the next version of a
     /// dataframe. Nothing becomes visible unless the whole stream arrives.
-    pub async fn put<S>(&self, bucket: &BucketId, name: &Name, mode: PutMode, schema: SchemaRef, batches: S) -> Result<PutOutcome>
+    pub async fn put<S>(
+        &self,
+        bucket: &BucketId,
+        name: &Name,
+        mode: PutMode,
+        schema: SchemaRef,
+        batches: S,
+    ) -> Result<PutOutcome>
     where
         S: Stream<Item = Result<RecordBatch>> + Send,
     {
@@ -381,7 +390,8 @@ impl Store {
         }
         self.delete_paths(vec![layout::bucket_marker(&bucket)]).await?;
         // Whatever is left (leftovers of interrupted deletes) goes too.
-        let rest: Vec<Path> = self.os.list(Some(&Path::from(bucket.dir()))).map_ok(|m| m.location).try_collect().await?;
+        let rest: Vec<Path> =
+            self.os.list(Some(&Path::from(bucket.dir()))).map_ok(|m| m.location).try_collect().await?;
         self.delete_paths(rest).await.map(|_| ())
     }
 

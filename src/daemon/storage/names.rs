@@ -16,23 +16,15 @@ pub struct Name(String);
 impl Name {
     pub fn parse(kind: &str, raw: &str) -> Result<Name> {
         let shown: String = raw.chars().take(40).flat_map(char::escape_default).collect();
-        let bad = |why: &str| {
-            DaemonError::InvalidName(format!("invalid {kind} name \"{shown}\": {why}"))
-        };
+        let bad = |why: &str| DaemonError::InvalidName(format!("invalid {kind} name \"{shown}\": {why}"));
         if raw.is_empty() {
             return Err(bad("must not be empty"));
         }
         if raw.len() > MAX_NAME_LEN {
             return Err(bad(&format!("longer than {MAX_NAME_LEN} characters")));
         }
-        if let Some(c) = raw
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-        {
-            return Err(bad(&format!(
-                "character {:?} not allowed (use letters, digits, '_', '-', '.')",
-                c
-            )));
+        if let Some(c) = raw.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
+            return Err(bad(&format!("character {:?} not allowed (use letters, digits, '_', '-', '.')", c)));
         }
         if raw.starts_with('.') || raw.starts_with('_') {
             return Err(bad("must not start with '.' or '_'"));

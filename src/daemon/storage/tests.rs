@@ -108,7 +108,8 @@ async fn a_crash_between_data_files_and_commit_leaves_nothing_visible_and_vacuum
     // Young orphans stay (another daemon may be about to commit them)...
     assert_eq!(store.vacuum(&bucket, &name, 10).await.unwrap().files_deleted, 0);
     // ...old ones go, and only they.
-    let impatient = store_on(&memory, StoreOptions { orphan_age: std::time::Duration::ZERO, ..StoreOptions::default() });
+    let impatient =
+        store_on(&memory, StoreOptions { orphan_age: std::time::Duration::ZERO, ..StoreOptions::default() });
     assert_eq!(impatient.vacuum(&bucket, &name, 10).await.unwrap().files_deleted, 1);
     assert_eq!(data_objects(memory.as_ref()).await, 1);
     assert_eq!(ids(&store, &snap).await, (0..10).collect::<Vec<_>>());
@@ -117,7 +118,8 @@ async fn a_crash_between_data_files_and_commit_leaves_nothing_visible_and_vacuum
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_pinned_to_a_version_reads_it_whole_through_a_replace_and_a_vacuum() {
     let memory = Arc::new(InMemory::new());
-    let options = StoreOptions { read_batch_rows: 100, orphan_age: std::time::Duration::ZERO, ..StoreOptions::default() };
+    let options =
+        StoreOptions { read_batch_rows: 100, orphan_age: std::time::Duration::ZERO, ..StoreOptions::default() };
     let store = store_on(&memory, options);
     let (bucket, name) = frame();
     store.put(&bucket, &name, PutMode::Error, schema(), rows(0..1000)).await.unwrap();

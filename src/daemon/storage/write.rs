@@ -78,11 +78,14 @@ where
     // Holding `_writing` until the commit is done keeps vacuum off the new files.
     let (files, _writing) = DataWriter::new(store, bucket, name, table_schema.clone()).write_all(batches).await?;
     store.ensure_bucket(bucket).await?;
-    let committed = store.commit(bucket, name, |head| next_put_commit(head, bucket, name, mode, &table_schema, &files)).await;
+    let committed =
+        store.commit(bucket, name, |head| next_put_commit(head, bucket, name, mode, &table_schema, &files)).await;
     match committed {
-        Ok(commit) => {
-            Ok(PutOutcome { version: commit.version, rows: files.iter().map(|f| f.rows).sum(), files: commit.files.len() })
-        }
+        Ok(commit) => Ok(PutOutcome {
+            version: commit.version,
+            rows: files.iter().map(|f| f.rows).sum(),
+            files: commit.files.len(),
+        }),
         Err(e) => {
             store.delete_paths(files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();
             Err(e)
@@ -197,7 +200,11 @@ impl DataWriter {
         encoding.await.map_err(|e| DaemonError::internal("the parquet encoder failed", e))?
     }
 
-    fn encode_all(mut self, mut input: tokio::sync::mpsc::Receiver<Input>, runtime: Handle) -> Result<(Vec<DataFile>, Vec<Held<String>>)> {
+    fn encode_all(
+        mut self,
+        mut input: tokio::sync::mpsc::Receiver<Input>,
+        runtime: Handle,
+    ) -> Result<(Vec<DataFile>, Vec<Held<String>>)> {
         let mut current: Option<OpenFile> = None;
         let mut done = Vec::new();
         let written = (|| loop {
