@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds shoots and runs every test: Rust unit and integration tests, then the
-# Python suite, which drives the real binary with pyarrow and the original
-# Python client (installed here into a virtualenv). Any failure or skip fails.
+# Checks formatting and lints, builds shoots and runs every test: Rust unit
+# and integration tests, then the Python suite, which drives the real binary
+# with pyarrow and the original Python client (installed here into a
+# virtualenv). Any failure or skip fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/py/requirements.txt
 
+# House style first: it fails in seconds where the rest takes minutes.
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
 cargo build --locked
 cargo test --locked
 

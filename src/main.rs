@@ -11,7 +11,8 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-// jemalloc reads its options from this symbol before `main`.
+// jemalloc reads its options from this symbol before `main`; the name is
+// jemalloc's, lower case and all.
 #[cfg(not(target_env = "msvc"))]
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]

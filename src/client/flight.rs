@@ -9,19 +9,16 @@ use arrow::datatypes::{Schema, SchemaRef};
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
 use arrow_flight::error::FlightError;
-use arrow_flight::flight_service_client::FlightServiceClient;
 use arrow_flight::{Action, FlightClient, FlightData, FlightDescriptor, FlightInfo};
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
-use super::connect::Settings;
 use crate::error::{CliError, Result};
 use crate::protocol::{
     self, ActionKind, BucketDeleteMode, CompactReply, DeleteBucketRequest, DeleteReply, ErrorInfo, ErrorKind,
     FrameRequest, ListCriteria, MessageReply, PutCommand, PutReply, ResampleReply, ResampleRequest, Ticket,
-    UploadAbort, VacuumReply, VersionInfo, MAX_MESSAGE_BYTES,
+    UploadAbort, VacuumReply, VersionInfo,
 };
 
 /// Turns a failed call into the error the user sees (and its exit code).
@@ -53,36 +50,8 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn connect(settings: &Settings) -> Result<Client> {
-        let scheme = if settings.tls { "https" } else { "http" };
-        let address = format!("{}:{}", settings.host, settings.port);
-        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{address}"))
-            .map_err(|e| CliError::Usage(format!("bad server address {address}: {e}")))?
-            .connect_timeout(Duration::from_secs(10))
-            .tcp_nodelay(true);
-        if settings.tls {
-            let mut tls = ClientTlsConfig::new().domain_name(settings.host.clone()).with_enabled_roots();
-            if let Some(path) = &settings.tls_root_cert {
-                let pem = std::fs::read(path)
-                    .map_err(|e| CliError::Local(format!("cannot read root certificate {}: {e}", path.display())))?;
-                tls = tls.ca_certificate(Certificate::from_pem(pem));
-            }
-            endpoint = endpoint.tls_config(tls).map_err(|e| CliError::Usage(format!("bad TLS settings: {e}")))?;
-        }
-        let channel: Channel = endpoint.connect().await.map_err(|e| {
-            let cause = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
-            CliError::Connect(format!("cannot reach shoots at {address}: {cause}"))
-        })?;
-        let service = FlightServiceClient::new(channel)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let mut inner = FlightClient::new_from_inner(service);
-        if let Some(token) = &settings.token {
-            inner
-                .add_header("authorization", &format!("Bearer {token}"))
-                .map_err(|e| CliError::Usage(format!("unusable token: {e}")))?;
-        }
-        Ok(Client { inner, address })
+    pub(super) fn new(inner: FlightClient, address: String) -> Client {
+        Client { inner, address }
     }
 
     /// Runs an action; its result bodies.

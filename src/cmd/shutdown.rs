@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::{block_on, summary};
-use crate::client::{Client, ConnectArgs};
+use crate::client::ConnectArgs;
 use crate::error::{CliError, Result};
 
 /// How long to wait for the daemon to finish its in-flight calls and go.
@@ -24,14 +24,14 @@ impl ShutdownArgs {
     pub fn run(self) -> Result<()> {
         block_on(async {
             let settings = self.connect.resolve()?;
-            let mut client = Client::connect(&settings).await?;
+            let mut client = settings.connect().await?;
             client.shutdown().await?;
             let address = client.address.clone();
             drop(client);
             // Gone means: no longer accepting connections.
             let started = Instant::now();
             while started.elapsed() < WAIT {
-                if let Err(CliError::Connect(_)) = Client::connect(&settings).await {
+                if let Err(CliError::Connect(_)) = settings.connect().await {
                     summary(self.quiet, format!("shoots at {address} stopped"));
                     return Ok(());
                 }

@@ -5,6 +5,7 @@ pub mod error;
 mod flight;
 pub mod query;
 pub mod resample;
+mod shutdown;
 pub mod storage;
 
 use std::net::SocketAddr;
@@ -13,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use tokio::sync::watch;
 use tokio_stream::StreamExt;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
@@ -21,6 +21,7 @@ use crate::protocol::MAX_MESSAGE_BYTES;
 use error::{DaemonError, Result};
 use flight::ShootsFlight;
 use query::QueryEngine;
+use shutdown::{stop_requested, Shutdown};
 use storage::{Location, Store, StoreOptions};
 /// How long in-flight calls get to finish once a stop was asked for.
 const GRACE_PERIOD: Duration = Duration::from_secs(30);
@@ -58,27 +59,6 @@ impl std::str::FromStr for Secret {
     }
 }
 
-/// A stop request, from the `shutdown` action or a signal.
-#[derive(Clone)]
-pub struct Shutdown(Arc<watch::Sender<bool>>);
-
-impl Default for Shutdown {
-    fn default() -> Self {
-        Shutdown(Arc::new(watch::channel(false).0))
-    }
-}
-
-impl Shutdown {
-    pub fn trigger(&self) {
-        self.0.send_replace(true);
-    }
-
-    pub async fn wait(&self) {
-        let mut rx = self.0.subscribe();
-        let _ = rx.wait_for(|stop| *stop).await;
-    }
-}
-
 async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
@@ -97,22 +77,6 @@ async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener> {
             DaemonError::Io(format!("cannot listen on {addr}: {e}"))
         }
     })
-}
-
-async fn stop_requested(shutdown: Shutdown) {
-    let terminate = async {
-        #[cfg(unix)]
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-            return;
-        }
-        std::future::pending::<()>().await
-    };
-    tokio::select! {
-        _ = shutdown.wait() => tracing::info!("shutdown requested by a client"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
-        _ = terminate => tracing::info!("terminated; shutting down"),
-    }
 }
 
 /// Dataframes the Python original left in the directory (`NAME.parquet` at

@@ -206,12 +206,12 @@ impl Repl {
     /// `NAME` in the current bucket, or `bucket.name`.
     fn describe(&mut self, name: &str) -> Result<()> {
         let (bucket, frame) = match name.split_once('.') {
-            Some((b, f)) if b == "_default" => (None, f),
+            Some(("_default", f)) => (None, f),
             Some((b, f)) => (Some(b.to_string()), f),
             None => (self.bucket.clone(), name),
         };
         let regex = format!("^{}$", regex::escape(frame));
-        let found = self.runtime.block_on(entries(&mut self.client, &[bucket.clone()], Some(&regex)))?;
+        let found = self.runtime.block_on(entries(&mut self.client, std::slice::from_ref(&bucket), Some(&regex)))?;
         let Some(entry) = found.first() else {
             let bucket = bucket.as_deref().unwrap_or("(default)");
             return Err(CliError::server(ErrorKind::NotFound, format!("no dataframe {frame} in bucket {bucket}")));

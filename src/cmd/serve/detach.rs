@@ -103,10 +103,12 @@ pub fn run(files: Files, serve: impl FnOnce(&mut dyn FnMut(String)) -> Result<()
                     let _ = writeln!(tx, "ok {line}");
                 }
             });
+            // The pid file goes before the parent hears of a failure, so
+            // that nothing is left once `serve --daemon` has returned.
+            let _ = std::fs::remove_file(&files.pid);
             if let (Err(e), Some(mut tx)) = (&result, status.take()) {
                 let _ = writeln!(tx, "err {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "));
             }
-            let _ = std::fs::remove_file(&files.pid);
             result
         }
     }

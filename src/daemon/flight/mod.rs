@@ -28,8 +28,8 @@ use tonic::{Request, Response, Status, Streaming};
 use super::auth::{Auth, Principal};
 use super::error::{DaemonError, Result};
 use super::query::QueryEngine;
+use super::shutdown::Shutdown;
 use super::storage::Store;
-use super::Shutdown;
 
 #[derive(Clone)]
 pub struct ShootsFlight {

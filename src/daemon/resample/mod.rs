@@ -520,7 +520,7 @@ impl Pending {
                 arrow::compute::cast(&taken, target).map_err(computing)?
             });
         }
-        Ok(RecordBatch::try_new(schema.clone(), columns).map_err(computing)?)
+        RecordBatch::try_new(schema.clone(), columns).map_err(computing)
     }
 }
 

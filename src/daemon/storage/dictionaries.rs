@@ -73,7 +73,7 @@ impl Dictionaries {
             if collected.last.as_ref() == Some(&data) {
                 continue;
             }
-            let rows = collected.converter.convert_columns(&[values.clone()]).map_err(internal)?;
+            let rows = collected.converter.convert_columns(std::slice::from_ref(values)).map_err(internal)?;
             let new: Vec<i64> = (0..rows.num_rows())
                 .filter(|&i| collected.seen.insert(rows.row(i).owned()))
                 .map(|i| i as i64)
@@ -148,7 +148,7 @@ impl Restorer {
                 continue;
             }
             let converter = RowConverter::new(vec![SortField::new(value_type.clone())]).map_err(internal)?;
-            let rows = converter.convert_columns(&[values.clone()]).map_err(internal)?;
+            let rows = converter.convert_columns(std::slice::from_ref(&values)).map_err(internal)?;
             let mut index = HashMap::with_capacity(rows.num_rows());
             for r in 0..rows.num_rows() {
                 index.entry(rows.row(r).owned()).or_insert(r as i64);
