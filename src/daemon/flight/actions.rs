@@ -1,5 +1,6 @@
-//! DoAction and ListActions of the JSON dialect: each [`ActionKind`] has
-//! its handler here, and ListActions lists [`ActionKind::ALL`].
+//! DoAction and ListActions of the JSON dialect. Each [`ActionKind`] (its
+//! name and description are the protocol's) has here the role it needs and
+//! its handler; ListActions lists [`ActionKind::ALL`].
 
 use arrow_flight::{Action, ActionType};
 
@@ -17,6 +18,18 @@ use crate::protocol::{
 /// What the log says about the call, and the reply's one body.
 type Answer = (String, Vec<u8>);
 
+/// The role an action needs beyond `read`, and what a refusal says it was for.
+fn needs(kind: ActionKind) -> Option<(Role, &'static str)> {
+    match kind {
+        ActionKind::Ping | ActionKind::Buckets | ActionKind::History => None,
+        ActionKind::Delete => Some((Role::Write, "delete dataframes")),
+        ActionKind::Compact | ActionKind::Vacuum => Some((Role::Write, "compact or vacuum dataframes")),
+        ActionKind::Resample => Some((Role::Write, "resample")),
+        ActionKind::DeleteBucket => Some((Role::Admin, "delete buckets")),
+        ActionKind::Shutdown => Some((Role::Admin, "shut the daemon down")),
+    }
+}
+
 pub(super) fn list() -> impl Iterator<Item = ActionType> {
     ActionKind::ALL.into_iter().map(|a| ActionType { r#type: a.name().into(), description: a.description().into() })
 }
@@ -33,6 +46,9 @@ impl ShootsFlight {
                 action.r#type.escape_default()
             ))
         })?;
+        if let Some((role, what)) = needs(kind) {
+            caller.require(role, what)?;
+        }
         let body = action.body.as_ref();
         let (detail, reply) = match kind {
             ActionKind::Ping => (String::new(), b"pong".to_vec()),
@@ -43,7 +59,6 @@ impl ShootsFlight {
             ActionKind::Compact | ActionKind::Vacuum => self.maintain(kind, body, caller).await?,
             ActionKind::Resample => self.resample(body, caller).await?,
             ActionKind::Shutdown => {
-                caller.require(Role::Admin, "shut the daemon down")?;
                 self.shutdown.trigger();
                 (String::new(), json::reply(&SHUTDOWN_REPLY))
             }
@@ -59,7 +74,6 @@ impl ShootsFlight {
 
     async fn delete(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
         let (target, _) = json::frame_request("delete request", body)?;
-        caller.require(Role::Write, "delete dataframes")?;
         caller.require_bucket(&target.bucket)?;
         self.store.delete(&target.bucket, &target.name).await?;
         let reply = DeleteReply { success: true, message: format!("deleted {}", target.name) };
@@ -68,7 +82,6 @@ impl ShootsFlight {
 
     async fn delete_bucket(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
         let (name, mode) = json::delete_bucket_request(body)?;
-        caller.require(Role::Admin, "delete buckets")?;
         caller.require_bucket(&BucketId::Named(name.clone()))?;
         self.store.delete_bucket(&name, mode).await?;
         Ok((name.to_string(), json::reply(&MessageReply { message: format!("bucket {name} deleted") })))
@@ -99,7 +112,6 @@ impl ShootsFlight {
     /// `compact` (which vacuums after) and `vacuum`.
     async fn maintain(&self, kind: ActionKind, body: &[u8], caller: &Principal) -> Result<Answer> {
         let (target, request) = json::frame_request("request", body)?;
-        caller.require(Role::Write, "compact or vacuum dataframes")?;
         caller.require_bucket(&target.bucket)?;
         let compacted = match kind {
             ActionKind::Compact => Some(self.store.compact(&target.bucket, &target.name).await?),
