@@ -171,6 +171,12 @@ impl Auth {
         })
     }
 
+    /// Checks the password of a Basic Handshake (tools that only know user
+    /// and password: any user, the token as password).
+    pub fn basic(&self, token: &[u8]) -> Result<Principal> {
+        self.principal(token).map_err(|reason| DaemonError::Unauthenticated(format!("invalid token: {reason}")))
+    }
+
     /// Checks the token of an ordinary call: `auth-token-bin` or
     /// `authorization: Bearer`. Any failure is `FlightUnauthenticatedError`.
     pub fn check(&self, headers: &MetadataMap) -> Result<Principal> {
@@ -192,6 +198,20 @@ impl Auth {
         };
         self.principal(&token).map_err(|reason| DaemonError::Unauthenticated(format!("invalid token: {reason}")))
     }
+}
+
+/// The password of an `authorization: Basic` header, if the call has one.
+pub fn basic_password(headers: &MetadataMap) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    // Go's Flight client leaves the padding off.
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded.trim().trim_end_matches('=')).ok()?;
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    Some(decoded[colon + 1..].to_vec())
 }
 
 /// A token for `shoots token create`.

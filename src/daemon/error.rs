@@ -146,6 +146,26 @@ impl DaemonError {
     }
 }
 
+impl DaemonError {
+    /// The status of a Flight SQL call: a plain gRPC code and the one-line
+    /// message, which is what SQL tools show.
+    pub fn into_plain_status(self) -> Status {
+        let message = self.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        let code = match self.kind() {
+            ErrorKind::NotFound => Code::NotFound,
+            ErrorKind::Exists | ErrorKind::BucketNotEmpty => Code::AlreadyExists,
+            ErrorKind::DataFusion if message.contains("Resources exhausted") => Code::ResourceExhausted,
+            ErrorKind::InvalidName | ErrorKind::SchemaMismatch | ErrorKind::InvalidArgument | ErrorKind::DataFusion => {
+                Code::InvalidArgument
+            }
+            ErrorKind::Io => Code::Internal,
+            ErrorKind::InvalidToken | ErrorKind::Unauthenticated => Code::Unauthenticated,
+            ErrorKind::Unauthorized => Code::PermissionDenied,
+        };
+        Status::new(code, message)
+    }
+}
+
 impl From<DaemonError> for Status {
     fn from(e: DaemonError) -> Status {
         e.into_status()

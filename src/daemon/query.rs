@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider, Session, TableProvider};
 use datafusion::dataframe::DataFrame;
@@ -24,6 +24,7 @@ use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 
 use crate::daemon::auth::Principal;
@@ -127,25 +128,64 @@ impl QueryEngine {
     }
 
     /// Plans `sql` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other
-    /// statements are refused before anything runs.
-    async fn plan(&self, scope: &Scope, sql: &str, holds: &Holds) -> Result<DataFrame> {
+    /// statements are refused before anything runs. `params` fill the
+    /// placeholders `$1`, `$2`, ... (none: the plan keeps them).
+    async fn plan(&self, scope: &Scope, sql: &str, params: &[ScalarValue], holds: &Holds) -> Result<DataFrame> {
         let ctx = self.session(scope, holds).await?;
         let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-        ctx.sql_with_options(sql, options).await.map_err(|e| match e {
+        let planned = ctx.sql_with_options(sql, options).await.map_err(|e| match e {
             DataFusionError::Plan(m) if m.contains(" not supported: ") => {
                 DaemonError::DataFusion(format!("SQL in shoots is read-only: {m}"))
             }
             other => other.into(),
-        })
+        })?;
+        if params.is_empty() {
+            return Ok(planned);
+        }
+        // Each value takes the type the plan infers for its placeholder.
+        let types = planned.logical_plan().get_parameter_types()?;
+        let values = params
+            .iter()
+            .enumerate()
+            .map(|(i, value)| match types.get(&format!("${}", i + 1)) {
+                Some(Some(wanted)) if wanted != &value.data_type() => Ok(value.cast_to(wanted)?),
+                _ => Ok(value.clone()),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(planned.with_param_values(values)?)
     }
 
     pub async fn schema(&self, scope: &Scope, sql: &str) -> Result<SchemaRef> {
-        Ok(self.plan(scope, sql, &Holds::default()).await?.schema().inner().clone())
+        self.bound_schema(scope, sql, &[]).await
     }
 
     pub async fn execute(&self, scope: &Scope, sql: &str) -> Result<SendableRecordBatchStream> {
+        self.execute_bound(scope, sql, &[]).await
+    }
+
+    /// The result's schema with `params` in the placeholders.
+    pub async fn bound_schema(&self, scope: &Scope, sql: &str, params: &[ScalarValue]) -> Result<SchemaRef> {
+        Ok(self.plan(scope, sql, params, &Holds::default()).await?.schema().inner().clone())
+    }
+
+    /// The placeholders of `sql` (`$1`, ...) with the types the plan infers,
+    /// in order, and the result's schema.
+    pub async fn prepare(&self, scope: &Scope, sql: &str) -> Result<(SchemaRef, Vec<(String, Option<DataType>)>)> {
+        let planned = self.plan(scope, sql, &[], &Holds::default()).await?;
+        let mut params: Vec<(String, Option<DataType>)> =
+            planned.logical_plan().get_parameter_types()?.into_iter().collect();
+        params.sort_by_key(|(name, _)| name.trim_start_matches('$').parse::<usize>().unwrap_or(usize::MAX));
+        Ok((planned.schema().inner().clone(), params))
+    }
+
+    pub async fn execute_bound(
+        &self,
+        scope: &Scope,
+        sql: &str,
+        params: &[ScalarValue],
+    ) -> Result<SendableRecordBatchStream> {
         let holds = Holds::default();
-        let stream = self.plan(scope, sql, &holds).await?.execute_stream().await?;
+        let stream = self.plan(scope, sql, params, &holds).await?.execute_stream().await?;
         let schema = stream.schema();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             schema,

@@ -13,8 +13,9 @@ from helpers import action, get, put, sample
 def test_ping_and_list_actions(client):
     assert action(client, "ping") == ["pong"]
     listed = {a.type: a.description for a in client.list_actions()}
+    # The JSON dialect's actions, and Flight SQL's beside them.
     assert set(listed) == {"ping", "buckets", "delete", "delete_bucket", "resample", "shutdown", "history", "compact",
-                           "vacuum"}
+                           "vacuum", "CreatePreparedStatement", "ClosePreparedStatement"}
     assert all(listed.values())
 
 

@@ -4,6 +4,7 @@
 
 use arrow_flight::{Action, ActionType};
 
+use super::dialect::FLIGHT_SQL_ACTIONS;
 use super::json;
 use super::outbound::{one_result, FlightStream};
 use super::ShootsFlight;
@@ -30,8 +31,11 @@ fn needs(kind: ActionKind) -> Option<(Role, &'static str)> {
     }
 }
 
+/// The JSON dialect's actions, then Flight SQL's.
 pub(super) fn list() -> impl Iterator<Item = ActionType> {
-    ActionKind::ALL.into_iter().map(|a| ActionType { r#type: a.name().into(), description: a.description().into() })
+    let json = ActionKind::ALL.into_iter().map(|a| (a.name(), a.description()));
+    json.chain(FLIGHT_SQL_ACTIONS)
+        .map(|(name, description)| ActionType { r#type: name.into(), description: description.into() })
 }
 
 impl ShootsFlight {

@@ -8,17 +8,6 @@ use crate::daemon::error::Result;
 use crate::daemon::storage::{BucketId, Name, Target};
 use crate::protocol::{self, DeleteBucketRequest, FrameRequest, ListCriteria, PutCommand, PutMode, Ticket};
 
-/// Which dialect a descriptor command, ticket or action body speaks. This
-/// is the one place that decides: Flight SQL's protobuf `Any`s will be told
-/// apart here and get their own variant; everything else is JSON.
-pub(super) enum Dialect {
-    Json,
-}
-
-pub(super) fn dialect(_payload: &[u8]) -> Dialect {
-    Dialect::Json
-}
-
 pub(super) fn parse<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T> {
     Ok(protocol::parse_json(what, bytes)?)
 }

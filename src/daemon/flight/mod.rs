@@ -1,16 +1,19 @@
 //! The Flight service. The trait impl here only decodes each call, asks
-//! [`json::dialect`] whose it is, and hands it to that dialect's handler:
-//! reading ([`get`], [`list`]), writing ([`put`] over a guarded [`upload`])
-//! and [`actions`]. Each result passes through [`request_log`], which logs
-//! it and maps errors to a status in one place.
+//! [`dialect`] whose it is, and hands it to that dialect's handler: the
+//! JSON dialect's reading ([`get`], [`list`]), writing ([`put`]) and
+//! [`actions`], or Flight SQL's ([`sql`]); uploads of either are guarded
+//! by [`upload`]. Each result passes through [`request_log`], which logs it
+//! and maps errors to a status in one place.
 
 mod actions;
+mod dialect;
 mod get;
 mod json;
 mod list;
 mod outbound;
 mod put;
 mod request_log;
+mod sql;
 mod upload;
 
 use std::sync::Arc;
@@ -20,7 +23,7 @@ use arrow_flight::{
     Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest, HandshakeResponse,
     PollInfo, PutResult, SchemaResult, Ticket,
 };
-use json::Dialect;
+use dialect::Dialect;
 use outbound::FlightStream;
 use request_log::{logged, RequestLog};
 use tonic::{Request, Response, Status, Streaming};
@@ -58,9 +61,27 @@ impl ShootsFlight {
         }
     }
 
-    /// The token comes back as the payload; pyarrow then sends it in
-    /// `auth-token-bin` with every call.
-    async fn handshake_reply(&self, mut input: Streaming<HandshakeRequest>) -> Result<(String, HandshakeResponse)> {
+    /// The original's Handshake: the token comes back as the payload, and
+    /// pyarrow then sends it in `auth-token-bin` with every call. A Basic
+    /// Handshake (SQL tools: any user, the token as password) is answered
+    /// with the token as `authorization: Bearer`.
+    async fn handshake_reply(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<(String, Response<FlightStream<HandshakeResponse>>)> {
+        if let Some(password) = super::auth::basic_password(request.metadata()) {
+            let detail = match &self.auth {
+                None => String::new(),
+                Some(auth) => format!("basic, {} token", auth.basic(&password)?.role.as_str()),
+            };
+            let bearer = format!("Bearer {}", String::from_utf8_lossy(&password));
+            let mut response = Response::new(stream_of([HandshakeResponse::default()]));
+            let value =
+                bearer.parse().map_err(|_| DaemonError::Unauthenticated("the password is not a token".into()))?;
+            response.metadata_mut().insert("authorization", value);
+            return Ok((detail, response));
+        }
+        let mut input = request.into_inner();
         let first = input
             .message()
             .await
@@ -70,7 +91,7 @@ impl ShootsFlight {
             None => (String::new(), bytes::Bytes::new()),
             Some(auth) => (format!("{} token", auth.handshake(&first.payload)?.role.as_str()), first.payload),
         };
-        Ok((detail, HandshakeResponse { protocol_version: 0, payload }))
+        Ok((detail, Response::new(stream_of([HandshakeResponse { protocol_version: 0, payload }]))))
     }
 }
 
@@ -93,8 +114,7 @@ impl FlightService for ShootsFlight {
         request: Request<Streaming<HandshakeRequest>>,
     ) -> std::result::Result<Response<Self::HandshakeStream>, Status> {
         let log = RequestLog::start("Handshake", &request);
-        let reply = logged(log, self.handshake_reply(request.into_inner())).await?;
-        Ok(Response::new(stream_of([reply])))
+        logged(log, self.handshake_reply(request)).await
     }
 
     async fn list_flights(
@@ -105,9 +125,7 @@ impl FlightService for ShootsFlight {
         let criteria = &request.get_ref().expression;
         let infos = logged(log, async {
             let caller = self.caller(&request)?;
-            match json::dialect(criteria) {
-                Dialect::Json => self.list_json(criteria, &caller).await,
-            }
+            self.list_json(criteria, &caller).await
         })
         .await?;
         Ok(Response::new(stream_of(infos)))
@@ -117,12 +135,16 @@ impl FlightService for ShootsFlight {
         &self,
         request: Request<FlightDescriptor>,
     ) -> std::result::Result<Response<FlightInfo>, Status> {
-        let log = RequestLog::start("GetFlightInfo", &request);
         let descriptor = request.get_ref();
+        let dialect = Dialect::of(&descriptor.cmd);
+        let log = RequestLog::start("GetFlightInfo", &request).speaking(&dialect);
         let info = logged(log, async {
             let caller = self.caller(&request)?;
-            match json::dialect(&descriptor.cmd) {
+            match dialect {
                 Dialect::Json => self.flight_info_json(descriptor, &caller).await,
+                Dialect::FlightSql(command) => {
+                    self.sql_flight_info(command, descriptor, request.metadata(), &caller).await
+                }
             }
         })
         .await?;
@@ -140,12 +162,17 @@ impl FlightService for ShootsFlight {
         &self,
         request: Request<FlightDescriptor>,
     ) -> std::result::Result<Response<SchemaResult>, Status> {
-        let log = RequestLog::start("GetSchema", &request);
         let descriptor = request.get_ref();
+        let dialect = Dialect::of(&descriptor.cmd);
+        let log = RequestLog::start("GetSchema", &request).speaking(&dialect);
         let schema = logged(log, async {
             let caller = self.caller(&request)?;
-            match json::dialect(&descriptor.cmd) {
+            match dialect {
                 Dialect::Json => self.schema_json(descriptor, &caller).await,
+                Dialect::FlightSql(command) => {
+                    let (detail, info) = self.sql_flight_info(command, descriptor, request.metadata(), &caller).await?;
+                    Ok((detail, SchemaResult { schema: info.schema }))
+                }
             }
         })
         .await?;
@@ -153,12 +180,14 @@ impl FlightService for ShootsFlight {
     }
 
     async fn do_get(&self, request: Request<Ticket>) -> std::result::Result<Response<Self::DoGetStream>, Status> {
-        let log = RequestLog::start("DoGet", &request);
         let ticket = &request.get_ref().ticket;
+        let dialect = Dialect::of(ticket);
+        let log = RequestLog::start("DoGet", &request).speaking(&dialect);
         let stream = logged(log, async {
             let caller = self.caller(&request)?;
-            match json::dialect(ticket) {
+            match dialect {
                 Dialect::Json => self.do_get_json(ticket, &caller).await,
+                Dialect::FlightSql(command) => self.sql_do_get(command, &caller).await,
             }
         })
         .await?;
@@ -169,11 +198,8 @@ impl FlightService for ShootsFlight {
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> std::result::Result<Response<Self::DoPutStream>, Status> {
-        let log = RequestLog::start("DoPut", &request);
-        let caller = match self.caller(&request) {
-            Ok(caller) => caller,
-            Err(e) => return log.finish("", Err(e)),
-        };
+        let mut log = RequestLog::start("DoPut", &request);
+        let caller = self.caller(&request);
         let this = self.clone();
         let input = request.into_inner();
         // hyper reports a client's RST_STREAM(CANCEL) as a clean end of the
@@ -184,9 +210,12 @@ impl FlightService for ShootsFlight {
             let mut detail = String::new();
             let result = async {
                 let upload = upload::Upload::begin(input).await?;
-                let cmd = upload.descriptor().map(|d| d.cmd.clone()).unwrap_or_default();
-                match json::dialect(&cmd) {
+                let dialect = Dialect::of(&upload.descriptor().map(|d| d.cmd.clone()).unwrap_or_default());
+                log.speak(&dialect);
+                let caller = caller?;
+                match dialect {
                     Dialect::Json => this.put_json(upload, &caller, &mut detail).await,
+                    Dialect::FlightSql(command) => this.sql_do_put(command, upload, &caller, &mut detail).await,
                 }
             }
             .await;
@@ -197,11 +226,13 @@ impl FlightService for ShootsFlight {
 
     async fn do_action(&self, request: Request<Action>) -> std::result::Result<Response<Self::DoActionStream>, Status> {
         let action = request.get_ref();
-        let log = RequestLog::start("DoAction", &request).about(&action.r#type);
+        let dialect = Dialect::of_action(&action.r#type);
+        let log = RequestLog::start("DoAction", &request).about(&action.r#type).speaking(&dialect);
         let stream = logged(log, async {
             let caller = self.caller(&request)?;
-            match json::dialect(&action.body) {
+            match dialect {
                 Dialect::Json => self.action_json(action, &caller).await,
+                Dialect::FlightSql(_) => self.sql_action(action, request.metadata(), &caller).await,
             }
         })
         .await?;

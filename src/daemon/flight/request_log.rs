@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use tonic::{Request, Status};
 
+use super::dialect::Dialect;
 use crate::daemon::error::{DaemonError, Result};
 
 pub(super) struct RequestLog {
@@ -17,6 +18,9 @@ pub(super) struct RequestLog {
     peer: String,
     started: Instant,
     finished: bool,
+    /// Flight SQL clients get plain gRPC statuses, the JSON dialect the
+    /// original's (see [`DaemonError::into_status`]).
+    plain_errors: bool,
 }
 
 fn one_line(s: &str) -> String {
@@ -26,7 +30,18 @@ fn one_line(s: &str) -> String {
 impl RequestLog {
     pub(super) fn start<T>(method: &'static str, request: &Request<T>) -> RequestLog {
         let peer = request.remote_addr().as_ref().map(SocketAddr::to_string).unwrap_or_default();
-        RequestLog { method, about: String::new(), peer, started: Instant::now(), finished: false }
+        RequestLog { method, about: String::new(), peer, started: Instant::now(), finished: false, plain_errors: false }
+    }
+
+    /// Errors of a call in this dialect.
+    pub(super) fn speaking(mut self, dialect: &Dialect) -> RequestLog {
+        self.speak(dialect);
+        self
+    }
+
+    /// The same, once the dialect is known after the call started (DoPut).
+    pub(super) fn speak(&mut self, dialect: &Dialect) {
+        self.plain_errors = dialect.is_flight_sql();
     }
 
     pub(super) fn about(mut self, about: &str) -> RequestLog {
@@ -55,7 +70,7 @@ impl RequestLog {
                 // The log gets every cause; the client one line.
                 let error = e.kind().as_str();
                 tracing::warn!(target: "shoots::request", method, peer, elapsed_ms, error, "{what} failed: {}", e.chain());
-                Err(e.into_status())
+                Err(if self.plain_errors { e.into_plain_status() } else { e.into_status() })
             }
         }
     }
