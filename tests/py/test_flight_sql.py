@@ -247,3 +247,66 @@ def test_the_readme_example_runs(daemon, client):
     exec(compile(code, "README.md", "exec"), {"print": lambda *a, **k: None})
     assert get(client, "sensor_copy", bucket="lab").num_rows == 6
     assert get(client, "tiny").num_rows == 1
+
+
+def test_information_schema_and_show_columns_for_tools_that_read_them(loaded):
+    with connect(loaded) as conn, conn.cursor() as cur:
+        cur.execute("show columns from sensors")
+        assert [row[3] for row in cur.fetchall()] == ["id", "ts", "site", "value"]
+        cur.execute("select table_schema, table_name from information_schema.tables "
+                    "where table_schema <> 'information_schema' order by 1, 2")
+        assert cur.fetchall() == [("_default", "sensors"), ("lab", "sites")]
+
+
+def any_command(name, body=b""):
+    """A Flight SQL command as a protobuf Any, written out by hand."""
+    def field(number, data):
+        length, out = len(data), b""
+        while True:
+            low, length = length & 0x7F, length >> 7
+            out += bytes([low | (0x80 if length else 0)])
+            if not length:
+                break
+        return bytes([number << 3 | 2]) + out + data
+    return field(1, f"type.googleapis.com/arrow.flight.protocol.sql.{name}".encode()) + field(2, body)
+
+
+PRIMARY_KEY_COLUMNS = ["catalog_name", "db_schema_name", "table_name", "column_name", "key_name", "key_sequence"]
+
+
+@pytest.mark.parametrize("name, first_column", [
+    ("CommandGetPrimaryKeys", "catalog_name"),
+    ("CommandGetImportedKeys", "pk_catalog_name"),
+    ("CommandGetExportedKeys", "pk_catalog_name"),
+    ("CommandGetCrossReference", "pk_catalog_name"),
+])
+def test_key_calls_answer_empty(loaded, name, first_column):
+    table = b"\x1a\x07sensors"  # field 3: the table
+    c = loaded.client()
+    info = c.get_flight_info(flight.FlightDescriptor.for_command(any_command(name, table)))
+    assert len(info.endpoints) == 1 and not info.endpoints[0].locations
+    got = c.do_get(info.endpoints[0].ticket).read_all()
+    assert got.num_rows == 0
+    assert got.schema.names[0] == first_column
+    if name == "CommandGetPrimaryKeys":
+        assert got.schema.names == PRIMARY_KEY_COLUMNS
+
+
+def test_type_info_and_sql_info(loaded):
+    c = loaded.client()
+    info = c.get_flight_info(flight.FlightDescriptor.for_command(any_command("CommandGetXdbcTypeInfo")))
+    types = c.do_get(info.endpoints[0].ticket).read_all()
+    assert {"BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP"} <= set(types.column("type_name").to_pylist())
+    with connect(loaded) as conn:
+        info = conn.adbc_get_info()
+    assert info["vendor_name"] == "shoots" and info["vendor_arrow_version"]
+
+
+def test_a_flight_sql_error_is_a_plain_status(loaded):
+    """INVALID_ARGUMENT with the one-line message, not the JSON dialect's
+    FlightServerError with extra_info: pyarrow maps the code to ArrowInvalid."""
+    c = loaded.client()
+    query = b"\x0a\x1cselect * from no_such_frame_"
+    with pytest.raises(pa.ArrowInvalid, match="no_such_frame_.*not found"):
+        c.get_flight_info(flight.FlightDescriptor.for_command(any_command("CommandStatementQuery", query)))
+    assert c.do_action(flight.Action("ping", b"")).__next__().body.to_pybytes() == b"pong"
