@@ -1,5 +1,5 @@
-//! The Flight service. The trait impl here only decodes each call, asks
-//! [`dialect`] whose it is, and hands it to that dialect's handler: the
+//! The Flight service. The trait impl here only decodes each call, has
+//! [`gate`] check the caller, asks [`dialect`] whose it is, and hands it to that dialect's handler: the
 //! JSON dialect's reading ([`get`], [`list`]), writing ([`put`]) and
 //! [`actions`], or Flight SQL's ([`sql`]); uploads of either are guarded
 //! by [`upload`]. Each result passes through [`request_log`], which logs it
@@ -7,6 +7,7 @@
 
 mod actions;
 mod dialect;
+mod gate;
 mod get;
 mod json;
 mod list;
@@ -28,8 +29,7 @@ use outbound::FlightStream;
 use request_log::{logged, RequestLog};
 use tonic::{Request, Response, Status, Streaming};
 
-use super::auth::{Auth, Principal};
-use super::error::{DaemonError, Result};
+use super::auth::Auth;
 use super::query::QueryEngine;
 use super::shutdown::Shutdown;
 use super::storage::Store;
@@ -52,50 +52,11 @@ impl ShootsFlight {
     ) -> ShootsFlight {
         ShootsFlight { store, engine, shutdown, auth }
     }
-
-    /// Who makes this call; every call but Handshake is checked here.
-    fn caller<T>(&self, request: &Request<T>) -> Result<Principal> {
-        match &self.auth {
-            None => Ok(Principal::unrestricted()),
-            Some(auth) => auth.check(request.metadata()),
-        }
-    }
-
-    /// The original's Handshake: the token comes back as the payload, and
-    /// pyarrow then sends it in `auth-token-bin` with every call. A Basic
-    /// Handshake (SQL tools: any user, the token as password) is answered
-    /// with the token as `authorization: Bearer`.
-    async fn handshake_reply(
-        &self,
-        request: Request<Streaming<HandshakeRequest>>,
-    ) -> Result<(String, Response<FlightStream<HandshakeResponse>>)> {
-        if let Some(password) = super::auth::basic_password(request.metadata()) {
-            let detail = match &self.auth {
-                None => String::new(),
-                Some(auth) => format!("basic, {} token", auth.basic(&password)?.role.as_str()),
-            };
-            let bearer = format!("Bearer {}", String::from_utf8_lossy(&password));
-            let mut response = Response::new(stream_of([HandshakeResponse::default()]));
-            let value =
-                bearer.parse().map_err(|_| DaemonError::Unauthenticated("the password is not a token".into()))?;
-            response.metadata_mut().insert("authorization", value);
-            return Ok((detail, response));
-        }
-        let mut input = request.into_inner();
-        let first = input
-            .message()
-            .await
-            .map_err(|s| DaemonError::Io(format!("handshake interrupted: {}", s.message())))?
-            .unwrap_or_default();
-        let (detail, payload) = match &self.auth {
-            None => (String::new(), bytes::Bytes::new()),
-            Some(auth) => (format!("{} token", auth.handshake(&first.payload)?.role.as_str()), first.payload),
-        };
-        Ok((detail, Response::new(stream_of([HandshakeResponse { protocol_version: 0, payload }]))))
-    }
 }
 
-fn stream_of<T: Send + 'static>(items: impl IntoIterator<Item = T, IntoIter: Send + 'static>) -> FlightStream<T> {
+pub(super) fn stream_of<T: Send + 'static>(
+    items: impl IntoIterator<Item = T, IntoIter: Send + 'static>,
+) -> FlightStream<T> {
     Box::pin(futures::stream::iter(items.into_iter().map(Ok)))
 }
 
