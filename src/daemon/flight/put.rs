@@ -1,15 +1,19 @@
 //! DoPut of the JSON dialect: the descriptor's `PutCommand` names the
 //! dataframe and the mode; the upload's batches go to the store.
 
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use arrow_flight::flight_descriptor::DescriptorType;
 use arrow_flight::PutResult;
+use futures::stream::BoxStream;
 
 use super::json;
 use super::upload::Upload;
 use super::ShootsFlight;
 use crate::daemon::auth::{Principal, Role};
 use crate::daemon::error::{DaemonError, Result};
-use crate::protocol::PutReply;
+use crate::daemon::storage::{PutOutcome, Target};
+use crate::protocol::{PutMode, PutReply};
 
 impl ShootsFlight {
     /// Stores an upload; `detail` names the target for the log as soon as
@@ -25,10 +29,24 @@ impl ShootsFlight {
         *detail = target.to_string();
 
         let (schema, batches) = upload.decode().await?;
+        let outcome = self.store_upload(&target, mode, schema, batches, detail).await?;
+        let reply = PutReply { version: outcome.version, rows: outcome.rows };
+        Ok(PutResult { app_metadata: json::reply(&reply).into() })
+    }
+
+    /// Stores an upload, whatever its dialect, and compacts in the
+    /// background when files pile up; the log line gets the outcome.
+    pub(super) async fn store_upload(
+        &self,
+        target: &Target,
+        mode: PutMode,
+        schema: SchemaRef,
+        batches: BoxStream<'static, Result<RecordBatch>>,
+        detail: &mut String,
+    ) -> Result<PutOutcome> {
         let outcome = self.store.put(&target.bucket, &target.name, mode, schema, batches).await?;
         self.store.maybe_compact_in_background(&target.bucket, &target.name, outcome.files);
         detail.push_str(&format!(" v{} +{} rows", outcome.version, outcome.rows));
-        let reply = PutReply { version: outcome.version, rows: outcome.rows };
-        Ok(PutResult { app_metadata: json::reply(&reply).into() })
+        Ok(outcome)
     }
 }

@@ -107,7 +107,7 @@ impl ShootsFlight {
             metadata => {
                 // Metadata replies are small: made now for their schema, and
                 // again by the DoGet of the command itself.
-                let detail = metadata.type_url().rsplit('.').next().unwrap_or_default().to_string();
+                let detail = command_name(&metadata);
                 let batch = self.metadata_batch(metadata, caller).await?;
                 return Ok((detail, info(&batch.schema(), descriptor, descriptor.cmd.to_vec())?));
             }
@@ -132,7 +132,7 @@ impl ShootsFlight {
             }
             Command::Unknown(any) => Err(unknown(&any)),
             metadata => {
-                let detail = metadata.type_url().rsplit('.').next().unwrap_or_default().to_string();
+                let detail = command_name(&metadata);
                 let batch = self.metadata_batch(metadata, caller).await?;
                 Ok((detail, encode(batch.schema(), futures::stream::iter([Ok(batch)]).boxed())))
             }
@@ -228,9 +228,7 @@ impl ShootsFlight {
                 (schema, batches) = conform(&existing.schema, schema, batches);
             }
         }
-        let outcome = self.store.put(&target.bucket, &target.name, mode, schema, batches).await?;
-        self.store.maybe_compact_in_background(&target.bucket, &target.name, outcome.files);
-        detail.push_str(&format!(" v{} +{} rows", outcome.version, outcome.rows));
+        let outcome = self.store_upload(&target, mode, schema, batches, detail).await?;
         let reply = DoPutUpdateResult { record_count: outcome.rows as i64 };
         Ok(PutResult { app_metadata: reply.encode_to_vec().into() })
     }
@@ -310,6 +308,11 @@ fn conform(existing: &SchemaRef, incoming: SchemaRef, batches: Batches) -> (Sche
 }
 
 type Batches = futures::stream::BoxStream<'static, Result<RecordBatch>>;
+
+/// A command's message name, for the log (`CommandGetTables`).
+fn command_name(command: &Command) -> String {
+    command.type_url().rsplit('.').next().unwrap_or_default().to_string()
+}
 
 fn unknown(any: &Any) -> DaemonError {
     DaemonError::InvalidArgument(format!("unknown Flight SQL command {:?}", any.type_url))
