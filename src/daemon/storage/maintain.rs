@@ -9,9 +9,9 @@ use futures::TryStreamExt;
 use object_store::path::Path;
 
 use super::layout;
-use super::log::{Commit, Operation};
+use super::log::{Commit, DataFile, Operation};
 use super::write::DataWriter;
-use super::{BucketId, Name, Store};
+use super::{BucketId, Name, Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
 
 #[derive(Debug, Clone, Copy)]
@@ -28,8 +28,7 @@ pub struct VacuumOutcome {
     pub files_deleted: usize,
 }
 
-/// [`Store::compact`]. Appends committed meanwhile are kept after the
-/// compacted rows; a replace or delete meanwhile makes the compaction give up.
+/// [`Store::compact`].
 pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Result<CompactOutcome> {
     let snap = store.snapshot(bucket, name, None).await?;
     let before = snap.commit.files.len();
@@ -39,27 +38,7 @@ pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Re
     }
     let (new_files, _writing) =
         DataWriter::new(store, bucket, name, snap.schema.clone()).write_all(store.scan(&snap)).await?;
-    let old: Vec<&str> = snap.commit.files.iter().map(|f| f.path.as_str()).collect();
-    let committed = store
-        .commit(bucket, name, |head| {
-            let head = head.filter(|h| h.operation != Operation::Delete).ok_or_else(|| changed(name))?;
-            let still_there = head.files.len() >= old.len() && head.files.iter().zip(&old).all(|(f, o)| f.path == *o);
-            if !still_there {
-                return Err(changed(name));
-            }
-            let mut files = new_files.clone();
-            files.extend(head.files[old.len()..].iter().cloned());
-            let removed = old.iter().map(|p| p.to_string()).collect();
-            Commit::new(
-                head.version + 1,
-                Operation::Compact,
-                new_files.clone(),
-                removed,
-                files,
-                &*head.decode_schema()?,
-            )
-        })
-        .await;
+    let committed = commit_compaction(store, &snap, &new_files).await;
     match committed {
         Ok(commit) => {
             Ok(CompactOutcome { version: Some(commit.version), files_before: before, files_after: commit.files.len() })
@@ -69,6 +48,61 @@ pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Re
             Err(e)
         }
     }
+}
+
+/// Commits `new_files` (the rows of `snap`, rewritten) in place of `snap`'s
+/// files. Like Delta Lake's and Iceberg's conflict checks, it conflicts only
+/// with a commit that removed one of those files (a replace, a delete,
+/// another compaction): appends committed meanwhile only added files, and
+/// stay after the compacted rows.
+pub(super) async fn commit_compaction(store: &Store, snap: &Snapshot, new_files: &[DataFile]) -> Result<Commit> {
+    let (bucket, name) = (&snap.bucket, &snap.name);
+    let old: Vec<&str> = snap.commit.files.iter().map(|f| f.path.as_str()).collect();
+    let mut conflict_at = None;
+    let committed = store
+        .commit(bucket, name, |head| {
+            let head = head.ok_or_else(|| changed(name))?;
+            let still_there = head.operation != Operation::Delete
+                && head.files.len() >= old.len()
+                && head.files.iter().zip(&old).all(|(f, o)| f.path == *o);
+            if !still_there {
+                conflict_at = Some(head.version);
+                return Err(changed(name));
+            }
+            let mut files = new_files.to_vec();
+            files.extend(head.files[old.len()..].iter().cloned());
+            let removed = old.iter().map(|p| p.to_string()).collect();
+            Commit::new(
+                head.version + 1,
+                Operation::Compact,
+                new_files.to_vec(),
+                removed,
+                files,
+                &*head.decode_schema()?,
+            )
+        })
+        .await;
+    match (committed, conflict_at) {
+        (Err(_), Some(head)) => Err(conflict(store, snap, &old, head).await),
+        (result, _) => result,
+    }
+}
+
+/// Names the commit that took files away from under a compaction.
+async fn conflict(store: &Store, snap: &Snapshot, old: &[&str], head: u64) -> DaemonError {
+    let log = store.log(&snap.bucket, &snap.name);
+    for version in snap.commit.version + 1..=head {
+        let Ok(commit) = log.read(version).await else { continue };
+        let took_files = commit.remove.iter().any(|r| old.contains(&r.as_str()));
+        if took_files || commit.operation == Operation::Delete {
+            return DaemonError::Io(format!(
+                "dataframe {} changed during compaction: version {version} ({}) removed files it was rewriting; nothing changed",
+                snap.name,
+                commit.operation.as_str()
+            ));
+        }
+    }
+    changed(&snap.name)
 }
 
 fn changed(name: &Name) -> DaemonError {

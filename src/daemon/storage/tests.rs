@@ -147,3 +147,33 @@ async fn a_reader_pinned_to_a_version_reads_it_whole_through_a_replace_and_a_vac
     assert_eq!(ids(&store, &current).await, (6000..6010).collect::<Vec<_>>());
     assert_eq!(first.column(0).len(), 100);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compaction_commits_over_appends_and_names_the_commit_that_conflicts() {
+    let memory = Arc::new(InMemory::new());
+    let store = store_on(&memory, StoreOptions::default());
+    let (bucket, name) = frame();
+    store.put(&bucket, &name, PutMode::Error, schema(), rows(0..10)).await.unwrap();
+    store.put(&bucket, &name, PutMode::Append, schema(), rows(10..20)).await.unwrap();
+
+    // Appends land between the compaction's read and its commit.
+    let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    let (rewritten, _writing) =
+        DataWriter::new(&store, &bucket, &name, schema()).write_all(store.scan(&snap)).await.unwrap();
+    store.put(&bucket, &name, PutMode::Append, schema(), rows(20..30)).await.unwrap();
+    store.put(&bucket, &name, PutMode::Append, schema(), rows(30..40)).await.unwrap();
+    let compacted = super::maintain::commit_compaction(&store, &snap, &rewritten).await.unwrap();
+    assert_eq!((compacted.version, compacted.files.len()), (5, 3));
+    let current = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(ids(&store, &current).await, (0..40).collect::<Vec<_>>());
+
+    // A replace in between takes the files away: that is a conflict, named.
+    let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    let (rewritten, _writing) =
+        DataWriter::new(&store, &bucket, &name, schema()).write_all(store.scan(&snap)).await.unwrap();
+    store.put(&bucket, &name, PutMode::Replace, schema(), rows(100..110)).await.unwrap();
+    let refused = super::maintain::commit_compaction(&store, &snap, &rewritten).await.unwrap_err().to_string();
+    assert!(refused.contains("version 6 (replace) removed files it was rewriting"), "{refused}");
+    let current = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(ids(&store, &current).await, (100..110).collect::<Vec<_>>());
+}
