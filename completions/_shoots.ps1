@@ -48,7 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
         'shoots;serve' {
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to listen on')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on (0 picks a free one and prints it)')
-            [CompletionResult]::new('--bucket-dir', '--bucket-dir', [CompletionResultType]::ParameterName, 'Directory holding every bucket and dataframe')
+            [CompletionResult]::new('--bucket-dir', '--bucket-dir', [CompletionResultType]::ParameterName, 'Where every bucket and dataframe lives: a directory, file://PATH, or s3://BUCKET[/PREFIX] (settings from the AWS_* environment)')
             [CompletionResult]::new('--cert-file', '--cert-file', [CompletionResultType]::ParameterName, 'PEM certificate (chain) for TLS; needs --key-file')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'PEM private key for TLS; needs --cert-file')
             [CompletionResult]::new('--memory-limit', '--memory-limit', [CompletionResultType]::ParameterName, 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly')

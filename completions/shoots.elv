@@ -44,7 +44,7 @@ set edit:completion:arg-completer[shoots] = {|@words|
         &'shoots;serve'= {
             cand --host 'Address to listen on'
             cand --port 'Port to listen on (0 picks a free one and prints it)'
-            cand --bucket-dir 'Directory holding every bucket and dataframe'
+            cand --bucket-dir 'Where every bucket and dataframe lives: a directory, file://PATH, or s3://BUCKET[/PREFIX] (settings from the AWS_* environment)'
             cand --cert-file 'PEM certificate (chain) for TLS; needs --key-file'
             cand --key-file 'PEM private key for TLS; needs --cert-file'
             cand --memory-limit 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly'

@@ -46,7 +46,7 @@ complete -c shoots -n "__fish_shoots_needs_command" -f -a "generate-files" -d 'W
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l host -d 'Address to listen on' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l port -d 'Port to listen on (0 picks a free one and prints it)' -r
-complete -c shoots -n "__fish_shoots_using_subcommand serve" -l bucket-dir -d 'Directory holding every bucket and dataframe' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l bucket-dir -d 'Where every bucket and dataframe lives: a directory, file://PATH, or s3://BUCKET[/PREFIX] (settings from the AWS_* environment)' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l cert-file -d 'PEM certificate (chain) for TLS; needs --key-file' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l key-file -d 'PEM private key for TLS; needs --cert-file' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l memory-limit -d 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly' -r

@@ -9,7 +9,6 @@ mod shutdown;
 pub mod storage;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +28,8 @@ const GRACE_PERIOD: Duration = Duration::from_secs(30);
 pub struct ServeConfig {
     pub host: String,
     pub port: u16,
-    pub bucket_dir: PathBuf,
+    /// A directory, `file://PATH` or `s3://BUCKET[/PREFIX]`.
+    pub bucket_dir: String,
     /// PEM certificate chain and key.
     pub tls: Option<(Vec<u8>, Vec<u8>)>,
     pub memory_limit: Option<usize>,
@@ -99,8 +99,11 @@ fn report_legacy_files(dir: &std::path::Path) {
 /// `ready` is told the address once the port is bound.
 pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
     let options = StoreOptions { retain_versions: config.retain_versions.max(1), ..StoreOptions::default() };
-    let store = Arc::new(Store::open(Location::Local(config.bucket_dir.clone()), options)?);
-    report_legacy_files(&config.bucket_dir);
+    let store = Arc::new(Store::open(Location::parse(&config.bucket_dir)?, options)?);
+    store.check().await?;
+    if let Location::Local(dir) = store.location() {
+        report_legacy_files(dir);
+    }
     let engine = Arc::new(QueryEngine::new(store.clone(), config.memory_limit)?);
     let listener = bind(&config.host, config.port).await?;
     let local = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;

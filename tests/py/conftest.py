@@ -24,9 +24,13 @@ def shoots_bin() -> str:
 class Daemon:
     """A running `shoots serve`; `restart()` keeps the bucket directory."""
 
-    def __init__(self, bucket_dir: Path, extra_args=()):
+    def __init__(self, bucket_dir: Path, extra_args=(), store=None, env=None, cwd=None):
+        """`store` (an s3:// URL, say) replaces `bucket_dir` as the daemon's
+        store; `bucket_dir`'s parent still holds the log."""
         self.bucket_dir = bucket_dir
+        self.store = store or str(bucket_dir)
         self.extra_args = list(extra_args)
+        self.env, self.cwd = env or {}, cwd
         self.proc = None
         self.port = None
         self.log_path = bucket_dir.parent / "daemon.log"
@@ -36,8 +40,8 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [shoots_bin(), "serve", "--host", "127.0.0.1", "--port", "0",
-             "--bucket-dir", str(self.bucket_dir), *self.extra_args],
-            stdout=subprocess.PIPE, stderr=self.log, env={**os.environ, "SHOOTS_LOG": "info"},
+             "--bucket-dir", self.store, *self.extra_args],
+            stdout=subprocess.PIPE, stderr=self.log, env={**os.environ, "SHOOTS_LOG": "info", **self.env}, cwd=self.cwd,
         )
         line = self.proc.stdout.readline().decode()
         m = re.search(r"listening on grpc(?:\+tls)?://[^:]+:(\d+)", line)

@@ -18,9 +18,10 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one and prints it).
     #[arg(long, env = "SHOOTS_PORT", default_value_t = 8081)]
     pub port: u16,
-    /// Directory holding every bucket and dataframe.
+    /// Where every bucket and dataframe lives: a directory, file://PATH, or
+    /// s3://BUCKET[/PREFIX] (settings from the AWS_* environment)
     #[arg(long, alias = "bucket_dir", env = "SHOOTS_BUCKET_DIR", default_value = "./buckets")]
-    pub bucket_dir: PathBuf,
+    pub bucket_dir: String,
     /// PEM certificate (chain) for TLS; needs --key-file.
     #[arg(long, alias = "cert_file", env = "SHOOTS_CERT_FILE", requires = "key_file")]
     pub cert_file: Option<PathBuf>,
@@ -112,7 +113,7 @@ fn serve_blocking(config: ServeConfig, announce: impl FnOnce(String)) -> Result<
         .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))?;
     let scheme = if config.tls.is_some() { "grpc+tls" } else { "grpc" };
     let tokens = if config.secret.is_some() { ", tokens required" } else { "" };
-    let dir = config.bucket_dir.display().to_string();
+    let dir = config.bucket_dir.clone();
     runtime
         .block_on(daemon::serve(config, |addr| {
             tracing::info!("listening on {scheme}://{addr}, bucket directory {dir}");

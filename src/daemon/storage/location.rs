@@ -5,9 +5,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use std::time::Duration;
+
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
-use object_store::ObjectStore;
+use object_store::prefix::PrefixStore;
+use object_store::{ClientConfigKey, ObjectStore, RetryConfig};
 
 use crate::daemon::error::{DaemonError, Result};
 
@@ -16,14 +20,58 @@ use crate::daemon::error::{DaemonError, Result};
 pub enum Location {
     /// A directory of the local file system (created if missing).
     Local(PathBuf),
+    /// `s3://BUCKET[/PREFIX]`, configured from the standard AWS environment
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+    /// `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`,
+    /// instance and container credentials).
+    S3 { bucket: String, prefix: String },
     /// In this process's memory: for tests of the storage on their own
     /// (several stores on one memory are several daemons on one store).
     Memory(Arc<InMemory>),
 }
 
 impl Location {
+    /// A path, a `file://` URL or `s3://BUCKET[/PREFIX]`.
+    pub fn parse(raw: &str) -> Result<Location> {
+        if let Some(rest) = raw.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(DaemonError::InvalidArgument(format!("no bucket in {raw}: use s3://BUCKET[/PREFIX]")));
+            }
+            return Ok(Location::S3 { bucket: bucket.into(), prefix: prefix.trim_matches('/').into() });
+        }
+        if let Some(path) = raw.strip_prefix("file://") {
+            return Ok(Location::Local(PathBuf::from(path)));
+        }
+        if raw.contains("://") {
+            return Err(DaemonError::InvalidArgument(format!(
+                "unknown store {raw}: use a directory, file://PATH or s3://BUCKET[/PREFIX]"
+            )));
+        }
+        Ok(Location::Local(PathBuf::from(raw)))
+    }
+
     pub fn open(&self) -> Result<Arc<dyn ObjectStore>> {
         match self {
+            Location::S3 { bucket, prefix } => {
+                // A store that does not answer should fail the call within
+                // seconds, not retry for minutes (object_store's default).
+                let retry =
+                    RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(20), ..Default::default() };
+                // Set key by key: `with_client_options` would drop what the
+                // environment said (AWS_ALLOW_HTTP among it).
+                let s3 = AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_retry(retry)
+                    .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout), "5s")
+                    .build()
+                    .map_err(|e| DaemonError::internal(format!("cannot use the store {self}"), e))?;
+                if prefix.is_empty() {
+                    Ok(Arc::new(s3))
+                } else {
+                    Ok(Arc::new(PrefixStore::new(s3, prefix.as_str())))
+                }
+            }
             Location::Local(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     DaemonError::internal(format!("cannot create bucket directory {}", dir.display()), e)
@@ -41,7 +89,10 @@ impl Location {
     /// and renames it when done; a crash leaves the staging file, which
     /// object_store's listing hides. Only the medium can show them, so this
     /// is the one place the storage looks at the disk past object_store.
-    /// In memory an upload is never half there.
+    /// In memory an upload is never half there; on S3 an unfinished upload
+    /// is an incomplete multipart upload, invisible to listings and aborted
+    /// by the writer when the put fails (a bucket lifecycle rule removes
+    /// those a crash leaves).
     pub fn unfinished_uploads(&self, dir: &str, cutoff: SystemTime) -> Result<Vec<Unfinished>> {
         let Location::Local(root) = self else { return Ok(Vec::new()) };
         let dir = root.join(dir);
@@ -61,6 +112,17 @@ impl Location {
             }
         }
         Ok(found)
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Local(dir) => write!(f, "{}", dir.display()),
+            Location::S3 { bucket, prefix } if prefix.is_empty() => write!(f, "s3://{bucket}"),
+            Location::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+            Location::Memory(_) => f.write_str("memory"),
+        }
     }
 }
 

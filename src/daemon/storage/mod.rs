@@ -150,6 +150,30 @@ impl Store {
         })
     }
 
+    /// Proves that the store can be listed and written under its prefix, so
+    /// that a daemon with bad store settings fails at start, within 30 s,
+    /// saying why, instead of on its first request.
+    pub async fn check(&self) -> Result<()> {
+        let probe = async {
+            self.os.list_with_delimiter(None).await?;
+            // Names starting with `_` are never buckets, so this one is safe.
+            let path = Path::from(format!("_store_check/{}", uuid::Uuid::new_v4()));
+            self.os.put(&path, PutPayload::from_static(b"ok")).await?;
+            self.os.delete(&path).await?;
+            Ok::<_, DaemonError>(())
+        };
+        let location = &self.location;
+        match tokio::time::timeout(std::time::Duration::from_secs(30), probe).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(DaemonError::Io(format!("cannot use the store {location}: {}", e.chain()))),
+            Err(_) => Err(DaemonError::Io(format!("the store {location} did not answer within 30 s"))),
+        }
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
     pub fn object_store(&self) -> Arc<dyn ObjectStore> {
         self.os.clone()
     }
