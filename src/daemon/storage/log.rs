@@ -128,15 +128,18 @@ impl<'a> Log<'a> {
 
     /// Every version in the log, oldest first.
     pub async fn versions(&self) -> Result<Vec<u64>> {
-        let prefix = layout::log_dir(self.bucket, self.name);
-        let mut versions: Vec<u64> = self
-            .os
-            .list(Some(&prefix))
-            .try_filter_map(|meta| async move { Ok(meta.location.filename().and_then(parse_entry_name)) })
-            .try_collect()
-            .await?;
+        let mut versions: Vec<u64> = self.listed().try_collect().await?;
         versions.sort_unstable();
         Ok(versions)
+    }
+
+    /// The version numbers of the log's entries, in listing order.
+    fn listed(&self) -> impl futures::Stream<Item = Result<u64>> + '_ {
+        let prefix = layout::log_dir(self.bucket, self.name);
+        self.os
+            .list(Some(&prefix))
+            .map_err(DaemonError::from)
+            .try_filter_map(|meta| async move { Ok(meta.location.filename().and_then(parse_entry_name)) })
     }
 
     pub async fn read(&self, version: u64) -> Result<Commit> {
@@ -156,9 +159,11 @@ impl<'a> Log<'a> {
 
     /// The newest commit, tombstones included.
     pub async fn head(&self) -> Result<Option<Commit>> {
-        match self.versions().await?.last() {
+        // Every get and put asks this: one pass for the largest, no list kept.
+        let newest = self.listed().try_fold(None, |newest, v| async move { Ok(newest.max(Some(v))) }).await?;
+        match newest {
             None => Ok(None),
-            Some(&v) => self.read(v).await.map(Some),
+            Some(v) => self.read(v).await.map(Some),
         }
     }
 
