@@ -76,10 +76,7 @@ impl QueryEngine {
     /// A session over the buckets `scope` sees; every version a query in it
     /// resolves is held in `holds`, so vacuum keeps it while the query runs.
     async fn session(&self, scope: &Scope, holds: &Holds) -> Result<SessionContext> {
-        let mut buckets = vec![BucketId::Default];
-        for b in self.store.buckets().await? {
-            buckets.push(BucketId::Named(Name::parse("bucket", &b)?));
-        }
+        let mut buckets = self.store.bucket_ids().await?;
         buckets.retain(|b| scope.visible.as_ref().is_none_or(|v| v.contains(b)));
         let config = self
             .config(false)

@@ -325,15 +325,21 @@ impl Store {
         }
     }
 
-    /// Named buckets, sorted (the default bucket is not listed, as in the original).
-    pub async fn buckets(&self) -> Result<Vec<String>> {
+    /// Every bucket: the default one first, then the named ones, sorted (the
+    /// `buckets` action lists the named ones only, as in the original).
+    pub async fn bucket_ids(&self) -> Result<Vec<BucketId>> {
+        let named = self.named_buckets().await?.into_iter().map(BucketId::Named);
+        Ok(std::iter::once(BucketId::Default).chain(named).collect())
+    }
+
+    async fn named_buckets(&self) -> Result<Vec<Name>> {
         let listing = self.os.list_with_delimiter(None).await?;
         let mut buckets = Vec::new();
         for prefix in listing.common_prefixes {
             let Some(dir) = prefix.filename() else { continue };
             let Ok(name) = Name::parse("bucket", dir) else { continue };
-            if self.bucket_exists(&BucketId::Named(name)).await? {
-                buckets.push(dir.to_string());
+            if self.bucket_exists(&BucketId::Named(name.clone())).await? {
+                buckets.push(name);
             }
         }
         buckets.sort();

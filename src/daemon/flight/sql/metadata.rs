@@ -17,7 +17,7 @@ use arrow_flight::sql::{
 use super::super::ShootsFlight;
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{BoxError, DaemonError, Result};
-use crate::daemon::storage::{BucketId, Name};
+use crate::daemon::storage::BucketId;
 
 pub(super) const CATALOG: &str = "shoots";
 /// Every dataframe is a table of this type.
@@ -30,10 +30,7 @@ fn built<E: Into<BoxError>>(what: &str, batch: std::result::Result<RecordBatch, 
 impl ShootsFlight {
     /// The buckets the caller may see, default bucket first.
     async fn visible_buckets(&self, caller: &Principal) -> Result<Vec<BucketId>> {
-        let mut buckets = vec![BucketId::Default];
-        for name in self.store.buckets().await? {
-            buckets.push(BucketId::Named(Name::parse("bucket", &name)?));
-        }
+        let mut buckets = self.store.bucket_ids().await?;
         buckets.retain(|b| caller.may_use(b));
         Ok(buckets)
     }
