@@ -93,7 +93,7 @@ impl ShootsFlight {
         if ticket.sql.is_some() && ticket.version.is_some() {
             return Err(DaemonError::InvalidArgument("a ticket takes either sql or version, not both".into()));
         }
-        let bucket = json::bucket(ticket.bucket.as_deref())?;
+        let bucket = BucketId::parse(ticket.bucket.as_deref())?;
         let Some(name) = &ticket.name else {
             let Some(sql) = &ticket.sql else {
                 return Err(DaemonError::InvalidArgument("a ticket needs a name, sql, or both".into()));

@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::daemon::error::Result;
-use crate::daemon::storage::{BucketId, Name, Target};
+use crate::daemon::storage::{Name, Target};
 use crate::protocol::{self, DeleteBucketRequest, FrameRequest, ListCriteria, PutCommand, PutMode, Ticket};
 
 pub(super) fn parse<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T> {
@@ -40,10 +40,6 @@ pub(super) fn delete_bucket_request(body: &[u8]) -> Result<(Name, protocol::Buck
     Ok((Name::parse("bucket", &request.name)?, request.mode.unwrap_or_default()))
 }
 
-pub(super) fn bucket(raw: Option<&str>) -> Result<BucketId> {
-    BucketId::parse(raw)
-}
-
 /// A reply body.
 pub(super) fn reply(body: &impl serde::Serialize) -> Vec<u8> {
     protocol::to_json(body)
@@ -53,6 +49,7 @@ pub(super) fn reply(body: &impl serde::Serialize) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::daemon::error::DaemonError;
+    use crate::daemon::storage::BucketId;
     use crate::protocol::ResampleRequest;
 
     #[test]
@@ -80,7 +77,7 @@ mod tests {
             assert!(r.as_ref().map_or_else(|e| matches!(e.kind(), InvalidArgument | InvalidName), |_| true), "{r:?}")
         };
         check(put_command(bytes).map(|_| ()));
-        check(ticket(bytes).and_then(|t| bucket(t.bucket.as_deref()).map(|_| ())));
+        check(ticket(bytes).and_then(|t| BucketId::parse(t.bucket.as_deref()).map(|_| ())));
         check(criteria(bytes).map(|_| ()));
         check(frame_request("delete", bytes).map(|_| ()));
         check(delete_bucket_request(bytes).map(|_| ()));

@@ -7,11 +7,12 @@ use super::json;
 use super::ShootsFlight;
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::storage::BucketId;
 
 impl ShootsFlight {
     pub(super) async fn list_json(&self, criteria: &[u8], caller: &Principal) -> Result<(String, Vec<FlightInfo>)> {
         let criteria = json::criteria(criteria)?;
-        let bucket = json::bucket(criteria.bucket.as_deref())?;
+        let bucket = BucketId::parse(criteria.bucket.as_deref())?;
         caller.require_bucket(&bucket)?;
         let pattern = match criteria.regex.as_deref() {
             None | Some("") => None,
