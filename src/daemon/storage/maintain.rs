@@ -164,7 +164,9 @@ async fn remove_orphans(store: &Store, bucket: &BucketId, name: &Name) -> Result
         )
         .try_collect()
         .await?;
-    let unfinished = store.location.unfinished_uploads(data_dir.as_ref(), cutoff)?;
+    // The disk is read and written off the async threads, as before object_store.
+    let (location, dir) = (store.location.clone(), data_dir.to_string());
+    let unfinished = blocking(move || location.unfinished_uploads(&dir, cutoff)).await?;
     let writing: HashSet<String> = store.writing.keys().into_iter().collect();
     let log = store.log(bucket, name);
     let mut named = HashSet::new();
@@ -175,12 +177,21 @@ async fn remove_orphans(store: &Store, bucket: &BucketId, name: &Name) -> Result
     let orphan = |path: &str| !named.contains(path) && !writing.contains(path);
     let finished: Vec<Path> = listed.into_iter().filter(|p| orphan(p.as_ref())).collect();
     let mut removed = store.delete_paths(finished).await?;
-    for upload in unfinished {
-        if orphan(data_dir.clone().join(upload.target.as_str()).as_ref()) && upload.remove()? {
-            removed += 1;
+    let unfinished: Vec<_> =
+        unfinished.into_iter().filter(|u| orphan(data_dir.clone().join(u.target.as_str()).as_ref())).collect();
+    removed += blocking(move || {
+        let mut removed = 0;
+        for upload in unfinished {
+            removed += usize::from(upload.remove()?);
         }
-    }
+        Ok(removed)
+    })
+    .await?;
     Ok(removed)
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| DaemonError::internal("a file system task failed", e))?
 }
 
 /// [`Store::maybe_compact_in_background`].
