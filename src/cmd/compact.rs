@@ -29,11 +29,7 @@ impl CompactArgs {
             Some(v) => format!("{} files -> {} (version {v})", r.files_before, r.files_after),
             None => format!("{} files, nothing to compact", r.files_before),
         };
-        let (versions, files) = (r.vacuum.versions_removed, r.vacuum.files_deleted);
-        summary(
-            self.quiet,
-            format!("compact {}: {done}; vacuum removed {versions} versions, {files} files", self.name),
-        );
+        summary(self.quiet, format!("compact {}: {done}; vacuum {}", self.name, super::vacuumed(&r.vacuum)));
         Ok(())
     }
 }

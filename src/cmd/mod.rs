@@ -32,3 +32,12 @@ pub fn summary(quiet: bool, line: impl std::fmt::Display) {
         eprintln!("{line}");
     }
 }
+
+/// What a vacuum did, as `vacuum` and `compact` report it.
+fn vacuumed(r: &crate::protocol::VacuumReply) -> String {
+    let done = format!("removed {} versions, {} files", r.versions_removed, r.files_deleted);
+    match r.files_waiting {
+        0 => done,
+        n => format!("{done}; {n} more files go after the daemon's --vacuum-grace"),
+    }
+}

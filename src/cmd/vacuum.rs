@@ -28,10 +28,7 @@ impl VacuumArgs {
     pub fn run(self) -> Result<()> {
         let (bucket, retain) = (self.bucket.as_deref(), self.retain.map(|n| n as usize));
         let r = block_on(async { self.connect.connect().await?.vacuum(&self.name, bucket, retain).await })?;
-        summary(
-            self.quiet,
-            format!("vacuum {}: removed {} versions, {} files", self.name, r.versions_removed, r.files_deleted),
-        );
+        summary(self.quiet, format!("vacuum {}: {}", self.name, super::vacuumed(&r)));
         Ok(())
     }
 }

@@ -37,6 +37,8 @@ pub struct ServeConfig {
     pub secret: Option<Secret>,
     /// Versions vacuum keeps.
     pub retain_versions: usize,
+    /// How long unneeded files stay before vacuum deletes them.
+    pub vacuum_grace: Duration,
 }
 
 /// The signing secret; never printed.
@@ -98,7 +100,11 @@ fn report_legacy_files(dir: &std::path::Path) {
 /// Runs the daemon until a stop is requested and in-flight calls drained.
 /// `ready` is told the address once the port is bound.
 pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
-    let options = StoreOptions { retain_versions: config.retain_versions.max(1), ..StoreOptions::default() };
+    let options = StoreOptions {
+        retain_versions: config.retain_versions.max(1),
+        grace: config.vacuum_grace,
+        ..StoreOptions::default()
+    };
     let store = Arc::new(Store::open(Location::parse(&config.bucket_dir)?, options)?);
     store.check().await?;
     if let Location::Local(dir) = store.location() {

@@ -11,10 +11,12 @@ use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider, Session, TableProvider};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::TableType;
 use datafusion::error::DataFusionError;
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -58,7 +60,9 @@ impl Scope {
 
 impl QueryEngine {
     pub fn new(store: Arc<Store>, memory_limit: Option<usize>) -> Result<QueryEngine> {
-        let mut builder = RuntimeEnvBuilder::new();
+        // One footer cache for gets and queries.
+        let caches = CacheManagerConfig::default().with_file_metadata_cache(Some(store.footers()));
+        let mut builder = RuntimeEnvBuilder::new().with_cache_manager(caches);
         if let Some(limit) = memory_limit {
             // Fair shares, so a sort that can spill is made to before another
             // query's merge runs out; the tracker names the top consumers
@@ -252,7 +256,7 @@ impl TableProvider for DataframeTable {
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         _filters: &[Expr],
         limit: Option<usize>,
@@ -269,7 +273,12 @@ impl TableProvider for DataframeTable {
             .iter()
             .map(|f| PartitionedFile::new(self.snapshot.file_path(f).to_string(), f.bytes))
             .collect();
-        let source = Arc::new(ParquetSource::new(schema));
+        let store = state.runtime_env().object_store(ObjectStoreUrl::parse(STORE_URL)?)?;
+        let footers = state.runtime_env().cache_manager.get_file_metadata_cache();
+        let source = Arc::new(
+            ParquetSource::new(schema)
+                .with_parquet_file_reader_factory(Arc::new(CachedParquetFileReaderFactory::new(store, footers))),
+        );
         let config = FileScanConfigBuilder::new(ObjectStoreUrl::parse(STORE_URL)?, source)
             .with_file_group(FileGroup::new(files))
             .with_projection_indices(projection.cloned())?

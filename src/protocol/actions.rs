@@ -15,11 +15,12 @@ pub enum ActionKind {
     Compact,
     Vacuum,
     Shutdown,
+    Stats,
 }
 
 impl ActionKind {
     /// In the order ListActions reports them.
-    pub const ALL: [ActionKind; 9] = [
+    pub const ALL: [ActionKind; 10] = [
         ActionKind::Ping,
         ActionKind::Buckets,
         ActionKind::Delete,
@@ -29,6 +30,7 @@ impl ActionKind {
         ActionKind::Compact,
         ActionKind::Vacuum,
         ActionKind::Shutdown,
+        ActionKind::Stats,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -42,6 +44,7 @@ impl ActionKind {
             ActionKind::Compact => "compact",
             ActionKind::Vacuum => "vacuum",
             ActionKind::Shutdown => "shutdown",
+            ActionKind::Stats => "stats",
         }
     }
 
@@ -58,6 +61,7 @@ impl ActionKind {
                 "Delete versions beyond the retention and their files: {\"name\", \"bucket\", \"retain\"?}"
             }
             ActionKind::Shutdown => "Stop the server gracefully",
+            ActionKind::Stats => "The daemon's store, uptime and store requests by kind, as JSON",
         }
     }
 }

@@ -138,6 +138,20 @@ pub struct VersionInfo {
 pub struct VacuumReply {
     pub versions_removed: usize,
     pub files_deleted: usize,
+    /// Files no retained version needs, deleted by a vacuum once the
+    /// daemon's grace period has passed (absent from older daemons).
+    #[serde(default)]
+    pub files_waiting: usize,
+}
+
+/// `stats`' reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatsReply {
+    /// Where the buckets are (`s3://…` or a directory).
+    pub store: String,
+    pub uptime_s: u64,
+    /// Requests made of the store since the daemon started, by kind.
+    pub store_requests: std::collections::BTreeMap<String, u64>,
 }
 
 /// `compact`'s reply: the compaction, then the vacuum that follows it.

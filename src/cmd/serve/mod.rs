@@ -35,6 +35,11 @@ pub struct ServeArgs {
     /// Versions of each dataframe that vacuum keeps (compaction vacuums too)
     #[arg(long, env = "SHOOTS_RETAIN_VERSIONS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_versions: u64,
+    /// How long vacuum leaves files no retained version needs (and files of
+    /// unfinished puts) before deleting them, e.g. 30m, 1h, 7d: reads and
+    /// puts on other daemons of the same store get this long to finish
+    #[arg(long, env = "SHOOTS_VACUUM_GRACE", default_value = "1h", value_parser = crate::cmd::token::parse_duration)]
+    pub vacuum_grace: std::time::Duration,
     /// Detach and run in the background, with a pid file and a log file
     #[arg(long)]
     pub daemon: bool,
@@ -84,6 +89,7 @@ impl ServeArgs {
             memory_limit: Some(self.memory_limit),
             secret: self.secret.clone(),
             retain_versions: self.retain_versions as usize,
+            vacuum_grace: self.vacuum_grace,
         };
         if self.daemon {
             let files = detach::Files::resolve(self.pid_file.clone(), self.log_file.clone(), self.port)?;

@@ -13,7 +13,8 @@ use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::resample::{self, ResampleJob};
 use crate::daemon::storage::{BucketId, Target};
 use crate::protocol::{
-    ActionKind, CompactReply, DeleteReply, MessageReply, ResampleRequest, VacuumReply, VersionInfo, SHUTDOWN_REPLY,
+    ActionKind, CompactReply, DeleteReply, MessageReply, ResampleRequest, StatsReply, VacuumReply, VersionInfo,
+    SHUTDOWN_REPLY,
 };
 
 /// What the log says about the call, and the reply's one body.
@@ -22,7 +23,7 @@ type Answer = (String, Vec<u8>);
 /// The role an action needs beyond `read`, and what a refusal says it was for.
 fn needs(kind: ActionKind) -> Option<(Role, &'static str)> {
     match kind {
-        ActionKind::Ping | ActionKind::Buckets | ActionKind::History => None,
+        ActionKind::Ping | ActionKind::Buckets | ActionKind::History | ActionKind::Stats => None,
         ActionKind::Delete => Some((Role::Write, "delete dataframes")),
         ActionKind::Compact | ActionKind::Vacuum => Some((Role::Write, "compact or vacuum dataframes")),
         ActionKind::Resample => Some((Role::Write, "resample")),
@@ -66,8 +67,18 @@ impl ShootsFlight {
                 self.shutdown.trigger();
                 (String::new(), json::reply(&SHUTDOWN_REPLY))
             }
+            ActionKind::Stats => (String::new(), json::reply(&self.stats())),
         };
         Ok((detail, one_result(reply)))
+    }
+
+    fn stats(&self) -> StatsReply {
+        let store_requests = self.store.requests().into_iter().map(|(kind, n)| (kind.to_string(), n)).collect();
+        StatsReply {
+            store: self.store.location().to_string(),
+            uptime_s: self.started.elapsed().as_secs(),
+            store_requests,
+        }
     }
 
     async fn buckets(&self, caller: &Principal) -> Result<Answer> {
@@ -123,7 +134,11 @@ impl ShootsFlight {
         };
         let retain = request.retain.unwrap_or(self.store.options().retain_versions);
         let vacuumed = self.store.vacuum(&target.bucket, &target.name, retain).await?;
-        let vacuum = VacuumReply { versions_removed: vacuumed.versions_removed, files_deleted: vacuumed.files_deleted };
+        let vacuum = VacuumReply {
+            versions_removed: vacuumed.versions_removed,
+            files_deleted: vacuumed.files_deleted,
+            files_waiting: vacuumed.files_waiting,
+        };
         let reply = match compacted {
             Some(done) => json::reply(&CompactReply {
                 version: done.version,

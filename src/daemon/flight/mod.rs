@@ -41,6 +41,7 @@ pub struct ShootsFlight {
     shutdown: Shutdown,
     /// Present when the daemon runs with `--secret`.
     auth: Option<Arc<Auth>>,
+    started: std::time::Instant,
 }
 
 impl ShootsFlight {
@@ -50,7 +51,7 @@ impl ShootsFlight {
         shutdown: Shutdown,
         auth: Option<Arc<Auth>>,
     ) -> ShootsFlight {
-        ShootsFlight { store, engine, shutdown, auth }
+        ShootsFlight { store, engine, shutdown, auth, started: std::time::Instant::now() }
     }
 }
 

@@ -20,6 +20,16 @@ pub fn data_dir(bucket: &BucketId, name: &Name) -> Path {
     frame_dir(bucket, name).join("data")
 }
 
+/// Vacuum's lists of files waiting out the grace period: `<df>/_vacuum`.
+pub fn pending_dir(bucket: &BucketId, name: &Name) -> Path {
+    frame_dir(bucket, name).join("_vacuum")
+}
+
+/// One such list, made at `ms` (Unix milliseconds; the name sorts by age).
+pub fn pending_removal(bucket: &BucketId, name: &Name, ms: u64) -> Path {
+    pending_dir(bucket, name).join(format!("{ms:020}-{}.json", uuid::Uuid::new_v4()).as_str())
+}
+
 /// A data file by the path a commit names it with (`data/<uuid>.parquet`).
 pub fn data_file(bucket: &BucketId, name: &Name, relative: &str) -> Path {
     Path::from(format!("{}/{relative}", frame_dir(bucket, name)))

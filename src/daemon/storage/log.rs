@@ -4,17 +4,20 @@
 //! adds and removes, and (so that a reader needs one object, not a replay)
 //! the full list of files that make up version N. A commit is made by
 //! creating the next entry with put-if-absent; whoever loses the race
-//! re-reads and retries.
+//! re-reads and retries. `<df>/_log/_latest` points near the newest entry
+//! (see [`Log::head`]).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::ipc::writer::IpcWriteOptions;
 use arrow_flight::{IpcMessage, SchemaAsIpc};
 use base64::Engine;
+use futures::stream::BoxStream;
 use futures::TryStreamExt;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
 use super::layout;
@@ -108,44 +111,112 @@ pub fn encode_schema(schema: &Schema) -> Result<String> {
     Ok(base64::engine::general_purpose::STANDARD.encode(&message.0))
 }
 
+/// What one daemon remembers of the logs it has read, so that a read
+/// costs few store requests however long a dataframe's history is.
+///
+/// Commits are immutable, but an entry's path comes back after a dataframe
+/// is deleted and made anew, so a cached commit is only used for the entry
+/// a listing shows with the same e-tag.
+#[derive(Debug, Default)]
+pub struct LogCache {
+    commits: Mutex<HashMap<(Path, String), Commit>>,
+    /// The newest version seen, per log directory: where the next look
+    /// for newer entries starts.
+    heads: Mutex<HashMap<Path, u64>>,
+}
+
+/// Commits kept in memory; the cache starts afresh beyond this.
+const CACHED_COMMITS: usize = 4096;
+
+/// Every this many versions a commit also rewrites the log's pointer
+/// (`_log/_latest`), so that a daemon new to a dataframe lists only the
+/// entries after it: never more than this many, whatever the history.
+const POINTER_EVERY: u64 = 16;
+
+impl LogCache {
+    fn commit(&self, path: &Path, e_tag: Option<&str>) -> Option<Commit> {
+        let commits = self.commits.lock().unwrap_or_else(|p| p.into_inner());
+        commits.get(&(path.clone(), e_tag?.to_string())).cloned()
+    }
+
+    fn keep(&self, path: &Path, e_tag: Option<String>, commit: &Commit) {
+        let Some(e_tag) = e_tag else { return };
+        let mut commits = self.commits.lock().unwrap_or_else(|p| p.into_inner());
+        if commits.len() >= CACHED_COMMITS {
+            commits.clear();
+        }
+        commits.insert((path.clone(), e_tag), commit.clone());
+    }
+
+    fn head(&self, dir: &Path) -> Option<u64> {
+        self.heads.lock().unwrap_or_else(|p| p.into_inner()).get(dir).copied()
+    }
+
+    fn saw_head(&self, dir: &Path, version: Option<u64>) {
+        let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
+        match version {
+            Some(v) => heads.insert(dir.clone(), v),
+            None => heads.remove(dir),
+        };
+    }
+}
+
 /// The log of one dataframe in a store: reading its entries and creating
 /// the next one. Making a commit (the lock, the retry) is
 /// [`Store::commit`](super::Store), the one place that calls [`Log::create`].
 pub struct Log<'a> {
     os: &'a dyn ObjectStore,
+    cache: &'a LogCache,
     bucket: &'a BucketId,
     name: &'a Name,
 }
 
 impl<'a> Log<'a> {
-    pub fn new(os: &'a dyn ObjectStore, bucket: &'a BucketId, name: &'a Name) -> Log<'a> {
-        Log { os, bucket, name }
+    pub fn new(os: &'a dyn ObjectStore, cache: &'a LogCache, bucket: &'a BucketId, name: &'a Name) -> Log<'a> {
+        Log { os, cache, bucket, name }
+    }
+
+    fn dir(&self) -> Path {
+        layout::log_dir(self.bucket, self.name)
     }
 
     pub fn entry_path(&self, version: u64) -> Path {
-        layout::log_dir(self.bucket, self.name).join(entry_name(version).as_str())
+        self.dir().join(entry_name(version).as_str())
+    }
+
+    /// `_log/_latest`: a version that exists or existed, at most
+    /// [`POINTER_EVERY`] behind the newest. A hint, never the truth: it is
+    /// overwritten without a condition, and a slower writer may set it back.
+    pub fn pointer_path(&self) -> Path {
+        self.dir().join("_latest")
     }
 
     /// Every version in the log, oldest first.
     pub async fn versions(&self) -> Result<Vec<u64>> {
-        let mut versions: Vec<u64> = self.listed().try_collect().await?;
-        versions.sort_unstable();
-        Ok(versions)
+        Ok(self.entries().await?.into_iter().map(|(v, _)| v).collect())
     }
 
-    /// The version numbers of the log's entries, in listing order.
-    fn listed(&self) -> impl futures::Stream<Item = Result<u64>> + '_ {
-        let prefix = layout::log_dir(self.bucket, self.name);
-        self.os
-            .list(Some(&prefix))
-            .map_err(DaemonError::from)
-            .try_filter_map(|meta| async move { Ok(meta.location.filename().and_then(parse_entry_name)) })
+    /// Every entry in the log, oldest first.
+    pub async fn entries(&self) -> Result<Vec<(u64, ObjectMeta)>> {
+        let mut entries: Vec<_> = self.listed(self.os.list(Some(&self.dir()))).try_collect().await?;
+        entries.sort_unstable_by_key(|(v, _)| *v);
+        Ok(entries)
+    }
+
+    /// The log's entries in `listing`, in listing order.
+    fn listed(
+        &self,
+        listing: BoxStream<'static, object_store::Result<ObjectMeta>>,
+    ) -> impl futures::Stream<Item = Result<(u64, ObjectMeta)>> {
+        listing.map_err(DaemonError::from).try_filter_map(|meta| async move {
+            Ok(meta.location.filename().and_then(parse_entry_name).map(|v| (v, meta)))
+        })
     }
 
     pub async fn read(&self, version: u64) -> Result<Commit> {
         let path = self.entry_path(version);
-        let bytes = match self.os.get(&path).await {
-            Ok(got) => got.bytes().await?,
+        let got = match self.os.get(&path).await {
+            Ok(got) => got,
             Err(object_store::Error::NotFound { .. }) => {
                 let (name, bucket) = (self.name, self.bucket);
                 return Err(DaemonError::NotFound(format!(
@@ -154,16 +225,58 @@ impl<'a> Log<'a> {
             }
             Err(e) => return Err(e.into()),
         };
-        serde_json::from_slice(&bytes).map_err(|e| DaemonError::Io(format!("corrupt commit {path}: {e}")))
+        let e_tag = got.meta.e_tag.clone();
+        let bytes = got.bytes().await?;
+        let commit: Commit =
+            serde_json::from_slice(&bytes).map_err(|e| DaemonError::Io(format!("corrupt commit {path}: {e}")))?;
+        self.cache.keep(&path, e_tag, &commit);
+        Ok(commit)
     }
 
-    /// The newest commit, tombstones included.
+    /// The commit of an entry a listing showed: from the cache when it
+    /// holds that very object.
+    pub async fn read_listed(&self, version: u64, meta: &ObjectMeta) -> Result<Commit> {
+        match self.cache.commit(&meta.location, meta.e_tag.as_deref()) {
+            Some(commit) => Ok(commit),
+            None => self.read(version).await,
+        }
+    }
+
+    /// The newest commit, tombstones included. One listing of the entries
+    /// from the newest this daemon saw (or the pointer's) on, so its cost
+    /// does not grow with the history; the full log only when those are
+    /// gone (the dataframe was deleted since).
     pub async fn head(&self) -> Result<Option<Commit>> {
-        // Every get and put asks this: one pass for the largest, no list kept.
-        let newest = self.listed().try_fold(None, |newest, v| async move { Ok(newest.max(Some(v))) }).await?;
-        match newest {
+        let dir = self.dir();
+        let known = match self.cache.head(&dir) {
+            Some(v) => Some(v),
+            None => self.pointer().await?,
+        };
+        let newest = |listing| {
+            self.listed(listing).try_fold(None, |newest: Option<(u64, ObjectMeta)>, entry| async {
+                Ok(if newest.as_ref().is_some_and(|(v, _)| *v > entry.0) { newest } else { Some(entry) })
+            })
+        };
+        let mut found = None;
+        if let Some(v) = known.filter(|v| *v > 0) {
+            // Entries after v - 1: v itself and anything newer.
+            found = newest(self.os.list_with_offset(Some(&dir), &self.entry_path(v - 1))).await?;
+        }
+        if found.is_none() {
+            found = newest(self.os.list(Some(&dir))).await?;
+        }
+        self.cache.saw_head(&dir, found.as_ref().map(|(v, _)| *v));
+        match found {
             None => Ok(None),
-            Some(v) => self.read(v).await.map(Some),
+            Some((v, meta)) => self.read_listed(v, &meta).await.map(Some),
+        }
+    }
+
+    async fn pointer(&self) -> Result<Option<u64>> {
+        match self.os.get(&self.pointer_path()).await {
+            Ok(got) => Ok(std::str::from_utf8(&got.bytes().await?).ok().and_then(|s| s.trim().parse().ok())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -172,8 +285,20 @@ impl<'a> Log<'a> {
     pub async fn create(&self, commit: &Commit) -> Result<bool> {
         let body = serde_json::to_vec_pretty(commit).map_err(|e| DaemonError::internal("cannot encode a commit", e))?;
         let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
-        match self.os.put_opts(&self.entry_path(commit.version), PutPayload::from(body), opts).await {
-            Ok(_) => Ok(true),
+        let path = self.entry_path(commit.version);
+        match self.os.put_opts(&path, PutPayload::from(body), opts).await {
+            Ok(put) => {
+                self.cache.keep(&path, put.e_tag, commit);
+                self.cache.saw_head(&self.dir(), Some(commit.version));
+                if commit.version % POINTER_EVERY == 0 {
+                    // Only a hint: the commit stands whether or not it is written.
+                    let pointer = PutPayload::from(commit.version.to_string());
+                    if let Err(e) = self.os.put(&self.pointer_path(), pointer).await {
+                        tracing::warn!("cannot update the log pointer of {}/{}: {e}", self.bucket, self.name);
+                    }
+                }
+                Ok(true)
+            }
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }

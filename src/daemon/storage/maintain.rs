@@ -7,6 +7,8 @@ use std::time::SystemTime;
 
 use futures::TryStreamExt;
 use object_store::path::Path;
+use object_store::ObjectStoreExt;
+use serde::{Deserialize, Serialize};
 
 use super::layout;
 use super::log::{Commit, DataFile, Operation};
@@ -26,6 +28,8 @@ pub struct CompactOutcome {
 pub struct VacuumOutcome {
     pub versions_removed: usize,
     pub files_deleted: usize,
+    /// Files no retained version needs that wait out the grace period.
+    pub files_waiting: usize,
 }
 
 /// [`Store::compact`].
@@ -109,53 +113,133 @@ fn changed(name: &Name) -> DaemonError {
     DaemonError::Io(format!("dataframe {name} was replaced or deleted during compaction; nothing changed"))
 }
 
-/// [`Store::vacuum`]: old versions first, then what no version names.
+/// [`Store::vacuum`]: old versions first, then what waited out the grace
+/// period, then what no version names.
 pub(super) async fn vacuum(store: &Store, bucket: &BucketId, name: &Name, retain: usize) -> Result<VacuumOutcome> {
+    let cutoff = SystemTime::now().checked_sub(store.options.grace).unwrap_or(SystemTime::UNIX_EPOCH);
     let mut outcome = remove_old_versions(store, bucket, name, retain).await?;
-    outcome.files_deleted += remove_orphans(store, bucket, name).await?;
+    let log = store.log(bucket, name);
+    let mut named = HashSet::new();
+    for (v, meta) in log.entries().await? {
+        named.extend(log.read_listed(v, &meta).await?.files.into_iter().map(|f| f.path));
+    }
+    let writing: HashSet<String> = store.writing.keys().into_iter().collect();
+    let unused = |relative: &str| {
+        !named.contains(relative) && !writing.contains(layout::data_file(bucket, name, relative).as_ref())
+    };
+    let mut waiting = HashSet::new();
+    for pending in pending_removals(store, bucket, name).await? {
+        if pending.since > cutoff {
+            outcome.files_waiting += pending.files.len();
+            waiting.extend(pending.files);
+            continue;
+        }
+        let files: Vec<Path> =
+            pending.files.iter().filter(|f| unused(f)).map(|f| layout::data_file(bucket, name, f)).collect();
+        outcome.files_deleted += store.delete_paths(files).await?;
+        store.delete_paths(vec![pending.path]).await?;
+    }
+    outcome.files_deleted += remove_orphans(store, bucket, name, cutoff, |f| unused(f) && !waiting.contains(f)).await?;
     Ok(outcome)
 }
 
-/// Deletes the log entries of all but the newest `retain` versions and the
-/// data files only they used.
+/// Deletes the log entries of all but the newest `retain` versions; the
+/// data files only they used are listed for deletion after the grace
+/// period, since a read on another daemon may have begun before.
 async fn remove_old_versions(store: &Store, bucket: &BucketId, name: &Name, retain: usize) -> Result<VacuumOutcome> {
     let log = store.log(bucket, name);
     let retain = retain.max(1);
-    let versions = log.versions().await?;
-    if versions.len() <= retain {
+    let entries = log.entries().await?;
+    if entries.len() <= retain {
         return Ok(VacuumOutcome::default());
     }
-    let (old, kept) = versions.split_at(versions.len() - retain);
-    // A version someone is reading stays, with its files, until they are done.
+    let (old, kept) = entries.split_at(entries.len() - retain);
+    // A version someone is reading here stays, with its files, until they are done.
     let read: HashSet<u64> =
         store.reading.keys().into_iter().filter(|(b, n, _)| b == bucket && n == name).map(|(.., v)| v).collect();
-    let (old, held): (Vec<u64>, Vec<u64>) = old.iter().partition(|v| !read.contains(v));
+    let (old, held): (Vec<_>, Vec<_>) = old.iter().partition(|(v, _)| !read.contains(v));
     let mut needed = HashSet::new();
-    for v in kept.iter().chain(&held) {
-        needed.extend(log.read(*v).await?.files.into_iter().map(|f| f.path));
+    for (v, meta) in kept.iter().chain(held) {
+        needed.extend(log.read_listed(*v, meta).await?.files.into_iter().map(|f| f.path));
     }
-    let mut unneeded = HashSet::new();
-    for v in &old {
-        let commit = log.read(*v).await?;
+    let mut unneeded = std::collections::BTreeSet::new();
+    for (v, meta) in &old {
+        let commit = log.read_listed(*v, meta).await?;
         unneeded.extend(commit.files.into_iter().map(|f| f.path).chain(commit.remove).filter(|p| !needed.contains(p)));
     }
-    // Log entries first: once gone, no reader can ask for those versions.
-    store.delete_paths(old.iter().map(|v| log.entry_path(*v)).collect()).await?;
-    let files_deleted = unneeded.len();
-    store.delete_paths(unneeded.iter().map(|p| layout::data_file(bucket, name, p)).collect()).await?;
-    Ok(VacuumOutcome { versions_removed: old.len(), files_deleted })
+    // Listed before the entries go: a crash in between leaves a list whose
+    // files are still named, and those are never deleted.
+    if !unneeded.is_empty() {
+        let body = serde_json::to_vec(&PendingFiles { files: unneeded.into_iter().collect() })
+            .map_err(|e| DaemonError::internal("cannot encode vacuum's list", e))?;
+        let path = layout::pending_removal(bucket, name, now_ms());
+        store.os.put(&path, body.into()).await?;
+    }
+    // Log entries next: once gone, no reader can ask for those versions.
+    store.delete_paths(old.iter().map(|(_, meta)| meta.location.clone()).collect()).await?;
+    Ok(VacuumOutcome { versions_removed: old.len(), ..VacuumOutcome::default() })
 }
 
-/// Deletes data files that no version in the log names and no put or
-/// compaction of this daemon is writing: what a put cut short by a crash
-/// left behind, finished files and unfinished uploads alike. Only files
-/// untouched for [`orphan_age`](super::StoreOptions::orphan_age) go, in case
-/// another process writes to the same store. Returns how many went.
-async fn remove_orphans(store: &Store, bucket: &BucketId, name: &Name) -> Result<usize> {
-    let cutoff = SystemTime::now().checked_sub(store.options.orphan_age).unwrap_or(SystemTime::UNIX_EPOCH);
+#[derive(Serialize, Deserialize)]
+struct PendingFiles {
+    files: Vec<String>,
+}
+
+/// Data files vacuum took out of every retained version, waiting out the
+/// grace period: `<df>/_vacuum/<unix ms>-<uuid>.json`.
+pub(super) struct PendingRemoval {
+    pub path: Path,
+    since: SystemTime,
+    /// Relative to the dataframe, as commits name them.
+    pub files: Vec<String>,
+}
+
+pub(super) async fn pending_removals(store: &Store, bucket: &BucketId, name: &Name) -> Result<Vec<PendingRemoval>> {
+    let listed: Vec<Path> =
+        store.os.list(Some(&layout::pending_dir(bucket, name))).map_ok(|m| m.location).try_collect().await?;
+    let mut pending = Vec::new();
+    for path in listed {
+        let Some(ms) = path.filename().and_then(|f| f.split('-').next()).and_then(|ms| ms.parse::<u64>().ok()) else {
+            continue;
+        };
+        let body = match store.os.get(&path).await {
+            Ok(got) => got.bytes().await?,
+            // Another daemon's vacuum finished it meanwhile.
+            Err(object_store::Error::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let listed: PendingFiles =
+            serde_json::from_slice(&body).map_err(|e| DaemonError::Io(format!("corrupt vacuum list {path}: {e}")))?;
+        let since = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+        pending.push(PendingRemoval { path, since, files: listed.files });
+    }
+    Ok(pending)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Deletes data files untouched since `cutoff` for which `orphan` holds
+/// (no version names them, no put of this daemon writes them): what a put
+/// cut short by a crash left behind, finished files and unfinished uploads
+/// alike. The age matters because another daemon on the same store may
+/// still be writing them. Returns how many went.
+async fn remove_orphans(
+    store: &Store,
+    bucket: &BucketId,
+    name: &Name,
+    cutoff: SystemTime,
+    orphan: impl Fn(&str) -> bool,
+) -> Result<usize> {
     let data_dir = layout::data_dir(bucket, name);
-    // Listed first, then what is being written, then what the log names:
-    // a put that finishes in between is in the second or the third.
+    let frame_dir = layout::frame_dir(bucket, name);
+    let relative = |path: &Path| {
+        path.prefix_match(&frame_dir).map(|parts| parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/"))
+    };
+    // Listed before the caller read the log and what is being written
+    // would be better; a put that finishes in between is young, and the
+    // age keeps it.
     let listed: Vec<Path> = store
         .os
         .list(Some(&data_dir))
@@ -167,18 +251,12 @@ async fn remove_orphans(store: &Store, bucket: &BucketId, name: &Name) -> Result
     // The disk is read and written off the async threads, as before object_store.
     let (location, dir) = (store.location.clone(), data_dir.to_string());
     let unfinished = blocking(move || location.unfinished_uploads(&dir, cutoff)).await?;
-    let writing: HashSet<String> = store.writing.keys().into_iter().collect();
-    let log = store.log(bucket, name);
-    let mut named = HashSet::new();
-    for v in log.versions().await? {
-        named
-            .extend(log.read(v).await?.files.into_iter().map(|f| layout::data_file(bucket, name, &f.path).to_string()));
-    }
-    let orphan = |path: &str| !named.contains(path) && !writing.contains(path);
-    let finished: Vec<Path> = listed.into_iter().filter(|p| orphan(p.as_ref())).collect();
+    let finished: Vec<Path> = listed.into_iter().filter(|p| relative(p).is_some_and(|r| orphan(&r))).collect();
     let mut removed = store.delete_paths(finished).await?;
-    let unfinished: Vec<_> =
-        unfinished.into_iter().filter(|u| orphan(data_dir.clone().join(u.target.as_str()).as_ref())).collect();
+    let unfinished: Vec<_> = unfinished
+        .into_iter()
+        .filter(|u| relative(&data_dir.clone().join(u.target.as_str())).is_some_and(|r| orphan(&r)))
+        .collect();
     removed += blocking(move || {
         let mut removed = 0;
         for upload in unfinished {

@@ -19,6 +19,7 @@
 //! compaction and vacuum ([`maintain`]), the log ([`log`]). Every commit
 //! goes through [`Store::commit`].
 
+mod counted;
 mod dictionaries;
 mod encode;
 mod in_use;
@@ -37,6 +38,7 @@ use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use datafusion::execution::cache::default_cache::DefaultCache;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -44,9 +46,10 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode as Create, PutOptions, P
 
 use crate::daemon::error::{DaemonError, Result};
 use crate::protocol::{BucketDeleteMode, PutMode};
+use counted::{Counted, RequestCounts};
 pub use location::Location;
-use log::Log;
 pub use log::{Commit, DataFile, Operation};
+use log::{Log, LogCache};
 pub use maintain::{CompactOutcome, VacuumOutcome};
 pub use names::{BucketId, Name, Target};
 pub use write::PutOutcome;
@@ -68,9 +71,11 @@ pub struct StoreOptions {
     /// A dataframe with this many data files, most of them small, is
     /// compacted in the background after a put.
     pub compact_files: usize,
-    /// How long a data file no version names must have been left alone
-    /// before vacuum deletes it: another process may still be writing it.
-    pub orphan_age: std::time::Duration,
+    /// How long vacuum leaves a data file no retained version needs before
+    /// deleting it: a read on another daemon may have begun before the
+    /// version went, and a put on another daemon may not have committed
+    /// the files it wrote yet (`--vacuum-grace`).
+    pub grace: std::time::Duration,
 }
 
 impl Default for StoreOptions {
@@ -87,10 +92,16 @@ impl Default for StoreOptions {
             encode_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             retain_versions: 10,
             compact_files: 64,
-            orphan_age: std::time::Duration::from_secs(3600),
+            grace: std::time::Duration::from_secs(3600),
         }
     }
 }
+
+/// Parquet footers by data file path.
+pub type FooterCache = datafusion::execution::cache::cache_manager::FileMetadataCache;
+
+/// Memory for cached footers (DataFusion's default for its own).
+const FOOTER_CACHE_BYTES: usize = 50 << 20;
 
 /// One version of one dataframe, as readers see it.
 #[derive(Debug, Clone)]
@@ -120,8 +131,13 @@ type FrameKey = (BucketId, Name);
 
 pub struct Store {
     os: Arc<dyn ObjectStore>,
+    requests: Arc<RequestCounts>,
     location: Location,
     options: StoreOptions,
+    logs: LogCache,
+    /// Parquet footers of data files (immutable, uniquely named), shared
+    /// by gets and SQL.
+    footers: Arc<FooterCache>,
     /// Serialises commits to one dataframe within this daemon; put-if-absent
     /// on the log is what makes them safe, this only avoids retry storms.
     commit_locks: Mutex<HashMap<FrameKey, Arc<tokio::sync::Mutex<()>>>>,
@@ -139,10 +155,14 @@ fn not_found(bucket: &BucketId, name: &Name) -> DaemonError {
 
 impl Store {
     pub fn open(location: Location, options: StoreOptions) -> Result<Store> {
+        let os = Counted::new(location.open()?);
         Ok(Store {
-            os: location.open()?,
+            requests: os.counts(),
+            os: Arc::new(os),
             location,
             options,
+            logs: LogCache::default(),
+            footers: Arc::new(DefaultCache::new(FOOTER_CACHE_BYTES).with_name("footers")),
             commit_locks: Mutex::default(),
             compacting: Mutex::default(),
             writing: Default::default(),
@@ -182,6 +202,15 @@ impl Store {
         &self.options
     }
 
+    /// Requests made of the store since it was opened, by kind.
+    pub fn requests(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.requests.totals()
+    }
+
+    pub fn footers(&self) -> Arc<FooterCache> {
+        self.footers.clone()
+    }
+
     // ---- versions --------------------------------------------------------
 
     /// The current version of a dataframe, or `None` if it does not exist.
@@ -209,11 +238,16 @@ impl Store {
     /// Every version still in the log, oldest first.
     pub async fn history(&self, bucket: &BucketId, name: &Name) -> Result<Vec<Commit>> {
         let log = self.log(bucket, name);
-        let versions = log.versions().await?;
-        if versions.is_empty() {
+        let entries = log.entries().await?;
+        if entries.is_empty() {
             return Err(not_found(bucket, name));
         }
-        futures::stream::iter(versions).map(|v| log.read(v)).buffered(8).try_collect().await
+        let log = &log;
+        futures::stream::iter(entries)
+            .map(|(v, meta)| async move { log.read_listed(v, &meta).await })
+            .buffered(8)
+            .try_collect()
+            .await
     }
 
     /// Keeps `snap`'s version from vacuum while the returned value lives.
@@ -268,7 +302,7 @@ impl Store {
     }
 
     fn log<'a>(&'a self, bucket: &'a BucketId, name: &'a Name) -> Log<'a> {
-        Log::new(self.os.as_ref(), bucket, name)
+        Log::new(self.os.as_ref(), &self.logs, bucket, name)
     }
 
     // ---- keeping dataframes small ------------------------------------------
@@ -279,9 +313,9 @@ impl Store {
         maintain::compact(self, bucket, name).await
     }
 
-    /// Deletes all but the newest `retain` versions, the data files only
-    /// they used, and data files no version names that are older than
-    /// [`StoreOptions::orphan_age`].
+    /// Deletes all but the newest `retain` versions; the data files only
+    /// they used go once [`StoreOptions::grace`] has passed, as do data files
+    /// no version names (what crashed puts left).
     pub async fn vacuum(&self, bucket: &BucketId, name: &Name, retain: usize) -> Result<VacuumOutcome> {
         maintain::vacuum(self, bucket, name, retain).await
     }
@@ -386,18 +420,25 @@ impl Store {
         self.remove_frame_files(bucket, name).await
     }
 
-    /// Removes every object of a dataframe that its log knows of, log last.
-    /// Data files of a put still in flight are not in the log and survive.
+    /// Removes every object of a dataframe that its log knows of (the files
+    /// its versions name, those waiting out vacuum's grace), log last. Data
+    /// files of a put still in flight are not in the log and survive.
     async fn remove_frame_files(&self, bucket: &BucketId, name: &Name) -> Result<()> {
         let log = self.log(bucket, name);
-        let versions = log.versions().await?;
+        let entries = log.entries().await?;
         let mut data = std::collections::BTreeSet::new();
-        for &v in &versions {
-            data.extend(log.read(v).await?.add.into_iter().map(|f| f.path));
+        for (v, meta) in &entries {
+            let commit = log.read_listed(*v, meta).await?;
+            data.extend(commit.files.into_iter().chain(commit.add).map(|f| f.path));
         }
+        let pending = maintain::pending_removals(self, bucket, name).await?;
+        data.extend(pending.iter().flat_map(|p| p.files.iter().cloned()));
         self.delete_paths(data.iter().map(|p| layout::data_file(bucket, name, p)).collect()).await?;
+        let mut meta: Vec<Path> = pending.into_iter().map(|p| p.path).collect();
+        meta.push(log.pointer_path());
+        self.delete_paths(meta).await?;
         // Newest entry last, so that an interrupted delete still ends in the tombstone.
-        self.delete_paths(versions.iter().map(|&v| log.entry_path(v)).collect()).await.map(|_| ())
+        self.delete_paths(entries.into_iter().map(|(_, m)| m.location).collect()).await.map(|_| ())
     }
 
     /// Deletes a named bucket; with [`BucketDeleteMode::Error`] only when it

@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use bytes::Bytes;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::{CachedParquetFileReaderFactory, ParquetFileReaderFactory};
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt, TryFutureExt, TryStreamExt};
-use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use futures::{StreamExt, TryStreamExt};
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
-use parquet::errors::ParquetError;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::ParquetMetaData;
 
 use super::dictionaries::{self, Restorer};
 use super::{Snapshot, Store};
@@ -29,11 +29,16 @@ pub(super) fn scan(store: &Store, snap: &Snapshot) -> BoxStream<'static, Result<
     let batch_rows = store.options.read_batch_rows;
     let files: Vec<_> = snap.commit.files.iter().map(|f| (snap.file_path(f), f.bytes)).collect();
     let opened_schema = schema.clone();
+    // The sizes are in the commit, so no HEAD; the footers are cached, so
+    // a file read before costs only its row groups.
+    let readers = CachedParquetFileReaderFactory::new(os, store.footers());
+    let metrics = ExecutionPlanMetricsSet::new();
     futures::stream::iter(files)
         .map(move |(path, size)| {
-            let reader = DataFileReader { store: os.clone(), path, size };
+            let reader = readers.create_reader(0, PartitionedFile::new(path.to_string(), size), FOOTER_HINT, &metrics);
             let schema = opened_schema.clone();
             async move {
+                let reader = SendReader(reader?);
                 let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
                 let kept = builder.metadata().file_metadata().key_value_metadata().and_then(|kv| {
                     kv.iter().find(|e| e.key == dictionaries::METADATA_KEY).and_then(|e| e.value.clone())
@@ -58,37 +63,27 @@ pub(super) fn scan(store: &Store, snap: &Snapshot) -> BoxStream<'static, Result<
         .boxed()
 }
 
-/// A Parquet data file in the object store. Its size is in the commit, so
-/// the footer costs one ranged read and no HEAD.
-struct DataFileReader {
-    store: Arc<dyn ObjectStore>,
-    path: Path,
-    size: u64,
-}
+/// The factory's reader as a type the stream builder takes (parquet
+/// implements its trait for a boxed reader only without `Send`).
+struct SendReader(Box<dyn AsyncFileReader + Send>);
 
-fn parquet_error(e: object_store::Error) -> ParquetError {
-    ParquetError::External(Box::new(e))
-}
-
-impl AsyncFileReader for DataFileReader {
+impl AsyncFileReader for SendReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
-        self.store.get_range(&self.path, range).map_err(parquet_error).boxed()
+        self.0.get_bytes(range)
     }
 
     fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
-        async move { self.store.get_ranges(&self.path, &ranges).await.map_err(parquet_error) }.boxed()
+        self.0.get_byte_ranges(ranges)
     }
 
     fn get_metadata<'a>(
         &'a mut self,
         options: Option<&'a ArrowReaderOptions>,
     ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
-        async move {
-            let size = self.size;
-            let metadata =
-                ParquetMetaDataReader::new().with_arrow_reader_options(options).load_and_finish(self, size).await?;
-            Ok(Arc::new(metadata))
-        }
-        .boxed()
+        self.0.get_metadata(options)
     }
 }
+
+/// Bytes read from a data file's end at once: the footer and its length
+/// in one request for all but very wide tables.
+pub(super) const FOOTER_HINT: Option<usize> = Some(64 << 10);

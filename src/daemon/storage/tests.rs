@@ -108,8 +108,7 @@ async fn a_crash_between_data_files_and_commit_leaves_nothing_visible_and_vacuum
     // Young orphans stay (another daemon may be about to commit them)...
     assert_eq!(store.vacuum(&bucket, &name, 10).await.unwrap().files_deleted, 0);
     // ...old ones go, and only they.
-    let impatient =
-        store_on(&memory, StoreOptions { orphan_age: std::time::Duration::ZERO, ..StoreOptions::default() });
+    let impatient = store_on(&memory, StoreOptions { grace: std::time::Duration::ZERO, ..StoreOptions::default() });
     assert_eq!(impatient.vacuum(&bucket, &name, 10).await.unwrap().files_deleted, 1);
     assert_eq!(data_objects(memory.as_ref()).await, 1);
     assert_eq!(ids(&store, &snap).await, (0..10).collect::<Vec<_>>());
@@ -118,8 +117,7 @@ async fn a_crash_between_data_files_and_commit_leaves_nothing_visible_and_vacuum
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_pinned_to_a_version_reads_it_whole_through_a_replace_and_a_vacuum() {
     let memory = Arc::new(InMemory::new());
-    let options =
-        StoreOptions { read_batch_rows: 100, orphan_age: std::time::Duration::ZERO, ..StoreOptions::default() };
+    let options = StoreOptions { read_batch_rows: 100, grace: std::time::Duration::ZERO, ..StoreOptions::default() };
     let store = store_on(&memory, options);
     let (bucket, name) = frame();
     store.put(&bucket, &name, PutMode::Error, schema(), rows(0..1000)).await.unwrap();
@@ -176,4 +174,82 @@ async fn a_compaction_commits_over_appends_and_names_the_commit_that_conflicts()
     assert!(refused.contains("version 6 (replace) removed files it was rewriting"), "{refused}");
     let current = store.snapshot(&bucket, &name, None).await.unwrap();
     assert_eq!(ids(&store, &current).await, (100..110).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding_the_current_version_costs_the_same_after_a_hundred_versions() {
+    let memory = Arc::new(InMemory::new());
+    let writer = store_on(&memory, StoreOptions::default());
+    let (bucket, name) = frame();
+    writer.put(&bucket, &name, PutMode::Error, schema(), rows(0..1)).await.unwrap();
+    let cost = |store: &Store| store.requests().values().sum::<u64>();
+
+    let fresh = store_on(&memory, StoreOptions::default());
+    fresh.current(&bucket, &name).await.unwrap().unwrap();
+    let after_one = cost(&fresh);
+    for i in 1..100 {
+        writer.put(&bucket, &name, PutMode::Append, schema(), rows(i..i + 1)).await.unwrap();
+    }
+    // A daemon new to the dataframe: the pointer, one listing, the commit.
+    let other = store_on(&memory, StoreOptions::default());
+    assert_eq!(other.current(&bucket, &name).await.unwrap().unwrap().commit.version, 100);
+    assert_eq!(cost(&other), 3, "{:?}", other.requests());
+    assert!(cost(&other) <= after_one + 1);
+    // One that knew it: one listing of what is newer, one commit read.
+    let before = cost(&fresh);
+    assert_eq!(fresh.current(&bucket, &name).await.unwrap().unwrap().commit.version, 100);
+    assert_eq!(cost(&fresh) - before, 2);
+    // Nothing new since: the listing alone.
+    let before = cost(&fresh);
+    fresh.current(&bucket, &name).await.unwrap().unwrap();
+    assert_eq!(cost(&fresh) - before, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataframe_made_anew_under_the_same_versions_is_not_read_from_the_cache() {
+    let memory = Arc::new(InMemory::new());
+    let (a, b) = (store_on(&memory, StoreOptions::default()), store_on(&memory, StoreOptions::default()));
+    let (bucket, name) = frame();
+    a.put(&bucket, &name, PutMode::Error, schema(), rows(0..10)).await.unwrap();
+    let old = a.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(ids(&a, &old).await, (0..10).collect::<Vec<_>>());
+
+    b.delete(&bucket, &name).await.unwrap();
+    assert!(a.current(&bucket, &name).await.unwrap().is_none());
+    b.put(&bucket, &name, PutMode::Error, schema(), rows(50..55)).await.unwrap();
+    let new = a.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(new.commit.version, 1);
+    assert_eq!(ids(&a, &new).await, (50..55).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vacuum_on_one_daemon_leaves_another_daemons_read_its_files_until_the_grace_period_ends() {
+    let memory = Arc::new(InMemory::new());
+    let options = StoreOptions { read_batch_rows: 100, ..StoreOptions::default() };
+    let (reader, vacuumer) = (store_on(&memory, options.clone()), store_on(&memory, options));
+    let (bucket, name) = frame();
+    reader.put(&bucket, &name, PutMode::Error, schema(), rows(0..1000)).await.unwrap();
+    let v1 = reader.snapshot(&bucket, &name, None).await.unwrap();
+    let mut reading = reader.scan(&v1);
+    let mut got: Vec<i64> =
+        reading.next().await.unwrap().unwrap().column(0).as_primitive::<Int64Type>().values().to_vec();
+
+    // The other daemon cannot see this read: the version goes, its file waits.
+    vacuumer.put(&bucket, &name, PutMode::Replace, schema(), rows(5000..5010)).await.unwrap();
+    let vacuumed = vacuumer.vacuum(&bucket, &name, 1).await.unwrap();
+    assert_eq!((vacuumed.versions_removed, vacuumed.files_deleted, vacuumed.files_waiting), (1, 0, 1));
+    assert!(vacuumer.snapshot(&bucket, &name, Some(1)).await.is_err());
+    assert_eq!(vacuumer.vacuum(&bucket, &name, 1).await.unwrap().files_waiting, 1);
+    while let Some(batch) = reading.next().await {
+        got.extend(batch.unwrap().column(0).as_primitive::<Int64Type>().values().iter());
+    }
+    assert_eq!(got, (0..1000).collect::<Vec<_>>());
+
+    // Once the grace period is over, the file goes.
+    let after_grace = store_on(&memory, StoreOptions { grace: std::time::Duration::ZERO, ..StoreOptions::default() });
+    let vacuumed = after_grace.vacuum(&bucket, &name, 1).await.unwrap();
+    assert_eq!((vacuumed.files_deleted, vacuumed.files_waiting), (1, 0));
+    assert_eq!(data_objects(memory.as_ref()).await, 1);
+    let current = after_grace.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(ids(&after_grace, &current).await, (5000..5010).collect::<Vec<_>>());
 }
