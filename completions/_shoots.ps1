@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'PEM private key for TLS; needs --cert-file')
             [CompletionResult]::new('--memory-limit', '--memory-limit', [CompletionResultType]::ParameterName, 'Memory for query execution, e.g. 512MiB or 2GiB; queries needing more spill to disk where they can, or fail cleanly')
             [CompletionResult]::new('--retain-versions', '--retain-versions', [CompletionResultType]::ParameterName, 'Versions of each dataframe that vacuum keeps (compaction vacuums too)')
+            [CompletionResult]::new('--vacuum-grace', '--vacuum-grace', [CompletionResultType]::ParameterName, 'How long vacuum leaves files no retained version needs (and files of unfinished puts) before deleting them, e.g. 30m, 1h, 7d: reads and puts on other daemons of the same store get this long to finish')
             [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]')
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Require a token signed with this secret on every call (see `shoots token create`)')

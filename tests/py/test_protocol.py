@@ -15,8 +15,22 @@ def test_ping_and_list_actions(client):
     listed = {a.type: a.description for a in client.list_actions()}
     # The JSON dialect's actions, and Flight SQL's beside them.
     assert set(listed) == {"ping", "buckets", "delete", "delete_bucket", "resample", "shutdown", "history", "compact",
-                           "vacuum", "CreatePreparedStatement", "ClosePreparedStatement"}
+                           "vacuum", "stats", "CreatePreparedStatement", "ClosePreparedStatement"}
     assert all(listed.values())
+
+
+def test_stats_counts_store_requests_by_kind(client, daemon):
+    def stats():
+        return json.loads(action(client, "stats")[0])
+
+    before = stats()
+    assert before["store"] == str(daemon.bucket_dir) and before["uptime_s"] >= 0
+    assert set(before["store_requests"]) == {"get", "head", "put", "put_part", "list", "delete", "copy"}
+    put(client, "frame", sample(10))
+    get(client, "frame")
+    after = stats()["store_requests"]
+    assert after["put"] > before["store_requests"]["put"]
+    assert after["get"] > before["store_requests"]["get"] and after["list"] > before["store_requests"]["list"]
 
 
 def test_put_get_modes(client):

@@ -9,10 +9,10 @@ use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
 use arrow_flight::error::FlightError;
 use arrow_flight::FlightData;
 use futures::stream::BoxStream;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use tonic::Status;
 
-use crate::daemon::error::Result;
+use crate::daemon::error::{DaemonError, Result};
 
 pub(super) type FlightStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send + 'static>>;
 
@@ -36,9 +36,16 @@ fn read_ahead(mut batches: BoxStream<'static, Result<RecordBatch>>) -> BoxStream
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     tokio::spawn(async move {
         loop {
+            // A panic in a decoder must reach the client as an error, not
+            // as the end of the stream (which would look like all the rows).
             let next = tokio::select! {
-                next = batches.next() => next,
+                next = std::panic::AssertUnwindSafe(batches.next()).catch_unwind() => next,
                 _ = tx.closed() => return,
+            };
+            let Ok(next) = next else {
+                let failed = DaemonError::Io("reading failed: internal error (the daemon's log has it)".into());
+                tx.send(Err(failed)).await.ok();
+                return;
             };
             let Some(batch) = next else { return };
             if tx.send(batch).await.is_err() {

@@ -290,7 +290,7 @@ impl<'a> Log<'a> {
             Ok(put) => {
                 self.cache.keep(&path, put.e_tag, commit);
                 self.cache.saw_head(&self.dir(), Some(commit.version));
-                if commit.version % POINTER_EVERY == 0 {
+                if commit.version.is_multiple_of(POINTER_EVERY) {
                     // Only a hint: the commit stands whether or not it is written.
                     let pointer = PutPayload::from(commit.version.to_string());
                     if let Err(e) = self.os.put(&self.pointer_path(), pointer).await {

@@ -11,6 +11,7 @@ use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
 use super::layout;
+use super::location::Unfinished;
 use super::log::{Commit, DataFile, Operation};
 use super::write::DataWriter;
 use super::{BucketId, Name, Snapshot, Store};
@@ -116,30 +117,34 @@ fn changed(name: &Name) -> DaemonError {
 /// [`Store::vacuum`]: old versions first, then what waited out the grace
 /// period, then what no version names.
 pub(super) async fn vacuum(store: &Store, bucket: &BucketId, name: &Name, retain: usize) -> Result<VacuumOutcome> {
-    let cutoff = SystemTime::now().checked_sub(store.options.grace).unwrap_or(SystemTime::UNIX_EPOCH);
     let mut outcome = remove_old_versions(store, bucket, name, retain).await?;
+    // After that, so that with no grace period what it listed goes at once.
+    let cutoff = SystemTime::now().checked_sub(store.options.grace).unwrap_or(SystemTime::UNIX_EPOCH);
+    // Old files listed first, then what is being written, then what the
+    // log names: a put that finishes in between is in the second or the third.
+    let candidates = Orphans::list(store, bucket, name, cutoff).await?;
+    let writing: HashSet<String> = store.writing.keys().into_iter().collect();
     let log = store.log(bucket, name);
     let mut named = HashSet::new();
     for (v, meta) in log.entries().await? {
         named.extend(log.read_listed(v, &meta).await?.files.into_iter().map(|f| f.path));
     }
-    let writing: HashSet<String> = store.writing.keys().into_iter().collect();
     let unused = |relative: &str| {
         !named.contains(relative) && !writing.contains(layout::data_file(bucket, name, relative).as_ref())
     };
-    let mut waiting = HashSet::new();
+    // Files on vacuum's lists are not orphans: they go with their list.
+    let mut listed = HashSet::new();
     for pending in pending_removals(store, bucket, name).await? {
         if pending.since > cutoff {
             outcome.files_waiting += pending.files.len();
-            waiting.extend(pending.files);
-            continue;
+        } else {
+            let files = pending.files.iter().filter(|f| unused(f)).map(|f| layout::data_file(bucket, name, f));
+            outcome.files_deleted += store.delete_paths(files.collect()).await?;
+            store.delete_paths(vec![pending.path]).await?;
         }
-        let files: Vec<Path> =
-            pending.files.iter().filter(|f| unused(f)).map(|f| layout::data_file(bucket, name, f)).collect();
-        outcome.files_deleted += store.delete_paths(files).await?;
-        store.delete_paths(vec![pending.path]).await?;
+        listed.extend(pending.files);
     }
-    outcome.files_deleted += remove_orphans(store, bucket, name, cutoff, |f| unused(f) && !waiting.contains(f)).await?;
+    outcome.files_deleted += candidates.remove(store, |f| unused(f) && !listed.contains(f)).await?;
     Ok(outcome)
 }
 
@@ -220,52 +225,57 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Deletes data files untouched since `cutoff` for which `orphan` holds
-/// (no version names them, no put of this daemon writes them): what a put
-/// cut short by a crash left behind, finished files and unfinished uploads
-/// alike. The age matters because another daemon on the same store may
-/// still be writing them. Returns how many went.
-async fn remove_orphans(
-    store: &Store,
-    bucket: &BucketId,
-    name: &Name,
-    cutoff: SystemTime,
-    orphan: impl Fn(&str) -> bool,
-) -> Result<usize> {
-    let data_dir = layout::data_dir(bucket, name);
-    let frame_dir = layout::frame_dir(bucket, name);
-    let relative = |path: &Path| {
-        path.prefix_match(&frame_dir).map(|parts| parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/"))
-    };
-    // Listed before the caller read the log and what is being written
-    // would be better; a put that finishes in between is young, and the
-    // age keeps it.
-    let listed: Vec<Path> = store
-        .os
-        .list(Some(&data_dir))
-        .try_filter_map(
-            |meta| async move { Ok((SystemTime::from(meta.last_modified) <= cutoff).then_some(meta.location)) },
-        )
-        .try_collect()
+/// Data files untouched since `cutoff`: what a put cut short by a crash
+/// left behind, finished files and unfinished uploads alike, if no version
+/// names them and no put writes them. The age matters because a put on
+/// another daemon of the same store may not have committed them yet.
+struct Orphans {
+    frame_dir: Path,
+    data_dir: Path,
+    finished: Vec<Path>,
+    unfinished: Vec<Unfinished>,
+}
+
+impl Orphans {
+    async fn list(store: &Store, bucket: &BucketId, name: &Name, cutoff: SystemTime) -> Result<Orphans> {
+        let data_dir = layout::data_dir(bucket, name);
+        let finished = store
+            .os
+            .list(Some(&data_dir))
+            .try_filter_map(|meta| async move {
+                Ok((SystemTime::from(meta.last_modified) <= cutoff).then_some(meta.location))
+            })
+            .try_collect()
+            .await?;
+        // The disk is read and written off the async threads, as before object_store.
+        let (location, dir) = (store.location.clone(), data_dir.to_string());
+        let unfinished = blocking(move || location.unfinished_uploads(&dir, cutoff)).await?;
+        Ok(Orphans { frame_dir: layout::frame_dir(bucket, name), data_dir, finished, unfinished })
+    }
+
+    /// Deletes those whose path relative to the dataframe (as commits name
+    /// files) is `orphan`; returns how many went.
+    async fn remove(self, store: &Store, orphan: impl Fn(&str) -> bool) -> Result<usize> {
+        let frame_dir = &self.frame_dir;
+        let is_orphan = |path: &Path| {
+            path.prefix_match(frame_dir)
+                .is_some_and(|parts| orphan(&parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/")))
+        };
+        let finished: Vec<Path> = self.finished.into_iter().filter(|p| is_orphan(p)).collect();
+        let mut removed = store.delete_paths(finished).await?;
+        let data_dir = &self.data_dir;
+        let unfinished: Vec<_> =
+            self.unfinished.into_iter().filter(|u| is_orphan(&data_dir.clone().join(u.target.as_str()))).collect();
+        removed += blocking(move || {
+            let mut removed = 0;
+            for upload in unfinished {
+                removed += usize::from(upload.remove()?);
+            }
+            Ok(removed)
+        })
         .await?;
-    // The disk is read and written off the async threads, as before object_store.
-    let (location, dir) = (store.location.clone(), data_dir.to_string());
-    let unfinished = blocking(move || location.unfinished_uploads(&dir, cutoff)).await?;
-    let finished: Vec<Path> = listed.into_iter().filter(|p| relative(p).is_some_and(|r| orphan(&r))).collect();
-    let mut removed = store.delete_paths(finished).await?;
-    let unfinished: Vec<_> = unfinished
-        .into_iter()
-        .filter(|u| relative(&data_dir.clone().join(u.target.as_str())).is_some_and(|r| orphan(&r)))
-        .collect();
-    removed += blocking(move || {
-        let mut removed = 0;
-        for upload in unfinished {
-            removed += usize::from(upload.remove()?);
-        }
         Ok(removed)
-    })
-    .await?;
-    Ok(removed)
+    }
 }
 
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {

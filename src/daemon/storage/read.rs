@@ -11,10 +11,11 @@ use datafusion::datasource::physical_plan::parquet::{CachedParquetFileReaderFact
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
+use parquet::errors::ParquetError;
 use parquet::file::metadata::ParquetMetaData;
 
 use super::dictionaries::{self, Restorer};
@@ -67,13 +68,36 @@ pub(super) fn scan(store: &Store, snap: &Snapshot) -> BoxStream<'static, Result<
 /// implements its trait for a boxed reader only without `Send`).
 struct SendReader(Box<dyn AsyncFileReader + Send>);
 
+/// A file shorter than its commit says (damaged, or replaced behind the
+/// daemon's back) must be an error, not bytes the decoder trips over.
+fn whole(range: &Range<u64>, bytes: Bytes) -> parquet::errors::Result<Bytes> {
+    if bytes.len() as u64 == range.end - range.start {
+        Ok(bytes)
+    } else {
+        Err(ParquetError::General(format!(
+            "data file is damaged: {} bytes where {}..{} should be",
+            bytes.len(),
+            range.start,
+            range.end
+        )))
+    }
+}
+
 impl AsyncFileReader for SendReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
-        self.0.get_bytes(range)
+        async move {
+            let bytes = self.0.get_bytes(range.clone()).await?;
+            whole(&range, bytes)
+        }
+        .boxed()
     }
 
     fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
-        self.0.get_byte_ranges(ranges)
+        async move {
+            let got = self.0.get_byte_ranges(ranges.clone()).await?;
+            ranges.iter().zip(got).map(|(range, bytes)| whole(range, bytes)).collect()
+        }
+        .boxed()
     }
 
     fn get_metadata<'a>(
