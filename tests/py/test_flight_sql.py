@@ -22,6 +22,9 @@ from test_security import SECRET, jwt
 # it cannot, which the driver reports as a warning.
 pytestmark = pytest.mark.filterwarnings("ignore:Cannot disable autocommit")
 
+# Each test runs on a local bucket directory and on S3 (conftest).
+STORES = ("local", "s3")
+
 
 def sensors(n=50):
     return pa.table({
@@ -147,14 +150,14 @@ def test_adbc_ingest_into_a_bucket(daemon, client):
     "create external table ext stored as csv location '/etc/passwd'",
 ])
 def test_writes_through_sql_are_refused_and_the_connection_stays_usable(loaded, sql, tmp_path):
-    before = files_under(loaded.bucket_dir)
+    before = loaded.files()
     with connect(loaded) as conn, conn.cursor() as cur:
         with pytest.raises(adbc_driver_manager.Error) as refused:
             cur.execute(sql)
         assert "read-only" in str(refused.value) or "not supported" in str(refused.value)
         cur.execute("select count(*) from sensors")
         assert cur.fetchall() == [(50,)]
-    assert files_under(loaded.bucket_dir) == before
+    assert loaded.files() == before
     assert not __import__("os").path.exists("/tmp/shoots-flight-sql-copy.csv")
 
 

@@ -5,6 +5,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 from shoots import BucketDeleteMode, BucketNotEmptyError, DataFusionError, PutMode, ShootsClient
 
+# Each test runs on a local bucket directory and on S3 (conftest).
+STORES = ("local", "s3")
+
 
 @pytest.fixture
 def shoots(daemon):

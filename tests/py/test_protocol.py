@@ -9,6 +9,9 @@ import pytest
 from conftest import error_info, files_under
 from helpers import action, get, put, sample
 
+# Each test runs on a local bucket directory and on S3 (conftest).
+STORES = ("local", "s3")
+
 
 def test_ping_and_list_actions(client):
     assert action(client, "ping") == ["pong"]
@@ -24,7 +27,7 @@ def test_stats_counts_store_requests_by_kind(client, daemon):
         return json.loads(action(client, "stats")[0])
 
     before = stats()
-    assert before["store"] == str(daemon.bucket_dir) and before["uptime_s"] >= 0
+    assert before["store"] == daemon.store and before["uptime_s"] >= 0
     assert set(before["store_requests"]) == {"get", "head", "put", "put_part", "list", "delete", "copy"}
     put(client, "frame", sample(10))
     get(client, "frame")
@@ -126,7 +129,7 @@ def test_buckets_delete_and_delete_bucket(client, daemon):
     # An empty bucket goes with mode error.
     action(client, "delete_bucket", {"name": "b2", "mode": "error"})
     assert json.loads(action(client, "buckets", {})[0]) == []
-    assert files_under(daemon.bucket_dir) == set()
+    assert daemon.files() == set()
 
 
 def test_shutdown_action_stops_the_daemon(daemon, client):
@@ -177,17 +180,17 @@ def test_not_found_errors(client):
 
 def test_exists_error_leaves_the_data(client, daemon):
     put(client, "frame", sample(10))
-    before = files_under(daemon.bucket_dir)
+    before = daemon.files()
     msg = expect_error("FileExistsError", put, client, "frame", sample(99))
     assert "frame" in msg
     msg = expect_error("FileExistsError", put, client, "frame", sample(99), mode="error")
     assert get(client, "frame").equals(sample(10))
-    assert files_under(daemon.bucket_dir) == before
+    assert daemon.files() == before
 
 
 def test_schema_mismatch_on_append_writes_nothing(client, daemon):
     put(client, "frame", sample(10))
-    before = files_under(daemon.bucket_dir)
+    before = daemon.files()
     other = pa.table({"id": pa.array([1], pa.int32()), "x": [1.0]})
     msg = expect_error("SchemaMismatchError", put, client, "frame", other, mode="append")
     assert msg == 'cannot append to dataframe frame: column "id" is Int64 in the dataframe but Int32 in the data'
@@ -196,7 +199,7 @@ def test_schema_mismatch_on_append_writes_nothing(client, daemon):
     msg = expect_error("SchemaMismatchError", put, client, "frame", renamed, mode="append")
     assert "['id', 'x']" not in msg and '["id", "x"]' in msg
     assert get(client, "frame").equals(sample(10))
-    assert files_under(daemon.bucket_dir) == before
+    assert daemon.files() == before
 
 
 def test_datafusion_errors(client):
@@ -218,7 +221,7 @@ def test_sql_is_read_only(client, tmp_path):
 
 
 def test_invalid_argument_errors(client, daemon):
-    before = files_under(daemon.bucket_dir)
+    before = daemon.files()
     expect_error("InvalidArgumentError", put, client, "frame", sample(3), mode="upsert")
     expect_error("InvalidArgumentError", action, client, "no_such_action", {})
     expect_error("InvalidArgumentError", lambda: client.do_get(flight.Ticket(b"{not json")).read_all())
@@ -230,14 +233,14 @@ def test_invalid_argument_errors(client, daemon):
         writer.write_table(sample(1))
         writer.close()
     assert error_info(e)["type"] == "InvalidArgumentError"
-    assert files_under(daemon.bucket_dir) == before
+    assert daemon.files() == before
 
 
 def test_io_error_on_a_corrupt_data_file(client, daemon):
     put(client, "frame", sample(1000))
-    data = [p for p in (daemon.bucket_dir / "_default" / "frame" / "data").iterdir()]
+    data = [f for f in daemon.files() if f.startswith("_default/frame/data/")]
     assert len(data) == 1
-    data[0].write_bytes(b"garbage" * 100)
+    daemon.write(data[0], b"garbage" * 100)
     expect_error("ShootsIOError", get, client, "frame")
     # The daemon is still up.
     assert action(client, "ping") == ["pong"]
@@ -249,7 +252,7 @@ HOSTILE = ["../x", "a/b", ".hidden", "_x", "", "a\0b", "x" * 300, "..", "a\\b", 
 @pytest.mark.parametrize("bad", HOSTILE)
 def test_hostile_names_everywhere(client, daemon, tmp_path, bad):
     put(client, "ok", sample(2), bucket="good")
-    before = files_under(tmp_path)
+    before, stored = files_under(tmp_path), daemon.files()
     as_name = [
         lambda: put(client, bad, sample(2)),
         lambda: get(client, bad),
@@ -270,4 +273,5 @@ def test_hostile_names_everywhere(client, daemon, tmp_path, bad):
     if bad:
         expect_schema_error("InvalidNameError", flight.FlightDescriptor.for_path(bad, "ok"), client)
     assert files_under(tmp_path) - before <= {"daemon.log"}
+    assert daemon.files() == stored
     assert get(client, "ok", bucket="good").num_rows == 2

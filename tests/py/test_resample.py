@@ -22,6 +22,9 @@ RULES = {"500ms": "500ms", "10s": "10s", "1min": "1min", "T": "1min", "1h": "1h"
 STEP = {"500ms": 500_000_000, "10s": 10**10, "1min": 60 * 10**9, "T": 60 * 10**9, "1h": 3600 * 10**9,
         "H": 3600 * 10**9, "1D": 86400 * 10**9, "250us": 250_000, "100ns": 100}
 
+# Each test runs on a local bucket directory and on S3 (conftest).
+STORES = ("local", "s3")
+
 
 def series(rule, tz=None, seed=0):
     """Random readings over ~60 bins of `rule`, with a run of empty bins,
@@ -218,14 +221,14 @@ def test_errors_leave_the_target_untouched(client, daemon, body, kind, words):
     df = series("10s", seed=7)
     put(client, "src", pa.Table.from_pandas(df, preserve_index=False))
     put(client, "dst", pa.table({"keep": [1, 2, 3]}))
-    before = files_under(daemon.bucket_dir)
+    before = daemon.files()
     with pytest.raises(flight.FlightServerError) as e:
         resample(client, source="src", target="dst", **body)
     info = error_info(e)
     assert info["type"] == kind
     assert words in info["message"]
     assert get(client, "dst").to_pydict() == {"keep": [1, 2, 3]}
-    assert files_under(daemon.bucket_dir) == before
+    assert daemon.files() == before
 
 
 def test_missing_source_and_schema_mismatch(client, daemon):
@@ -236,8 +239,8 @@ def test_missing_source_and_schema_mismatch(client, daemon):
     df = series("10s", seed=8)
     put(client, "src", pa.Table.from_pandas(df, preserve_index=False))
     put(client, "dst", pa.table({"keep": [1]}))
-    before = files_under(daemon.bucket_dir)
+    before = daemon.files()
     with pytest.raises(flight.FlightServerError) as e:
         resample(client, source="src", target="dst", rule="10s", time_col="t", aggregation_func="mean")
     assert error_info(e)["type"] == "SchemaMismatchError"
-    assert files_under(daemon.bucket_dir) == before
+    assert daemon.files() == before

@@ -10,6 +10,9 @@ from pandas.testing import assert_frame_equal
 
 from helpers import get, put
 
+# Each test runs on a local bucket directory and on S3 (conftest).
+STORES = ("local", "s3")
+
 
 def rich_frame(n=200):
     rng = np.random.default_rng(7)

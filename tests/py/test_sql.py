@@ -21,6 +21,9 @@ JOIN = """
 """
 WANT = {"id": [1, 2, 3], "reading": [0.5, 1.5, 2.5], "place": ["north", "south", "east"]}
 
+# Each test runs on a local bucket directory and on S3 (conftest).
+STORES = ("local", "s3")
+
 
 def sql_ticket(client, sql, bucket=None):
     ticket = {"sql": sql, "bucket": bucket}
@@ -96,7 +99,7 @@ def test_piped_statements_and_bucket_flag(daemon, two_buckets):
 ])
 def test_sql_is_read_only(daemon, two_buckets, tmp_path, sql):
     sql = sql.format(tmp=tmp_path)
-    before = files_under(daemon.bucket_dir)
+    before = daemon.files()
     with pytest.raises(flight.FlightServerError) as e:
         sql_ticket(two_buckets, sql)
     assert error_info(e)["type"] == "DataFusionError"
@@ -104,7 +107,7 @@ def test_sql_is_read_only(daemon, two_buckets, tmp_path, sql):
         get(two_buckets, "sensors", sql=sql)
     assert error_info(e)["type"] == "DataFusionError"
     assert not (tmp_path / "copied.csv").exists()
-    assert files_under(daemon.bucket_dir) == before
+    assert daemon.files() == before
     assert get(two_buckets, "sensors").num_rows == 4
 
     run = cli(daemon, "sql", sql, check=False)

@@ -126,6 +126,36 @@ impl std::fmt::Display for Location {
     }
 }
 
+/// Why the store refused the start-up probe, in one line: the cause in
+/// plain words first (no such bucket, access denied, endpoint unreachable),
+/// then what the store itself said, without the XML around it.
+pub fn explain_failure(chain: &str) -> String {
+    let between = |start: &str, end: &str| {
+        let from = chain.find(start)? + start.len();
+        chain[from..].find(end).map(|len| &chain[from..from + len])
+    };
+    let said = match (between("<Code>", "</Code>"), between("<Message>", "</Message>")) {
+        (Some(code), Some(message)) => Some(format!("{code}: {message}")),
+        (Some(code), None) => Some(code.to_string()),
+        _ => None,
+    };
+    let code = between("<Code>", "</Code>").unwrap_or_default();
+    let cause = match code {
+        "NoSuchBucket" => "no such bucket",
+        "AccessDenied"
+        | "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "InvalidToken"
+        | "AllAccessDisabled" => "access denied",
+        _ if chain.contains("error sending request") => "endpoint unreachable",
+        _ => return chain.to_string(),
+    };
+    // Transport errors end with the useful part after the request's URL.
+    let said = said.unwrap_or_else(|| chain.rsplit(" - ").next().unwrap_or(chain).to_string());
+    format!("{cause} ({said})")
+}
+
 /// A staging file of an upload that never finished.
 #[derive(Debug)]
 pub struct Unfinished {

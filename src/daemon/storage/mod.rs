@@ -185,7 +185,10 @@ impl Store {
         let location = &self.location;
         match tokio::time::timeout(std::time::Duration::from_secs(30), probe).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(DaemonError::Io(format!("cannot use the store {location}: {}", e.chain()))),
+            Ok(Err(e)) => Err(DaemonError::Io(format!(
+                "cannot use the store {location}: {}",
+                location::explain_failure(&e.chain())
+            ))),
             Err(_) => Err(DaemonError::Io(format!("the store {location} did not answer within 30 s"))),
         }
     }
