@@ -30,6 +30,8 @@ import pyarrow.csv
 import pyarrow.flight as flight
 import pyarrow.parquet as pq
 
+import store_requests
+
 ROOT = Path(__file__).resolve().parent.parent
 # ADBC asks to turn autocommit off; shoots has no transactions and says so.
 warnings.filterwarnings("ignore", "Cannot disable autocommit")
@@ -197,8 +199,14 @@ def main():
     ap.add_argument("--binary", default=str(Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/shoots/target")) / "release" / "shoots"))
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     ap.add_argument("--skip-original", action="store_true", help="leave out the Python original")
+    ap.add_argument("--only-store-requests", action="store_true",
+                    help="count store requests per call (local disk and S3) and nothing else")
     args = ap.parse_args()
     rows = args.rows
+    if args.only_store_requests:
+        print("store requests", flush=True)
+        store_requests.run(args.binary, sensor_table(min(rows, 1_000_000)))
+        return
     results = []
 
     def record(work, shoots_value, peer_value, peer, unit="s", lower_is_better=True):
@@ -362,6 +370,8 @@ def main():
                    unit="Mrow/s", lower_is_better=False)
 
         daemon_peak.phase("concurrent readers")
+        print("store requests", flush=True)
+        requests = store_requests.run(args.binary, table.slice(0, min(rows, 1_000_000)))
         for label, kb in daemon_peak.phases.items():
             record(f"daemon peak RSS: {label}", kb / 1024, None, "-", unit="MB")
         record("daemon peak RSS over the run", daemon_peak.mb(), None, "-", unit="MB")
@@ -381,6 +391,7 @@ def main():
         "local_limits": {"pyarrow_write_zstd_s": t_write, "pyarrow_read_s": t_read},
         "append_seconds": appends,
         "put_after_append_seconds": fresh,
+        "store_requests": requests,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))

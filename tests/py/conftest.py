@@ -26,13 +26,13 @@ def shoots_bin() -> str:
 class Daemon:
     """A running `shoots serve`; `restart()` keeps the bucket directory."""
 
-    def __init__(self, bucket_dir: Path, extra_args=(), s3=None, env=None, cwd=None):
+    def __init__(self, bucket_dir: Path, extra_args=(), s3=None, env=None, cwd=None, store=None):
         """With `s3` (an `S3Prefix`) the daemon's store is that prefix on the
         test S3 server instead of `bucket_dir`, whose parent still holds the
-        log."""
+        log; `store` names a store outright, with no settings for it."""
         self.bucket_dir = bucket_dir
         self.s3 = s3
-        self.store = s3.url if s3 else str(bucket_dir)
+        self.store = store or (s3.url if s3 else str(bucket_dir))
         self.extra_args = list(extra_args)
         self.env, self.cwd = {**(s3.env() if s3 else {}), **(env or {})}, cwd
         self.proc = None

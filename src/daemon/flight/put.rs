@@ -45,7 +45,7 @@ impl ShootsFlight {
         detail: &mut String,
     ) -> Result<PutOutcome> {
         let outcome = self.store.put(&target.bucket, &target.name, mode, schema, batches).await?;
-        self.store.maybe_compact_in_background(&target.bucket, &target.name, outcome.files);
+        self.store.maybe_compact_in_background(&target.bucket, &target.name, outcome.small_files);
         detail.push_str(&format!(" v{} +{} rows", outcome.version, outcome.rows));
         Ok(outcome)
     }

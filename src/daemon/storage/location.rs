@@ -23,7 +23,8 @@ pub enum Location {
     /// `s3://BUCKET[/PREFIX]`, configured from the standard AWS environment
     /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
     /// `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`,
-    /// instance and container credentials).
+    /// instance and container credentials) and the static keys, region and
+    /// endpoint of `AWS_PROFILE`'s profile where the environment is silent.
     S3 { bucket: String, prefix: String },
     /// In this process's memory: for tests of the storage on their own
     /// (several stores on one memory are several daemons on one store).
@@ -60,7 +61,12 @@ impl Location {
                     RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(20), ..Default::default() };
                 // Set key by key: `with_client_options` would drop what the
                 // environment said (AWS_ALLOW_HTTP among it).
-                let s3 = AmazonS3Builder::from_env()
+                let mut s3 = AmazonS3Builder::from_env();
+                for (key, value) in super::aws_profile::settings() {
+                    let key: AmazonS3ConfigKey = key.parse().expect("object_store's own key names");
+                    s3 = s3.with_config(key, value);
+                }
+                let s3 = s3
                     .with_bucket_name(bucket)
                     .with_retry(retry)
                     .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout), "5s")

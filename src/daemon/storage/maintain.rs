@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::layout;
 use super::location::Unfinished;
 use super::log::{Commit, DataFile, Operation};
+use super::read;
 use super::write::DataWriter;
 use super::{BucketId, Name, Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
@@ -33,17 +34,27 @@ pub struct VacuumOutcome {
     pub files_waiting: usize,
 }
 
+/// How many of `files`, from the first one smaller than a full file to the
+/// last, compaction rewrites. Full files before it stay as they are, so a
+/// compaction costs about one file's rows plus the small ones, however big
+/// the dataframe (the rows it writes fill files in order, so at most one
+/// file before the small ones is not full).
+pub(super) fn small_tail(files: &[DataFile], file_rows: usize) -> usize {
+    files.iter().position(|f| (f.rows as usize) < file_rows).map_or(0, |first| files.len() - first)
+}
+
 /// [`Store::compact`].
 pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Result<CompactOutcome> {
     let snap = store.snapshot(bucket, name, None).await?;
     let before = snap.commit.files.len();
-    let small = snap.commit.files.iter().filter(|f| (f.rows as usize) < store.options.file_rows).count();
-    if before <= 1 || small <= 1 {
+    let tail = small_tail(&snap.commit.files, store.options.file_rows);
+    if tail <= 1 {
         return Ok(CompactOutcome { version: None, files_before: before, files_after: before });
     }
-    let (new_files, _writing) =
-        DataWriter::new(store, bucket, name, snap.schema.clone()).write_all(store.scan(&snap)).await?;
-    let committed = commit_compaction(store, &snap, &new_files).await;
+    let kept = before - tail;
+    let rows = read::scan_files(store, &snap, &snap.commit.files[kept..]);
+    let (new_files, _writing) = DataWriter::new(store, bucket, name, snap.schema.clone()).write_all(rows).await?;
+    let committed = commit_compaction(store, &snap, kept, &new_files).await;
     match committed {
         Ok(commit) => {
             Ok(CompactOutcome { version: Some(commit.version), files_before: before, files_after: commit.files.len() })
@@ -55,12 +66,17 @@ pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Re
     }
 }
 
-/// Commits `new_files` (the rows of `snap`, rewritten) in place of `snap`'s
-/// files. Like Delta Lake's and Iceberg's conflict checks, it conflicts only
-/// with a commit that removed one of those files (a replace, a delete,
-/// another compaction): appends committed meanwhile only added files, and
-/// stay after the compacted rows.
-pub(super) async fn commit_compaction(store: &Store, snap: &Snapshot, new_files: &[DataFile]) -> Result<Commit> {
+/// Commits `new_files` (the rows of `snap`'s files after the first `kept`,
+/// rewritten) in their place. Like Delta Lake's and Iceberg's conflict
+/// checks, it conflicts only with a commit that removed one of `snap`'s
+/// files (a replace, a delete, another compaction): appends committed
+/// meanwhile only added files, and stay after the compacted rows.
+pub(super) async fn commit_compaction(
+    store: &Store,
+    snap: &Snapshot,
+    kept: usize,
+    new_files: &[DataFile],
+) -> Result<Commit> {
     let (bucket, name) = (&snap.bucket, &snap.name);
     let old: Vec<&str> = snap.commit.files.iter().map(|f| f.path.as_str()).collect();
     let mut conflict_at = None;
@@ -74,9 +90,10 @@ pub(super) async fn commit_compaction(store: &Store, snap: &Snapshot, new_files:
                 conflict_at = Some(head.version);
                 return Err(changed(name));
             }
-            let mut files = new_files.to_vec();
+            let mut files = head.files[..kept].to_vec();
+            files.extend_from_slice(new_files);
             files.extend(head.files[old.len()..].iter().cloned());
-            let removed = old.iter().map(|p| p.to_string()).collect();
+            let removed = old[kept..].iter().map(|p| p.to_string()).collect();
             Commit::new(
                 head.version + 1,
                 Operation::Compact,
@@ -283,8 +300,8 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + '
 }
 
 /// [`Store::maybe_compact_in_background`].
-pub(super) fn maybe_compact_in_background(store: &Arc<Store>, bucket: &BucketId, name: &Name, files: usize) {
-    if files < store.options.compact_files {
+pub(super) fn maybe_compact_in_background(store: &Arc<Store>, bucket: &BucketId, name: &Name, small_files: usize) {
+    if small_files < store.options.compact_files {
         return;
     }
     let key = (bucket.clone(), name.clone());

@@ -19,6 +19,7 @@
 //! compaction and vacuum ([`maintain`]), the log ([`log`]). Every commit
 //! goes through [`Store::commit`].
 
+mod aws_profile;
 mod counted;
 mod dictionaries;
 mod encode;
@@ -68,8 +69,9 @@ pub struct StoreOptions {
     pub encode_threads: usize,
     /// Versions vacuum keeps (the newest ones; at least 1).
     pub retain_versions: usize,
-    /// A dataframe with this many data files, most of them small, is
-    /// compacted in the background after a put.
+    /// A dataframe whose newest data files include this many in a row
+    /// that are smaller than a full file is compacted in the background
+    /// after a put (see `maintain::small_tail`).
     pub compact_files: usize,
     /// How long vacuum leaves a data file no retained version needs before
     /// deleting it: a read on another daemon may have begun before the
@@ -91,7 +93,7 @@ impl Default for StoreOptions {
             read_batch_rows: 8 * 1024,
             encode_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             retain_versions: 10,
-            compact_files: 64,
+            compact_files: 8,
             grace: std::time::Duration::from_secs(3600),
         }
     }
@@ -325,8 +327,8 @@ impl Store {
 
     /// After a put: many small files make reads slow, so compact (and
     /// vacuum) in the background, one run per dataframe at a time.
-    pub fn maybe_compact_in_background(self: &Arc<Self>, bucket: &BucketId, name: &Name, files: usize) {
-        maintain::maybe_compact_in_background(self, bucket, name, files)
+    pub fn maybe_compact_in_background(self: &Arc<Self>, bucket: &BucketId, name: &Name, small_files: usize) {
+        maintain::maybe_compact_in_background(self, bucket, name, small_files)
     }
 
     // ---- buckets and listing -----------------------------------------------

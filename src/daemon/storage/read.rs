@@ -12,31 +12,48 @@ use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::ParquetMetaData;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
 use super::dictionaries::{self, Restorer};
-use super::{Snapshot, Store};
+use super::{DataFile, Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
 
 /// [`Store::scan`].
 pub(super) fn scan(store: &Store, snap: &Snapshot) -> BoxStream<'static, Result<RecordBatch>> {
+    scan_files(store, snap, &snap.commit.files)
+}
+
+/// The rows of `files` (some of `snap`'s, in order), with the version held
+/// while the stream lives.
+pub(super) fn scan_files(
+    store: &Store,
+    snap: &Snapshot,
+    files: &[DataFile],
+) -> BoxStream<'static, Result<RecordBatch>> {
     let reading = store.hold(snap);
     let os = store.object_store();
     let schema = snap.schema.clone();
     let batch_rows = store.options.read_batch_rows;
-    let files: Vec<_> = snap.commit.files.iter().map(|f| (snap.file_path(f), f.bytes)).collect();
+    let files: Vec<_> = files.iter().map(|f| (snap.file_path(f), f.bytes)).collect();
     let opened_schema = schema.clone();
     // The sizes are in the commit, so no HEAD; the footers are cached, so
-    // a file read before costs only its row groups.
-    let readers = CachedParquetFileReaderFactory::new(os, store.footers());
+    // a file read before costs only its row groups; a small file is one read.
+    let readers = CachedParquetFileReaderFactory::new(os.clone(), store.footers());
     let metrics = ExecutionPlanMetricsSet::new();
     futures::stream::iter(files)
         .map(move |(path, size)| {
-            let reader = readers.create_reader(0, PartitionedFile::new(path.to_string(), size), FOOTER_HINT, &metrics);
+            let reader = if size <= SMALL_FILE_BYTES {
+                Ok(Box::new(SmallFile { store: os.clone(), path, size, bytes: None })
+                    as Box<dyn AsyncFileReader + Send>)
+            } else {
+                readers.create_reader(0, PartitionedFile::new(path.to_string(), size), FOOTER_HINT, &metrics)
+            };
             let schema = opened_schema.clone();
             async move {
                 let reader = SendReader(reader?);
@@ -105,6 +122,59 @@ impl AsyncFileReader for SendReader {
         options: Option<&'a ArrowReaderOptions>,
     ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
         self.0.get_metadata(options)
+    }
+}
+
+/// Files up to this size are read whole, in one request: a footer read
+/// and a data read would each cost about as long.
+const SMALL_FILE_BYTES: u64 = 256 << 10;
+
+/// A small data file, read whole at the first ask.
+struct SmallFile {
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    size: u64,
+    bytes: Option<Bytes>,
+}
+
+impl SmallFile {
+    async fn range(&mut self, range: Range<u64>) -> parquet::errors::Result<Bytes> {
+        let bytes = match &self.bytes {
+            Some(bytes) => bytes,
+            None => {
+                let got = self.store.get(&self.path).await.map_err(|e| ParquetError::External(Box::new(e)))?;
+                self.bytes.insert(got.bytes().await.map_err(|e| ParquetError::External(Box::new(e)))?)
+            }
+        };
+        let (start, end) = (range.start as usize, range.end as usize);
+        if end > bytes.len() || start > end {
+            return Err(ParquetError::General(format!(
+                "data file is damaged: {} bytes where {}..{} should be",
+                bytes.len(),
+                range.start,
+                range.end
+            )));
+        }
+        Ok(bytes.slice(start..end))
+    }
+}
+
+impl AsyncFileReader for SmallFile {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        self.range(range).boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        async move {
+            let size = self.size;
+            let metadata =
+                ParquetMetaDataReader::new().with_arrow_reader_options(options).load_and_finish(self, size).await?;
+            Ok(Arc::new(metadata))
+        }
+        .boxed()
     }
 }
 

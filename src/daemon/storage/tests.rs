@@ -160,7 +160,7 @@ async fn a_compaction_commits_over_appends_and_names_the_commit_that_conflicts()
         DataWriter::new(&store, &bucket, &name, schema()).write_all(store.scan(&snap)).await.unwrap();
     store.put(&bucket, &name, PutMode::Append, schema(), rows(20..30)).await.unwrap();
     store.put(&bucket, &name, PutMode::Append, schema(), rows(30..40)).await.unwrap();
-    let compacted = super::maintain::commit_compaction(&store, &snap, &rewritten).await.unwrap();
+    let compacted = super::maintain::commit_compaction(&store, &snap, 0, &rewritten).await.unwrap();
     assert_eq!((compacted.version, compacted.files.len()), (5, 3));
     let current = store.snapshot(&bucket, &name, None).await.unwrap();
     assert_eq!(ids(&store, &current).await, (0..40).collect::<Vec<_>>());
@@ -170,7 +170,7 @@ async fn a_compaction_commits_over_appends_and_names_the_commit_that_conflicts()
     let (rewritten, _writing) =
         DataWriter::new(&store, &bucket, &name, schema()).write_all(store.scan(&snap)).await.unwrap();
     store.put(&bucket, &name, PutMode::Replace, schema(), rows(100..110)).await.unwrap();
-    let refused = super::maintain::commit_compaction(&store, &snap, &rewritten).await.unwrap_err().to_string();
+    let refused = super::maintain::commit_compaction(&store, &snap, 0, &rewritten).await.unwrap_err().to_string();
     assert!(refused.contains("version 6 (replace) removed files it was rewriting"), "{refused}");
     let current = store.snapshot(&bucket, &name, None).await.unwrap();
     assert_eq!(ids(&store, &current).await, (100..110).collect::<Vec<_>>());
@@ -252,4 +252,25 @@ async fn vacuum_on_one_daemon_leaves_another_daemons_read_its_files_until_the_gr
     assert_eq!(data_objects(memory.as_ref()).await, 1);
     let current = after_grace.snapshot(&bucket, &name, None).await.unwrap();
     assert_eq!(ids(&after_grace, &current).await, (5000..5010).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_rewrites_the_small_files_at_the_end_and_leaves_full_ones_alone() {
+    let memory = Arc::new(InMemory::new());
+    let store = store_on(&memory, StoreOptions { file_rows: 100, ..StoreOptions::default() });
+    let (bucket, name) = frame();
+    store.put(&bucket, &name, PutMode::Error, schema(), rows(0..250)).await.unwrap();
+    for k in 0..10 {
+        store.put(&bucket, &name, PutMode::Append, schema(), rows(250 + k * 5..255 + k * 5)).await.unwrap();
+    }
+    let before = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(before.commit.files.iter().map(|f| f.rows).collect::<Vec<_>>()[..3], [100, 100, 50]);
+
+    let done = store.compact(&bucket, &name).await.unwrap();
+    assert_eq!((done.files_before, done.files_after), (13, 3));
+    let after = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(after.commit.files[..2], before.commit.files[..2], "full files are not rewritten");
+    assert_eq!(after.commit.remove.len(), 11);
+    assert_eq!(ids(&store, &after).await, (0..300).collect::<Vec<_>>());
+    assert_eq!(store.compact(&bucket, &name).await.unwrap().version, None, "nothing left to do");
 }

@@ -29,8 +29,9 @@ use crate::protocol::PutMode;
 pub struct PutOutcome {
     pub version: u64,
     pub rows: u64,
-    /// Data files of the new version, for deciding on compaction.
-    pub files: usize,
+    /// Small data files at the end of the new version, for deciding on
+    /// compaction.
+    pub small_files: usize,
 }
 
 /// Appends must keep column names and types; metadata and nullability may
@@ -84,7 +85,7 @@ where
         Ok(commit) => Ok(PutOutcome {
             version: commit.version,
             rows: files.iter().map(|f| f.rows).sum(),
-            files: commit.files.len(),
+            small_files: super::maintain::small_tail(&commit.files, store.options.file_rows),
         }),
         Err(e) => {
             store.delete_paths(files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();

@@ -1,0 +1,152 @@
+"""What each call costs in store requests, on the local disk and on S3
+(moto's server on loopback, one request at a time), counted by the daemon
+itself (the `stats` action) and printed side by side.
+
+The target (README, Storage on S3): a get of a dataframe with 100 versions
+costs what a get of a 1-version one costs, on a daemon that has served the
+dataframe before and on one that has not; appends add a data file each,
+which compaction bounds (at most 8 small files in a row).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.flight as flight
+
+MOTO = """
+import sys
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+run_simple("127.0.0.1", int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)
+"""
+BUCKET = "shoots-bench"
+AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
+       "AWS_ALLOW_HTTP": "true"}
+SQL = "SELECT site, avg(s1) AS s1 FROM sensors GROUP BY site"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+class Daemon:
+    def __init__(self, binary, store, env):
+        self.port = free_port()
+        # Every version stays in the log, so that the 100 versions are there to cost.
+        self.proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                                      "--bucket-dir", store, "--retain-versions", "1000"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env})
+        wait_port(self.port, self.proc)
+        self.client = flight.FlightClient(f"grpc://127.0.0.1:{self.port}")
+
+    def requests(self):
+        reply = list(self.client.do_action(flight.Action("stats", b"")))[0].body.to_pybytes()
+        return json.loads(reply)["store_requests"]
+
+    def cost(self, call):
+        """The store requests `call` makes, by kind (zero kinds left out)."""
+        before = self.requests()
+        call()
+        after = self.requests()
+        return {k: after[k] - before[k] for k in after if after[k] != before[k]}
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def put(client, name, table, mode):
+    cmd = json.dumps({"name": name, "mode": mode})
+    writer, reader = client.do_put(flight.FlightDescriptor.for_command(cmd), table.schema)
+    writer.write_table(table)
+    writer.done_writing()
+    reader.read()
+    writer.close()
+
+
+def get(client, ticket):
+    return client.do_get(flight.Ticket(json.dumps(ticket).encode())).read_all()
+
+
+def measure(binary, store, env, table):
+    """Each call's store requests on one store, by kind."""
+    one = table.slice(0, 1)
+    d = Daemon(binary, store, env)
+    costs = {}
+    try:
+        c = d.client
+        costs[f"put {table.num_rows:,} rows"] = d.cost(lambda: put(c, "sensors", table, "replace"))
+        costs["get it"] = d.cost(lambda: get(c, {"name": "sensors"}))
+        costs["get it again"] = d.cost(lambda: get(c, {"name": "sensors"}))
+        costs["sql group by on it"] = d.cost(lambda: get(c, {"name": "sensors", "sql": SQL}))
+        put(c, "one", one, "replace")
+        put(c, "hundred", one, "replace")
+        for _ in range(99):
+            put(c, "hundred", one, "append")
+        put(c, "replaced", one, "replace")
+        for _ in range(100):
+            put(c, "replaced", one, "replace")
+        costs["1-row append"] = d.cost(lambda: put(c, "hundred", one, "append"))
+        costs["get, 1 version"] = d.cost(lambda: get(c, {"name": "one"}))
+        costs["get, 101 appends"] = d.cost(lambda: get(c, {"name": "hundred"}))
+        costs["get, 101 replaces"] = d.cost(lambda: get(c, {"name": "replaced"}))
+    finally:
+        d.stop()
+    # A daemon that never saw the dataframes (the next one behind a balancer).
+    d = Daemon(binary, store, env)
+    try:
+        costs["get, 1 version, new daemon"] = d.cost(lambda: get(d.client, {"name": "one"}))
+        costs["get, 101 appends, new daemon"] = d.cost(lambda: get(d.client, {"name": "hundred"}))
+        costs["get, 101 replaces, new daemon"] = d.cost(lambda: get(d.client, {"name": "replaced"}))
+    finally:
+        d.stop()
+    return costs
+
+
+def run(binary, table):
+    """Prints the table and returns it as {call: {"local": {...}, "s3": {...}}}."""
+    work = Path(tempfile.mkdtemp(prefix="shoots-bench-s3-"))
+    port = free_port()
+    moto = subprocess.Popen([sys.executable, "-c", MOTO, str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, moto)
+        import boto3
+        endpoint = f"http://127.0.0.1:{port}"
+        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench", aws_secret_access_key="bench",
+                     region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        local = measure(binary, str(work / "buckets"), {}, table)
+        s3 = measure(binary, f"s3://{BUCKET}/bench", {**AWS, "AWS_ENDPOINT_URL": endpoint}, table)
+    finally:
+        moto.terminate()
+        moto.wait(timeout=60)
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+    def show(cost):
+        return f"{sum(cost.values()):>4}  " + " ".join(f"{k} {v}" for k, v in sorted(cost.items()))
+
+    print(f"  {'store requests per call':<34} {'local disk':<40} S3 (moto)", flush=True)
+    for call in local:
+        print(f"  {call:<34} {show(local[call]):<40} {show(s3[call])}", flush=True)
+    return {call: {"local": local[call], "s3": s3[call]} for call in local}
