@@ -79,7 +79,8 @@ class Daemon:
 def put(client, name, table, mode):
     cmd = json.dumps({"name": name, "mode": mode})
     writer, reader = client.do_put(flight.FlightDescriptor.for_command(cmd), table.schema)
-    writer.write_table(table)
+    # In batches, as a client streaming a big table would.
+    writer.write_table(table, max_chunksize=65536)
     writer.done_writing()
     reader.read()
     writer.close()
@@ -124,6 +125,23 @@ def measure(binary, store, env, table):
     return costs
 
 
+def peak_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def put_peak(binary, store, env, table):
+    """The daemon's peak RSS (MB) over one put of `table`, on a fresh daemon."""
+    d = Daemon(binary, store, env)
+    try:
+        put(d.client, "big", table, "replace")
+        return peak_mb(d.proc.pid)
+    finally:
+        d.stop()
+
+
 def run(binary, table):
     """Prints the table and returns it as {call: {"local": {...}, "s3": {...}}}."""
     work = Path(tempfile.mkdtemp(prefix="shoots-bench-s3-"))
@@ -136,8 +154,13 @@ def run(binary, table):
         endpoint = f"http://127.0.0.1:{port}"
         boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench", aws_secret_access_key="bench",
                      region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        s3_env = {**AWS, "AWS_ENDPOINT_URL": endpoint}
         local = measure(binary, str(work / "buckets"), {}, table)
-        s3 = measure(binary, f"s3://{BUCKET}/bench", {**AWS, "AWS_ENDPOINT_URL": endpoint}, table)
+        s3 = measure(binary, f"s3://{BUCKET}/bench", s3_env, table)
+        # Streaming in parts: the daemon's memory must not follow the upload's size.
+        quarter = table.slice(0, table.num_rows // 4)
+        peaks = {f"S3 put {t.num_rows:,} rows": put_peak(binary, f"s3://{BUCKET}/peak", s3_env, t)
+                 for t in (quarter, table)}
     finally:
         moto.terminate()
         moto.wait(timeout=60)
@@ -149,4 +172,6 @@ def run(binary, table):
     print(f"  {'store requests per call':<34} {'local disk':<40} S3 (moto)", flush=True)
     for call in local:
         print(f"  {call:<34} {show(local[call]):<40} {show(s3[call])}", flush=True)
-    return {call: {"local": local[call], "s3": s3[call]} for call in local}
+    for label, mb in peaks.items():
+        print(f"  daemon peak RSS, {label:<24} {mb:,.1f} MB", flush=True)
+    return {"requests": {call: {"local": local[call], "s3": s3[call]} for call in local}, "peak_rss_mb": peaks}
