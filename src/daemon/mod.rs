@@ -1,6 +1,7 @@
 //! `shoots serve`: the Arrow Flight daemon.
 
 pub mod auth;
+pub mod distributed;
 pub mod error;
 mod flight;
 pub mod query;
@@ -39,6 +40,8 @@ pub struct ServeConfig {
     pub retain_versions: usize,
     /// How long unneeded files stay before vacuum deletes them.
     pub vacuum_grace: Duration,
+    /// The other daemons of the same store (`--peers`), for distributed queries.
+    pub peers: Vec<String>,
 }
 
 /// The signing secret; never printed.
@@ -110,9 +113,21 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
     if let Location::Local(dir) = store.location() {
         report_legacy_files(dir);
     }
-    let engine = Arc::new(QueryEngine::new(store.clone(), config.memory_limit)?);
+    let peers = config.peers.iter().map(|p| distributed::peer_url(p)).collect::<Result<Vec<_>>>()?;
     let listener = bind(&config.host, config.port).await?;
     let local = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;
+    let cluster = (!peers.is_empty()).then(|| {
+        // How this daemon's own worker is reached when it takes part.
+        let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        let me = url::Url::parse(&format!("{scheme}://{host}:{}", local.port())).expect("an address is a URL");
+        distributed::Cluster::new(me, peers, config.secret.as_ref().map(|s| s.0.as_str()))
+    });
+    if let Some(cluster) = &cluster {
+        let peers: Vec<String> = cluster.peers().iter().map(|p| p.to_string()).collect();
+        tracing::info!("distributed queries over this daemon and {}", peers.join(", "));
+    }
+    let engine = Arc::new(QueryEngine::new(store.clone(), config.memory_limit, cluster)?);
 
     let auth = config.secret.as_ref().map(|s| Arc::new(auth::Auth::new(&s.0)));
     if auth.is_some() && config.tls.is_none() && !local.ip().is_loopback() {
@@ -120,6 +135,11 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         eprintln!("shoots serve: warning: --secret without TLS on {local}; tokens travel in clear text");
     }
     let shutdown = Shutdown::default();
+    // Every daemon is a worker of distributed queries, on its own port.
+    let worker = tonic::service::interceptor::InterceptedService::new(
+        distributed::worker(engine.runtime(), config.secret.as_ref().map(|s| s.0.as_str())).into_worker_server(),
+        distributed::task_gate(auth.clone()),
+    );
     let flight = FlightServiceServer::new(ShootsFlight::new(store, engine, shutdown.clone(), auth))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -143,7 +163,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
             let _ = stream.set_nodelay(true);
         })
     });
-    let server = builder.add_service(flight).serve_with_incoming_shutdown(incoming, signal);
+    let server = builder.add_service(flight).add_service(worker).serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(server);
     tokio::select! {
         done = &mut server => done.map_err(|e| DaemonError::Io(format!("server failed: {e}")))?,

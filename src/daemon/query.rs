@@ -21,15 +21,18 @@ use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
+use datafusion_distributed::{DistributedExt, SessionStateBuilderExt};
 use futures::StreamExt;
 
 use crate::daemon::auth::Principal;
+use crate::daemon::distributed::{self, Cluster, Mode};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::storage::{BucketId, Name, Reading, Snapshot, Store};
 
@@ -40,6 +43,8 @@ pub struct QueryEngine {
     store: Arc<Store>,
     runtime: Arc<RuntimeEnv>,
     memory_limit: Option<usize>,
+    /// The other daemons of the store, when queries may be spread over them.
+    cluster: Option<Arc<Cluster>>,
 }
 
 /// What a query sees: every bucket is a schema and every dataframe a table
@@ -59,7 +64,7 @@ impl Scope {
 }
 
 impl QueryEngine {
-    pub fn new(store: Arc<Store>, memory_limit: Option<usize>) -> Result<QueryEngine> {
+    pub fn new(store: Arc<Store>, memory_limit: Option<usize>, cluster: Option<Cluster>) -> Result<QueryEngine> {
         // One footer cache for gets and queries.
         let caches = CacheManagerConfig::default().with_file_metadata_cache(Some(store.footers()));
         let mut builder = RuntimeEnvBuilder::new().with_cache_manager(caches);
@@ -74,19 +79,42 @@ impl QueryEngine {
         let runtime = builder.build_arc()?;
         let url = url::Url::parse(STORE_URL).expect("static URL");
         runtime.register_object_store(&url, store.object_store());
-        Ok(QueryEngine { store, runtime, memory_limit })
+        Ok(QueryEngine { store, runtime, memory_limit, cluster: cluster.map(Arc::new) })
+    }
+
+    /// The runtime queries run on (the store, the footer cache, the memory
+    /// pool), which this daemon's worker shares.
+    pub fn runtime(&self) -> Arc<RuntimeEnv> {
+        self.runtime.clone()
     }
 
     /// A session over the buckets `scope` sees; every version a query in it
     /// resolves is held in `holds`, so vacuum keeps it while the query runs.
-    async fn session(&self, scope: &Scope, holds: &Holds) -> Result<SessionContext> {
+    async fn session(&self, scope: &Scope, holds: &Holds, mode: Mode) -> Result<SessionContext> {
         let mut buckets = self.store.bucket_ids().await?;
         buckets.retain(|b| scope.visible.as_ref().is_none_or(|v| v.contains(b)));
         let config = self
             .config(false)
             .with_default_catalog_and_schema(CATALOG, scope.default.dir())
             .with_information_schema(true);
-        let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
+        let ctx = match (&self.cluster, mode) {
+            (Some(cluster), Mode::Auto | Mode::On) => {
+                let state = SessionStateBuilder::new()
+                    .with_default_features()
+                    .with_config(config)
+                    .with_runtime_env(self.runtime.clone())
+                    .with_distributed_worker_resolver(Cluster::resolver(cluster.live().await))
+                    .with_distributed_channel_resolver(cluster.channels())
+                    .with_distributed_planner();
+                let state = match mode {
+                    // Every partition its own task, however small the scan.
+                    Mode::On => state.with_distributed_file_scan_config_bytes_per_partition(1)?,
+                    _ => state,
+                };
+                SessionContext::new_with_state(state.build())
+            }
+            _ => SessionContext::new_with_config_rt(config, self.runtime.clone()),
+        };
         let catalog = MemoryCatalogProvider::new();
         for bucket in buckets {
             let names = self.store.dataframe_names(&bucket).await?;
@@ -132,8 +160,26 @@ impl QueryEngine {
     /// statements are refused before anything runs. `params` fill the
     /// placeholders `$1`, `$2`, ... (none: the plan keeps them).
     async fn plan(&self, scope: &Scope, sql: &str, params: &[ScalarValue], holds: &Holds) -> Result<DataFrame> {
-        let ctx = self.session(scope, holds).await?;
+        let (mode, sql) = distributed::leading_mode(sql)?;
+        let mode = mode.unwrap_or_default();
+        let ctx = self.session(scope, holds, mode).await?;
         let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        if let (Some(cluster), Some(query)) = (&self.cluster, distributed::explained(sql)) {
+            // DataFusion's EXPLAIN shows the plan before it is spread over
+            // the workers; show the stages, and on which workers they run.
+            let plan = ctx.sql_with_options(query, options).await?.create_physical_plan().await?;
+            if plan.is::<datafusion_distributed::DistributedExec>() {
+                let workers: Vec<String> = cluster.live().await.iter().map(|w| w.to_string()).collect();
+                let stages = datafusion_distributed::display_plan_ascii(plan.as_ref(), false);
+                let text = format!("{stages}\nworkers (tasks go to them in turn): {}", workers.join(", "));
+                let batch = arrow::record_batch::RecordBatch::try_from_iter([
+                    ("plan_type", Arc::new(arrow::array::StringArray::from(vec!["distributed_plan"])) as _),
+                    ("plan", Arc::new(arrow::array::StringArray::from(vec![text])) as _),
+                ])
+                .map_err(DataFusionError::from)?;
+                return Ok(ctx.read_batch(batch)?);
+            }
+        }
         let planned = ctx.sql_with_options(sql, options).await.map_err(|e| match e {
             DataFusionError::Plan(m) if m.contains(" not supported: ") => {
                 DaemonError::DataFusion(format!("SQL in shoots is read-only: {m}"))
@@ -186,13 +232,24 @@ impl QueryEngine {
         params: &[ScalarValue],
     ) -> Result<SendableRecordBatchStream> {
         let holds = Holds::default();
-        let stream = self.plan(scope, sql, params, &holds).await?.execute_stream().await?;
+        let planned = self.plan(scope, sql, params, &holds).await?;
+        let task = Arc::new(planned.task_ctx());
+        let plan = planned.create_physical_plan().await?;
+        // A failure of a spread query names the workers that stopped answering.
+        let cluster = self.cluster.clone().filter(|_| plan.is::<datafusion_distributed::DistributedExec>());
+        let stream = datafusion::physical_plan::execute_stream(plan, task)?;
         let schema = stream.schema();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             schema,
-            stream.map(move |batch| {
+            stream.then(move |batch| {
                 let _ = &holds; // held as long as the results stream
-                batch
+                let cluster = cluster.clone();
+                async move {
+                    match (batch, cluster) {
+                        (Err(e), Some(cluster)) => Err(cluster.explain_failure(e).await),
+                        (batch, _) => batch,
+                    }
+                }
             }),
         )))
     }

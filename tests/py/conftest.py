@@ -26,7 +26,7 @@ def shoots_bin() -> str:
 class Daemon:
     """A running `shoots serve`; `restart()` keeps the bucket directory."""
 
-    def __init__(self, bucket_dir: Path, extra_args=(), s3=None, env=None, cwd=None, store=None):
+    def __init__(self, bucket_dir: Path, extra_args=(), s3=None, env=None, cwd=None, store=None, port=0):
         """With `s3` (an `S3Prefix`) the daemon's store is that prefix on the
         test S3 server instead of `bucket_dir`, whose parent still holds the
         log; `store` names a store outright, with no settings for it."""
@@ -36,14 +36,14 @@ class Daemon:
         self.extra_args = list(extra_args)
         self.env, self.cwd = {**(s3.env() if s3 else {}), **(env or {})}, cwd
         self.proc = None
-        self.port = None
+        self.fixed_port, self.port = port, None
         self.log_path = bucket_dir.parent / "daemon.log"
         self.start()
 
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [shoots_bin(), "serve", "--host", "127.0.0.1", "--port", "0",
+            [shoots_bin(), "serve", "--host", "127.0.0.1", "--port", str(self.fixed_port),
              "--bucket-dir", self.store, *self.extra_args],
             stdout=subprocess.PIPE, stderr=self.log, env={**os.environ, "SHOOTS_LOG": "info", **self.env}, cwd=self.cwd,
         )

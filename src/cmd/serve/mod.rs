@@ -40,6 +40,11 @@ pub struct ServeArgs {
     /// puts on other daemons of the same store get this long to finish
     #[arg(long, env = "SHOOTS_VACUUM_GRACE", default_value = "1h", value_parser = crate::cmd::token::parse_duration)]
     pub vacuum_grace: std::time::Duration,
+    /// The other daemons of the same store (grpc://HOST:PORT or
+    /// grpc+tls://HOST:PORT, comma-separated): queries large enough are
+    /// spread over them and this one
+    #[arg(long, env = "SHOOTS_PEERS", value_delimiter = ',')]
+    pub peers: Vec<String>,
     /// Detach and run in the background, with a pid file and a log file
     #[arg(long)]
     pub daemon: bool,
@@ -90,6 +95,7 @@ impl ServeArgs {
             secret: self.secret.clone(),
             retain_versions: self.retain_versions as usize,
             vacuum_grace: self.vacuum_grace,
+            peers: self.peers.clone(),
         };
         if self.daemon {
             let files = detach::Files::resolve(self.pid_file.clone(), self.log_file.clone(), self.port)?;
