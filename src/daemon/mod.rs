@@ -114,6 +114,11 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         report_legacy_files(dir);
     }
     let peers = config.peers.iter().map(|p| distributed::peer_url(p)).collect::<Result<Vec<_>>>()?;
+    if !peers.is_empty() && config.tls.is_some() {
+        return Err(DaemonError::InvalidArgument(
+            "--peers with TLS is not supported yet: the daemons' workers talk plain gRPC; run them without --cert-file on a private network".into(),
+        ));
+    }
     let listener = bind(&config.host, config.port).await?;
     let local = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;
     let cluster = (!peers.is_empty()).then(|| {

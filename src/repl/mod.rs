@@ -36,6 +36,9 @@ struct Repl {
     format: OutputFormat,
     timing: bool,
     next_output: Option<PathBuf>,
+    /// `on`, `off` or `auto` from the session's last `SET shoots.distributed`,
+    /// sent before each query (the daemon keeps no session).
+    distributed: Option<String>,
 }
 
 pub fn run(connect: &ConnectArgs, bucket: Option<String>, format: Option<OutputFormat>) -> Result<()> {
@@ -62,6 +65,7 @@ pub fn run(connect: &ConnectArgs, bucket: Option<String>, format: Option<OutputF
         format: format.unwrap_or(OutputFormat::Table),
         timing: true,
         next_output: None,
+        distributed: None,
     };
     repl.refresh_names();
     println!("shoots sql at {}: statements end with ';', \\? for help, \\q or Ctrl-D to leave", repl.client.address);
@@ -108,6 +112,24 @@ impl Repl {
     /// Runs one statement; Ctrl-C cancels it (dropping the call stops the
     /// query on the server). Returns false when it did not complete.
     fn query(&mut self, sql: &str) -> bool {
+        if let Some(setting) = distributed_setting(sql) {
+            match setting.as_str() {
+                "on" | "off" | "auto" => {
+                    println!("shoots.distributed = {setting} for this session");
+                    self.distributed = Some(setting);
+                    return true;
+                }
+                _ => {
+                    eprintln!("shoots: error: shoots.distributed is on, off or auto, not {setting:?}");
+                    return false;
+                }
+            }
+        }
+        let sql = match &self.distributed {
+            Some(mode) => format!("SET shoots.distributed = {mode}; {sql}"),
+            None => sql.to_string(),
+        };
+        let sql = sql.as_str();
         let started = Instant::now();
         let output = self.next_output.take();
         let format = match &output {
@@ -241,5 +263,33 @@ impl Repl {
             .map(|e| (e.bucket, e.name, e.schema.fields().iter().map(|f| f.name().clone()).collect()))
             .collect();
         names.current = self.bucket.clone();
+    }
+}
+
+/// The value of a statement `SET shoots.distributed = VALUE` (or `TO`).
+fn distributed_setting(sql: &str) -> Option<String> {
+    let words: Vec<&str> = sql.trim().trim_end_matches(';').split_whitespace().collect();
+    match words.as_slice() {
+        [set, name, op, value]
+            if set.eq_ignore_ascii_case("set")
+                && name.eq_ignore_ascii_case("shoots.distributed")
+                && (*op == "=" || op.eq_ignore_ascii_case("to")) =>
+        {
+            Some(value.trim_matches('\'').to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distributed_setting;
+
+    #[test]
+    fn a_set_of_shoots_distributed_is_kept_by_the_session() {
+        assert_eq!(distributed_setting("SET shoots.distributed = on;").as_deref(), Some("on"));
+        assert_eq!(distributed_setting("set SHOOTS.DISTRIBUTED to 'Off'").as_deref(), Some("off"));
+        assert_eq!(distributed_setting("SET shoots.distributed = on; select 1"), None);
+        assert_eq!(distributed_setting("select 1"), None);
     }
 }

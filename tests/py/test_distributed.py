@@ -174,3 +174,14 @@ def test_a_worker_killed_mid_query_fails_the_query_clearly_and_the_next_runs_wit
     finally:
         for d in daemons:
             d.stop()
+
+
+def test_tls_peers_are_refused_at_start_in_one_line(tmp_path):
+    import subprocess
+    from conftest import shoots_bin
+    run = subprocess.run([shoots_bin(), "serve", "--port", "0", "--bucket-dir", str(tmp_path / "b"),
+                          "--peers", "grpc+tls://127.0.0.1:9"], capture_output=True, timeout=60)
+    lines = run.stderr.decode().strip().splitlines()
+    assert run.returncode == 1 and len(lines) == 1, (run.returncode, lines)
+    assert "distributed queries between daemons with TLS are not supported yet" in lines[0]
+    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
