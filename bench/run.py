@@ -30,6 +30,7 @@ import pyarrow.csv
 import pyarrow.flight as flight
 import pyarrow.parquet as pq
 
+import distributed
 import store_requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,8 +202,14 @@ def main():
     ap.add_argument("--skip-original", action="store_true", help="leave out the Python original")
     ap.add_argument("--only-store-requests", action="store_true",
                     help="count store requests per call (local disk and S3) and nothing else")
+    ap.add_argument("--only-distributed", action="store_true",
+                    help="the SQL suite on 1, 2 and 3 daemons of one store and nothing else")
     args = ap.parse_args()
     rows = args.rows
+    if args.only_distributed:
+        print("distributed", flush=True)
+        distributed.run(args.binary, sensor_table(rows))
+        return
     if args.only_store_requests:
         print("store requests", flush=True)
         store_requests.run(args.binary, sensor_table(min(rows, 1_000_000)))
@@ -372,6 +379,8 @@ def main():
         daemon_peak.phase("concurrent readers")
         print("store requests", flush=True)
         requests = store_requests.run(args.binary, table.slice(0, min(rows, 1_000_000)))
+        print("distributed", flush=True)
+        spread = distributed.run(args.binary, table)
         for label, kb in daemon_peak.phases.items():
             record(f"daemon peak RSS: {label}", kb / 1024, None, "-", unit="MB")
         record("daemon peak RSS over the run", daemon_peak.mb(), None, "-", unit="MB")
@@ -392,6 +401,7 @@ def main():
         "append_seconds": appends,
         "put_after_append_seconds": fresh,
         "store_requests": requests,
+        "distributed": spread,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))

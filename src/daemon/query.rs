@@ -99,9 +99,12 @@ impl QueryEngine {
             .with_information_schema(true);
         let ctx = match (&self.cluster, mode) {
             (Some(cluster), Mode::Auto | Mode::On) => {
+                // Stages are cut where a plan repartitions; a daemon on one
+                // core would plan none, and so have nothing to spread.
+                let partitions = config.target_partitions().max(2);
                 let state = SessionStateBuilder::new()
                     .with_default_features()
-                    .with_config(config)
+                    .with_config(config.with_target_partitions(partitions))
                     .with_runtime_env(self.runtime.clone())
                     .with_distributed_worker_resolver(Cluster::resolver(cluster.live().await))
                     .with_distributed_channel_resolver(cluster.channels())
