@@ -14,7 +14,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Editor};
 
 use crate::client::listing::{all_buckets, entries};
-use crate::client::sql::{run_statement, statements};
+use crate::client::sql::{distributed_setting, run_statement, statements};
 use crate::client::{Client, ConnectArgs};
 use crate::error::{CliError, Result};
 use crate::output::{human_bytes, print_rows, Destination, OutputFormat};
@@ -112,18 +112,18 @@ impl Repl {
     /// Runs one statement; Ctrl-C cancels it (dropping the call stops the
     /// query on the server). Returns false when it did not complete.
     fn query(&mut self, sql: &str) -> bool {
-        if let Some(setting) = distributed_setting(sql) {
-            match setting.as_str() {
-                "on" | "off" | "auto" => {
-                    println!("shoots.distributed = {setting} for this session");
-                    self.distributed = Some(setting);
-                    return true;
-                }
-                _ => {
-                    eprintln!("shoots: error: shoots.distributed is on, off or auto, not {setting:?}");
-                    return false;
-                }
+        let mut sql = sql;
+        if let Some((setting, rest)) = distributed_setting(sql) {
+            if !matches!(setting.as_str(), "on" | "off" | "auto") {
+                eprintln!("shoots: error: shoots.distributed is on, off or auto, not {setting:?}");
+                return false;
             }
+            println!("shoots.distributed = {setting} for this session");
+            self.distributed = Some(setting);
+            if rest.is_empty() {
+                return true;
+            }
+            sql = rest;
         }
         let sql = match &self.distributed {
             Some(mode) => format!("SET shoots.distributed = {mode}; {sql}"),
@@ -263,33 +263,5 @@ impl Repl {
             .map(|e| (e.bucket, e.name, e.schema.fields().iter().map(|f| f.name().clone()).collect()))
             .collect();
         names.current = self.bucket.clone();
-    }
-}
-
-/// The value of a statement `SET shoots.distributed = VALUE` (or `TO`).
-fn distributed_setting(sql: &str) -> Option<String> {
-    let words: Vec<&str> = sql.trim().trim_end_matches(';').split_whitespace().collect();
-    match words.as_slice() {
-        [set, name, op, value]
-            if set.eq_ignore_ascii_case("set")
-                && name.eq_ignore_ascii_case("shoots.distributed")
-                && (*op == "=" || op.eq_ignore_ascii_case("to")) =>
-        {
-            Some(value.trim_matches('\'').to_ascii_lowercase())
-        }
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::distributed_setting;
-
-    #[test]
-    fn a_set_of_shoots_distributed_is_kept_by_the_session() {
-        assert_eq!(distributed_setting("SET shoots.distributed = on;").as_deref(), Some("on"));
-        assert_eq!(distributed_setting("set SHOOTS.DISTRIBUTED to 'Off'").as_deref(), Some("off"));
-        assert_eq!(distributed_setting("SET shoots.distributed = on; select 1"), None);
-        assert_eq!(distributed_setting("select 1"), None);
     }
 }

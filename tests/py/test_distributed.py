@@ -185,3 +185,22 @@ def test_tls_peers_are_refused_at_start_in_one_line(tmp_path):
     assert run.returncode == 1 and len(lines) == 1, (run.returncode, lines)
     assert "distributed queries between daemons with TLS are not supported yet" in lines[0]
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
+
+
+def test_shoots_sql_and_flight_sql_go_through_it(cluster):
+    import adbc_driver_flightsql.dbapi as flight_sql
+    from helpers import cli
+    coordinator = cluster[0]
+    put(coordinator.client(), "t", table(100_000))
+    sql = SUITE["count distinct"]
+    want = query(coordinator, sql, mode="off")
+    before = [d.logs().count("running a task") for d in cluster]
+    # The CLI carries the SET to the statement after it.
+    out = cli(coordinator, "sql", f"SET shoots.distributed = on; {sql}", "--format", "csv").stdout.decode()
+    assert out.splitlines()[1:] == [f"{g},{d}" for g, d in zip(want.column("g").to_pylist(),
+                                                                 want.column("d").to_pylist())]
+    with flight_sql.connect(f"grpc://127.0.0.1:{coordinator.port}") as conn, conn.cursor() as cur:
+        cur.execute(f"SET shoots.distributed = on; {sql}")
+        assert cur.fetch_arrow_table().equals(want)
+    after = [d.logs().count("running a task") for d in cluster]
+    assert all(a > b for a, b in zip(after, before)), (before, after)
