@@ -83,9 +83,8 @@ pub struct Cluster {
     channels: PeerChannels,
 }
 
-/// A peer's `grpc://HOST:PORT` address (or `http://`) as the URL its
-/// worker is reached at. `grpc+tls://` is refused: the library's channels
-/// carry no TLS configuration yet.
+/// A peer's `grpc://` or `grpc+tls://` address (or `http(s)://`) as the
+/// URL its worker is reached at.
 pub fn peer_url(raw: &str) -> Result<Url> {
     let raw = raw.trim();
     let url = if let Some(rest) = raw.strip_prefix("grpc+tls://") {
@@ -96,12 +95,7 @@ pub fn peer_url(raw: &str) -> Result<Url> {
         raw.to_string()
     };
     let parsed = Url::parse(&url).map_err(|e| DaemonError::InvalidArgument(format!("bad peer {raw:?}: {e}")))?;
-    if parsed.scheme() == "https" {
-        return Err(DaemonError::InvalidArgument(format!(
-            "peer {raw}: distributed queries between daemons with TLS are not supported yet; use plain grpc:// peers on a private network"
-        )));
-    }
-    if parsed.scheme() != "http" || parsed.host().is_none() || parsed.port().is_none() {
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() || parsed.port().is_none() {
         return Err(DaemonError::InvalidArgument(format!(
             "bad peer {raw:?}: use grpc://HOST:PORT or grpc+tls://HOST:PORT"
         )));
@@ -112,9 +106,9 @@ pub fn peer_url(raw: &str) -> Result<Url> {
 impl Cluster {
     /// `me` is how the peers reach this daemon; `secret` signs the tokens
     /// this daemon's tasks carry to theirs (all daemons share it).
-    pub fn new(me: Url, peers: Vec<Url>, secret: Option<&str>) -> Cluster {
+    /// `channels` reach the workers (see [`PeerChannels::new`]).
+    pub fn new(me: Url, peers: Vec<Url>, channels: PeerChannels) -> Cluster {
         let peers: Vec<Url> = peers.into_iter().filter(|p| p != &me).collect();
-        let channels = PeerChannels { inner: DefaultChannelResolver::default(), secret: secret.map(Arc::from) };
         Cluster { me, peers, channels }
     }
 
@@ -176,8 +170,52 @@ impl WorkerResolver for LiveWorkers {
 /// this daemon's token.
 #[derive(Clone)]
 pub struct PeerChannels {
-    inner: DefaultChannelResolver,
+    plain: DefaultChannelResolver,
+    /// `https://` workers: one channel each, trusting `--peer-ca-file`.
+    tls: Arc<tokio::sync::Mutex<std::collections::HashMap<Url, tonic::transport::Channel>>>,
+    ca: Option<Arc<[u8]>>,
     secret: Option<Arc<str>>,
+}
+
+impl PeerChannels {
+    /// `secret` signs the tokens tasks carry (all daemons share it); `ca`
+    /// (PEM) is what TLS peers' certificates must chain to.
+    pub fn new(secret: Option<&str>, ca: Option<Vec<u8>>) -> PeerChannels {
+        PeerChannels {
+            plain: DefaultChannelResolver::default(),
+            tls: Arc::default(),
+            ca: ca.map(Arc::from),
+            secret: secret.map(Arc::from),
+        }
+    }
+
+    async fn channel(&self, url: &Url) -> std::result::Result<BoxCloneSyncChannel, DataFusionError> {
+        if url.scheme() != "https" {
+            return self.plain.get_channel(url).await;
+        }
+        let mut channels = self.tls.lock().await;
+        if let Some(channel) = channels.get(url) {
+            return Ok(BoxCloneSyncChannel::new(channel.clone()));
+        }
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            DataFusionError::Execution(format!(
+                "Error connecting to Distributed DataFusion worker on '{url}': {what}: {e}"
+            ))
+        };
+        let mut tls = tonic::transport::ClientTlsConfig::new().domain_name(url.host_str().unwrap_or_default());
+        if let Some(ca) = &self.ca {
+            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(ca.as_ref()));
+        }
+        let channel = tonic::transport::Endpoint::from_shared(url.to_string())
+            .map_err(|e| failed("bad URL", &e))?
+            .tls_config(tls)
+            .map_err(|e| failed("TLS", &e))?
+            .connect()
+            .await
+            .map_err(|e| failed("cannot connect", &e))?;
+        channels.insert(url.clone(), channel.clone());
+        Ok(BoxCloneSyncChannel::new(channel))
+    }
 }
 
 impl std::fmt::Debug for PeerChannels {
@@ -192,7 +230,7 @@ impl ChannelResolver for PeerChannels {
         &self,
         url: &Url,
     ) -> std::result::Result<Box<dyn WorkerChannel>, DataFusionError> {
-        let channel = self.inner.get_channel(url).await?;
+        let channel = self.channel(url).await?;
         let Some(secret) = &self.secret else { return Ok(create_worker_client(channel)) };
         // Minted per call and short-lived: a token that leaks from a task is soon useless.
         let token = auth::mint(secret, Role::Admin, &[], Some(Duration::from_secs(600)))
@@ -213,8 +251,7 @@ impl ChannelResolver for PeerChannels {
 /// This daemon's worker: tasks run on the daemon's runtime (its store,
 /// footer cache and memory pool), and reach other workers (a stage reads
 /// the one below it) with this daemon's tokens.
-pub fn worker(runtime: Arc<RuntimeEnv>, secret: Option<&str>) -> Worker {
-    let channels = PeerChannels { inner: DefaultChannelResolver::default(), secret: secret.map(Arc::from) };
+pub fn worker(runtime: Arc<RuntimeEnv>, channels: PeerChannels) -> Worker {
     let sessions = move |ctx: WorkerQueryContext| {
         let channels = channels.clone();
         async move {
@@ -268,7 +305,7 @@ mod tests {
     #[test]
     fn peers_are_grpc_addresses() {
         assert_eq!(peer_url("grpc://10.0.0.2:8081").unwrap().as_str(), "http://10.0.0.2:8081/");
-        assert!(peer_url("grpc+tls://db.example:8081").unwrap_err().to_string().contains("not supported yet"));
+        assert_eq!(peer_url("grpc+tls://db.example:8081").unwrap().scheme(), "https");
         assert!(peer_url("10.0.0.2").is_err());
         assert!(peer_url("grpc://host").is_err());
     }

@@ -42,6 +42,8 @@ pub struct ServeConfig {
     pub vacuum_grace: Duration,
     /// The other daemons of the same store (`--peers`), for distributed queries.
     pub peers: Vec<String>,
+    /// PEM certificates TLS peers' certificates must chain to (`--peer-ca-file`).
+    pub peer_ca: Option<Vec<u8>>,
 }
 
 /// The signing secret; never printed.
@@ -114,11 +116,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         report_legacy_files(dir);
     }
     let peers = config.peers.iter().map(|p| distributed::peer_url(p)).collect::<Result<Vec<_>>>()?;
-    if !peers.is_empty() && config.tls.is_some() {
-        return Err(DaemonError::InvalidArgument(
-            "--peers with TLS is not supported yet: the daemons' workers talk plain gRPC; run them without --cert-file on a private network".into(),
-        ));
-    }
+    let channels = distributed::PeerChannels::new(config.secret.as_ref().map(|s| s.0.as_str()), config.peer_ca.clone());
     let listener = bind(&config.host, config.port).await?;
     let local = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;
     let cluster = (!peers.is_empty()).then(|| {
@@ -126,7 +124,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
         let scheme = if config.tls.is_some() { "https" } else { "http" };
         let me = url::Url::parse(&format!("{scheme}://{host}:{}", local.port())).expect("an address is a URL");
-        distributed::Cluster::new(me, peers, config.secret.as_ref().map(|s| s.0.as_str()))
+        distributed::Cluster::new(me, peers, channels.clone())
     });
     if let Some(cluster) = &cluster {
         let peers: Vec<String> = cluster.peers().iter().map(|p| p.to_string()).collect();
@@ -142,7 +140,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
     let shutdown = Shutdown::default();
     // Every daemon is a worker of distributed queries, on its own port.
     let worker = tonic::service::interceptor::InterceptedService::new(
-        distributed::worker(engine.runtime(), config.secret.as_ref().map(|s| s.0.as_str())).into_worker_server(),
+        distributed::worker(engine.runtime(), channels).into_worker_server(),
         distributed::task_gate(auth.clone()),
     );
     let flight = FlightServiceServer::new(ShootsFlight::new(store, engine, shutdown.clone(), auth))

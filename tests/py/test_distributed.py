@@ -176,15 +176,41 @@ def test_a_worker_killed_mid_query_fails_the_query_clearly_and_the_next_runs_wit
             d.stop()
 
 
-def test_tls_peers_are_refused_at_start_in_one_line(tmp_path):
-    import subprocess
-    from conftest import shoots_bin
-    run = subprocess.run([shoots_bin(), "serve", "--port", "0", "--bucket-dir", str(tmp_path / "b"),
-                          "--peers", "grpc+tls://127.0.0.1:9"], capture_output=True, timeout=60)
-    lines = run.stderr.decode().strip().splitlines()
-    assert run.returncode == 1 and len(lines) == 1, (run.returncode, lines)
-    assert "distributed queries between daemons with TLS are not supported yet" in lines[0]
-    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
+def test_daemons_with_tls_spread_queries_over_tls(tmp_path, request):
+    import trustme
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    tls = ["--cert-file", str(tmp_path / "cert.pem"), "--key-file", str(tmp_path / "key.pem"),
+           "--peer-ca-file", str(tmp_path / "ca.pem")]
+    ports = [free_port() for _ in range(3)]
+    daemons = []
+    try:
+        for k, port in enumerate(ports):
+            peers = ",".join(f"grpc+tls://127.0.0.1:{p}" for p in ports if p != port)
+            home = tmp_path / f"d{k}"
+            home.mkdir()
+            daemons.append(Daemon(home / "buckets", ["--peers", peers, *tls], port=port,
+                                  store=str(tmp_path / "store"), cwd=home))
+        c = flight.FlightClient(f"grpc+tls://127.0.0.1:{ports[0]}", tls_root_certs=ca.cert_pem.bytes())
+        t = table(50_000)
+        writer, reader = c.do_put(flight.FlightDescriptor.for_command(json.dumps({"name": "t"})), t.schema)
+        writer.write_table(t)
+        writer.done_writing()
+        reader.read()
+        writer.close()
+
+        def run(mode):
+            ticket = {"name": "t", "sql": f"SET shoots.distributed = {mode}; {SUITE['count distinct']}"}
+            return c.do_get(flight.Ticket(json.dumps(ticket).encode())).read_all()
+        assert run("on").equals(run("off"))
+        for d in daemons:
+            assert "running a task of a distributed query" in d.logs(), f"daemon {d.port} ran no task"
+    finally:
+        for d in daemons:
+            d.stop()
 
 
 def test_shoots_sql_and_flight_sql_go_through_it(cluster):

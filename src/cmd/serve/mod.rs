@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// spread over them and this one
     #[arg(long, env = "SHOOTS_PEERS", value_delimiter = ',')]
     pub peers: Vec<String>,
+    /// PEM certificate(s) of the CA that grpc+tls:// peers' certificates
+    /// chain to
+    #[arg(long, env = "SHOOTS_PEER_CA_FILE")]
+    pub peer_ca_file: Option<PathBuf>,
     /// Detach and run in the background, with a pid file and a log file
     #[arg(long)]
     pub daemon: bool,
@@ -96,6 +100,7 @@ impl ServeArgs {
             retain_versions: self.retain_versions as usize,
             vacuum_grace: self.vacuum_grace,
             peers: self.peers.clone(),
+            peer_ca: self.peer_ca_file.as_ref().map(|p| read(p, "peer CA certificate")).transpose()?,
         };
         if self.daemon {
             let files = detach::Files::resolve(self.pid_file.clone(), self.log_file.clone(), self.port)?;
