@@ -137,13 +137,24 @@ impl Cluster {
     pub async fn explain_failure(&self, error: DataFusionError) -> DataFusionError {
         let live = self.live().await;
         let gone: Vec<String> = self.peers.iter().filter(|p| !live.contains(p)).map(|p| p.to_string()).collect();
-        if gone.is_empty() {
-            return error;
+        if !gone.is_empty() {
+            return DataFusionError::Execution(format!(
+                "worker {} stopped answering during this distributed query, which failed; the next query plans without it (cause: {error})",
+                gone.join(", ")
+            ));
         }
-        DataFusionError::Execution(format!(
-            "worker {} stopped answering during this distributed query, which failed; the next query plans without it (cause: {error})",
-            gone.join(", ")
-        ))
+        // A connection that broke although every peer answers again (the
+        // worker restarted, or the network failed for a moment).
+        let text = error.to_string();
+        let transport = ["h2 protocol error", "broken pipe", "transport error", "connection reset", "Error connecting"];
+        if transport.iter().any(|t| text.to_lowercase().contains(&t.to_lowercase())) {
+            let workers: Vec<String> = self.peers.iter().map(|p| p.to_string()).collect();
+            return DataFusionError::Execution(format!(
+                "the connection to a worker of this distributed query broke, which failed it (workers: {}; cause: {error})",
+                workers.join(", ")
+            ));
+        }
+        error
     }
 
     /// The workers one query runs on.
