@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pyarrow.flight as flight
 
-from store_requests import free_port, put, wait_port
+from ports import free_port, wait_port
+from store_requests import put
 
 SUITE = {
     "filter + group by": "select site, count(*) as n, avg(s1) as m, max(s2) as hi from sensors "

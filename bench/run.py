@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,16 +31,13 @@ import pyarrow.parquet as pq
 
 import distributed
 import store_requests
+from ports import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # ADBC asks to turn autocommit off; shoots has no transactions and says so.
 warnings.filterwarnings("ignore", "Cannot disable autocommit")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Peak:
@@ -154,17 +150,6 @@ def start(cmd, env=None):
     return proc
 
 
-def wait_port(port, proc, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def flight_sql_get(client, sql):

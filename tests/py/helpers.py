@@ -1,5 +1,6 @@
 import json
 import subprocess
+import time
 
 import pyarrow as pa
 import pyarrow.flight as flight
@@ -49,3 +50,13 @@ def cli(daemon, *args, check=True):
     if check:
         assert run.returncode == 0, run.stderr.decode()
     return run
+
+
+def wait_for(predicate, what, timeout=60):
+    """Polls for a state the test needs to reach; not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")

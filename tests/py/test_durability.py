@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
 
-from helpers import cli, get, put, sample
+from helpers import cli, get, put, sample, wait_for
 
 ROWS = 1_000_000
 
@@ -22,15 +22,6 @@ def block(k, rows=ROWS):
     ids = np.arange(k * rows, (k + 1) * rows, dtype=np.int64)
     return pa.table({"id": ids, "x": ids.astype(np.float64) * 0.5})
 
-
-def wait_for(predicate, what, timeout=60):
-    """Polls for a state the test needs to reach; not a timing assertion."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 def test_concurrent_appends_readers_and_replacers(daemon):

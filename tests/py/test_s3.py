@@ -17,7 +17,7 @@ import pytest
 from shoots import PutMode, ShootsClient
 
 from conftest import S3_BUCKET, Daemon, S3Server, free_port, shoots_bin
-from helpers import action, cli, get, put, sample
+from helpers import action, cli, get, put, sample, wait_for
 
 
 def s3_daemon(s3_prefix, tmp_path, name="d", extra_args=()):
@@ -39,15 +39,6 @@ def uploads(s3_prefix):
     listed = s3_prefix.client().list_multipart_uploads(Bucket=S3_BUCKET, Prefix=s3_prefix.prefix + "/")
     return listed.get("Uploads", [])
 
-
-def wait_for(predicate, what, timeout=120):
-    """Polls for a state the test needs to reach; not a timing assertion."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 def test_dataframes_live_on_s3_and_round_trip(s3_prefix, tmp_path):
@@ -180,7 +171,7 @@ def test_kill_9_in_the_middle_of_a_put_on_s3(s3_prefix, tmp_path):
         stop = threading.Event()
         thread, _ = start_put(d, noisy(500_000, seed=1), stop=stop)
         # Under way: its data are going up in parts.
-        wait_for(lambda: uploads(s3_prefix), "the put's multipart upload begins")
+        wait_for(lambda: uploads(s3_prefix), "the put's multipart upload begins", timeout=120)
         d.kill()
         stop.set()
         thread.join()
@@ -217,11 +208,11 @@ def test_a_put_cut_off_by_its_client_leaves_no_data_and_no_parts_on_s3(s3_prefix
         before = s3_prefix.keys()
         marker = tmp_path / "parts-uploaded"
         client = subprocess.Popen([sys.executable, "-c", DISCONNECTING_CLIENT, str(d.port), str(marker)])
-        wait_for(lambda: uploads(s3_prefix), "the put's multipart upload begins")
+        wait_for(lambda: uploads(s3_prefix), "the put's multipart upload begins", timeout=120)
         marker.touch()
         assert client.wait(timeout=60) == 1
         # The daemon aborts the upload: its parts go, nothing is committed.
-        wait_for(lambda: not uploads(s3_prefix), "the cut-off put's upload is aborted")
+        wait_for(lambda: not uploads(s3_prefix), "the cut-off put's upload is aborted", timeout=120)
         assert s3_prefix.keys() == before
         assert get(d.client(), "frame").equals(original)
     finally:
