@@ -14,6 +14,15 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/py/requirements.txt
 
+# The console's browser test drives Debian's Chromium through chromedriver.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "test.sh: the console test needs chromium and chromium-driver (apt-get install chromium chromium-driver)" >&2
+  fi
+fi
+
 # House style first: it fails in seconds where the rest takes minutes.
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings

@@ -4,6 +4,8 @@ pub mod auth;
 pub mod distributed;
 pub mod error;
 mod flight;
+mod http;
+pub mod metrics;
 pub mod query;
 pub mod resample;
 mod shutdown;
@@ -44,6 +46,15 @@ pub struct ServeConfig {
     pub peers: Vec<String>,
     /// PEM certificates TLS peers' certificates must chain to (`--peer-ca-file`).
     pub peer_ca: Option<Vec<u8>>,
+    /// The HTTP port of the console, `/health` and `/metrics` (`--http-port`).
+    pub http_port: Option<u16>,
+}
+
+/// Where the daemon listens, once it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub flight: SocketAddr,
+    pub http: Option<SocketAddr>,
 }
 
 /// The signing secret; never printed.
@@ -103,8 +114,8 @@ fn report_legacy_files(dir: &std::path::Path) {
 }
 
 /// Runs the daemon until a stop is requested and in-flight calls drained.
-/// `ready` is told the address once the port is bound.
-pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+/// `ready` is told the addresses once the ports are bound.
+pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()> {
     let options = StoreOptions {
         retain_versions: config.retain_versions.max(1),
         grace: config.vacuum_grace,
@@ -138,12 +149,30 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         eprintln!("shoots serve: warning: --secret without TLS on {local}; tokens travel in clear text");
     }
     let shutdown = Shutdown::default();
+    let metrics = Arc::new(metrics::Metrics::default());
+    let http = match config.http_port {
+        None => None,
+        Some(port) => {
+            let listener = bind(&config.host, port).await?;
+            let tls = config.tls.as_ref().map(|(cert, key)| http::tls_acceptor(cert, key)).transpose()?;
+            let addr = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;
+            let state = http::HttpState {
+                store: store.clone(),
+                engine: engine.clone(),
+                auth: auth.clone(),
+                metrics: metrics.clone(),
+            };
+            let stopping = shutdown.clone();
+            let task = tokio::spawn(http::serve(listener, tls, state, async move { stopping.wait().await }));
+            Some((addr, task))
+        }
+    };
     // Every daemon is a worker of distributed queries, on its own port.
     let worker = tonic::service::interceptor::InterceptedService::new(
         distributed::worker(engine.runtime(), channels).into_worker_server(),
         distributed::task_gate(auth.clone()),
     );
-    let flight = FlightServiceServer::new(ShootsFlight::new(store, engine, shutdown.clone(), auth))
+    let flight = FlightServiceServer::new(ShootsFlight::new(store, engine, shutdown.clone(), auth, metrics))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let mut builder = Server::builder();
@@ -152,11 +181,13 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
             .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
             .map_err(|e| DaemonError::Io(format!("bad TLS certificate or key: {e}")))?;
     }
-    ready(local);
+    ready(Bound { flight: local, http: http.as_ref().map(|(addr, _)| *addr) });
 
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
-        stop_requested(shutdown).await;
+        stop_requested(shutdown.clone()).await;
+        // A signal stops the HTTP side too, which waits on the same handle.
+        shutdown.trigger();
         let _ = stopping_tx.send(());
     };
     // Small replies (a put's result, a ping) must not wait for Nagle's
@@ -173,6 +204,9 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         _ = async { if stopping_rx.await.is_ok() { tokio::time::sleep(GRACE_PERIOD).await } else { std::future::pending().await } } => {
             tracing::warn!("calls still running {}s after the stop request; exiting anyway", GRACE_PERIOD.as_secs());
         }
+    }
+    if let Some((_, task)) = http {
+        let _ = task.await;
     }
     tracing::info!("stopped");
     Ok(())

@@ -53,6 +53,8 @@ class Daemon:
             self.proc.kill()
             raise RuntimeError(f"daemon did not start: {line!r}\n{self.log_path.read_text()}")
         self.port = int(m.group(1))
+        web = re.search(r"console on (https?)://[^:/]+:(\d+)/", line)
+        self.http_url = f"{web.group(1)}://127.0.0.1:{web.group(2)}" if web else None
 
     @property
     def location(self) -> str:

@@ -1,3 +1,6 @@
+import base64
+import hashlib
+import hmac
 import json
 import subprocess
 import time
@@ -60,3 +63,18 @@ def wait_for(predicate, what, timeout=60):
             return
         time.sleep(0.05)
     raise AssertionError(f"never happened: {what}")
+
+
+SECRET = "correct horse battery staple"
+
+
+def b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def jwt(claims: dict, secret: str = SECRET) -> str:
+    """An HS256 JWT, written out by hand so the daemon is checked against
+    the standard, not against its own encoder."""
+    signing = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + b"." + b64(json.dumps(claims).encode())
+    signature = hmac.new(secret.encode(), signing, hashlib.sha256).digest()
+    return (signing + b"." + b64(signature)).decode()

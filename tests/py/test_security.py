@@ -2,8 +2,6 @@
 original client, and tokens signed here with nothing but hmac."""
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import subprocess
@@ -16,22 +14,7 @@ import trustme
 from shoots import PutMode, ShootsClient
 
 from conftest import Daemon, error_info, files_under, shoots_bin
-from helpers import action, get, put
-
-SECRET = "correct horse battery staple"
-
-
-def b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
-def jwt(claims: dict, secret: str = SECRET) -> str:
-    """An HS256 JWT, written out by hand so the daemon is checked against
-    the standard, not against its own encoder."""
-    signing = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + b"." + b64(json.dumps(claims).encode())
-    signature = hmac.new(secret.encode(), signing, hashlib.sha256).digest()
-    return (signing + b"." + b64(signature)).decode()
-
+from helpers import SECRET, action, get, jwt, put
 
 class TokenAuth(flight.ClientAuthHandler):
     """What the original client does: the token as Handshake payload."""

@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// chain to
     #[arg(long, env = "SHOOTS_PEER_CA_FILE")]
     pub peer_ca_file: Option<PathBuf>,
+    /// Also serve HTTP on this port (0 picks a free one): the web console at
+    /// /, /health, /metrics (Prometheus) and the JSON API; https with
+    /// --cert-file, the same tokens as Flight
+    #[arg(long, env = "SHOOTS_HTTP_PORT")]
+    pub http_port: Option<u16>,
     /// Detach and run in the background, with a pid file and a log file
     #[arg(long)]
     pub daemon: bool,
@@ -101,6 +106,7 @@ impl ServeArgs {
             vacuum_grace: self.vacuum_grace,
             peers: self.peers.clone(),
             peer_ca: self.peer_ca_file.as_ref().map(|p| read(p, "peer CA certificate")).transpose()?,
+            http_port: self.http_port,
         };
         if self.daemon {
             let files = detach::Files::resolve(self.pid_file.clone(), self.log_file.clone(), self.port)?;
@@ -128,13 +134,21 @@ fn serve_blocking(config: ServeConfig, announce: impl FnOnce(String)) -> Result<
         .enable_all()
         .build()
         .map_err(|e| CliError::Local(format!("cannot start the async runtime: {e}")))?;
-    let scheme = if config.tls.is_some() { "grpc+tls" } else { "grpc" };
+    let (scheme, web) = if config.tls.is_some() { ("grpc+tls", "https") } else { ("grpc", "http") };
     let tokens = if config.secret.is_some() { ", tokens required" } else { "" };
     let dir = config.bucket_dir.clone();
     runtime
-        .block_on(daemon::serve(config, |addr| {
+        .block_on(daemon::serve(config, |bound| {
+            let addr = bound.flight;
             tracing::info!("listening on {scheme}://{addr}, bucket directory {dir}");
-            announce(format!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens})"));
+            let console = match bound.http {
+                Some(http) => {
+                    tracing::info!("console, /health and /metrics on {web}://{http}");
+                    format!("; console on {web}://{http}/")
+                }
+                None => String::new(),
+            };
+            announce(format!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens}){console}"));
         }))
         .map_err(|e| CliError::Local(e.to_string()))
 }

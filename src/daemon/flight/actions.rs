@@ -76,7 +76,7 @@ impl ShootsFlight {
         let store_requests = self.store.requests().into_iter().map(|(kind, n)| (kind.to_string(), n)).collect();
         StatsReply {
             store: self.store.location().to_string(),
-            uptime_s: self.started.elapsed().as_secs(),
+            uptime_s: self.metrics.uptime().as_secs(),
             store_requests,
         }
     }
@@ -105,22 +105,8 @@ impl ShootsFlight {
     async fn history(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
         let (target, _) = json::frame_request("history request", body)?;
         caller.require_bucket(&target.bucket)?;
-        let versions: Vec<VersionInfo> = self
-            .store
-            .history(&target.bucket, &target.name)
-            .await?
-            .iter()
-            .map(|c| VersionInfo {
-                version: c.version,
-                timestamp_ms: c.timestamp_ms,
-                operation: c.operation.as_str().into(),
-                rows: c.rows,
-                rows_added: c.add.iter().map(|f| f.rows).sum(),
-                files_added: c.add.len(),
-                files_removed: c.remove.len(),
-                files: c.files.len(),
-            })
-            .collect();
+        let versions: Vec<VersionInfo> =
+            self.store.history(&target.bucket, &target.name).await?.iter().map(|c| c.summary()).collect();
         Ok((target.to_string(), json::reply(&versions)))
     }
 

@@ -30,6 +30,7 @@ use request_log::{logged, RequestLog};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::Auth;
+use super::metrics::Metrics;
 use super::query::QueryEngine;
 use super::shutdown::Shutdown;
 use super::storage::Store;
@@ -41,7 +42,7 @@ pub struct ShootsFlight {
     shutdown: Shutdown,
     /// Present when the daemon runs with `--secret`.
     auth: Option<Arc<Auth>>,
-    started: std::time::Instant,
+    metrics: Arc<Metrics>,
 }
 
 impl ShootsFlight {
@@ -50,8 +51,9 @@ impl ShootsFlight {
         engine: Arc<QueryEngine>,
         shutdown: Shutdown,
         auth: Option<Arc<Auth>>,
+        metrics: Arc<Metrics>,
     ) -> ShootsFlight {
-        ShootsFlight { store, engine, shutdown, auth, started: std::time::Instant::now() }
+        ShootsFlight { store, engine, shutdown, auth, metrics }
     }
 }
 
@@ -75,7 +77,7 @@ impl FlightService for ShootsFlight {
         &self,
         request: Request<Streaming<HandshakeRequest>>,
     ) -> std::result::Result<Response<Self::HandshakeStream>, Status> {
-        let log = RequestLog::start("Handshake", &request);
+        let log = RequestLog::start("Handshake", &request, &self.metrics);
         logged(log, self.handshake_reply(request)).await
     }
 
@@ -83,7 +85,7 @@ impl FlightService for ShootsFlight {
         &self,
         request: Request<Criteria>,
     ) -> std::result::Result<Response<Self::ListFlightsStream>, Status> {
-        let log = RequestLog::start("ListFlights", &request);
+        let log = RequestLog::start("ListFlights", &request, &self.metrics);
         let criteria = &request.get_ref().expression;
         let infos = logged(log, async {
             let caller = self.caller(&request)?;
@@ -99,7 +101,7 @@ impl FlightService for ShootsFlight {
     ) -> std::result::Result<Response<FlightInfo>, Status> {
         let descriptor = request.get_ref();
         let dialect = Dialect::of(&descriptor.cmd);
-        let log = RequestLog::start("GetFlightInfo", &request).speaking(&dialect);
+        let log = RequestLog::start("GetFlightInfo", &request, &self.metrics).speaking(&dialect);
         let info = logged(log, async {
             let caller = self.caller(&request)?;
             match dialect {
@@ -126,7 +128,7 @@ impl FlightService for ShootsFlight {
     ) -> std::result::Result<Response<SchemaResult>, Status> {
         let descriptor = request.get_ref();
         let dialect = Dialect::of(&descriptor.cmd);
-        let log = RequestLog::start("GetSchema", &request).speaking(&dialect);
+        let log = RequestLog::start("GetSchema", &request, &self.metrics).speaking(&dialect);
         let schema = logged(log, async {
             let caller = self.caller(&request)?;
             match dialect {
@@ -144,7 +146,7 @@ impl FlightService for ShootsFlight {
     async fn do_get(&self, request: Request<Ticket>) -> std::result::Result<Response<Self::DoGetStream>, Status> {
         let ticket = &request.get_ref().ticket;
         let dialect = Dialect::of(ticket);
-        let log = RequestLog::start("DoGet", &request).speaking(&dialect);
+        let log = RequestLog::start("DoGet", &request, &self.metrics).speaking(&dialect);
         let stream = logged(log, async {
             let caller = self.caller(&request)?;
             match dialect {
@@ -153,14 +155,14 @@ impl FlightService for ShootsFlight {
             }
         })
         .await?;
-        Ok(Response::new(stream))
+        Ok(Response::new(outbound::metered(stream, &self.metrics)))
     }
 
     async fn do_put(
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> std::result::Result<Response<Self::DoPutStream>, Status> {
-        let mut log = RequestLog::start("DoPut", &request);
+        let mut log = RequestLog::start("DoPut", &request, &self.metrics);
         let caller = self.caller(&request);
         let this = self.clone();
         let input = request.into_inner();
@@ -171,7 +173,7 @@ impl FlightService for ShootsFlight {
         let work = async move {
             let mut detail = String::new();
             let result = async {
-                let upload = upload::Upload::begin(input).await?;
+                let upload = upload::Upload::begin(input, this.metrics.clone()).await?;
                 let dialect = Dialect::of(&upload.descriptor().map(|d| d.cmd.clone()).unwrap_or_default());
                 log.speak(&dialect);
                 let caller = caller?;
@@ -189,7 +191,7 @@ impl FlightService for ShootsFlight {
     async fn do_action(&self, request: Request<Action>) -> std::result::Result<Response<Self::DoActionStream>, Status> {
         let action = request.get_ref();
         let dialect = Dialect::of_action(&action.r#type);
-        let log = RequestLog::start("DoAction", &request).about(&action.r#type).speaking(&dialect);
+        let log = RequestLog::start("DoAction", &request, &self.metrics).about(&action.r#type).speaking(&dialect);
         let stream = logged(log, async {
             let caller = self.caller(&request)?;
             match dialect {
@@ -205,7 +207,7 @@ impl FlightService for ShootsFlight {
         &self,
         request: Request<Empty>,
     ) -> std::result::Result<Response<Self::ListActionsStream>, Status> {
-        let log = RequestLog::start("ListActions", &request);
+        let log = RequestLog::start("ListActions", &request, &self.metrics);
         logged(log, async { self.caller(&request).map(|_| (String::new(), ())) }).await?;
         Ok(Response::new(stream_of(actions::list())))
     }

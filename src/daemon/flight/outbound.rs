@@ -13,6 +13,7 @@ use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use tonic::Status;
 
 use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::metrics::Metrics;
 
 pub(super) type FlightStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send + 'static>>;
 
@@ -59,4 +60,25 @@ fn read_ahead(mut batches: BoxStream<'static, Result<RecordBatch>>) -> BoxStream
 /// An action's one result.
 pub(super) fn one_result(body: impl Into<bytes::Bytes>) -> FlightStream<arrow_flight::Result> {
     Box::pin(futures::stream::iter([Ok(arrow_flight::Result { body: body.into() })]))
+}
+
+/// Counts what a DoGet sends: rows (read from each batch's IPC header),
+/// bytes, and the stream as active until its end (or until it is dropped).
+pub(super) fn metered(stream: FlightStream<FlightData>, metrics: &std::sync::Arc<Metrics>) -> FlightStream<FlightData> {
+    let active = metrics.streaming();
+    let metrics = metrics.clone();
+    let counted = stream.inspect(move |data| match data {
+        Ok(data) => metrics.sent(message_rows(data), (data.data_header.len() + data.data_body.len()) as u64),
+        Err(_) => metrics.stream_failed(),
+    });
+    let end = futures::stream::once(async move { drop(active) }).filter_map(|()| async { None });
+    Box::pin(counted.chain(end))
+}
+
+/// The rows of a Flight message that carries a record batch (0 for others).
+pub(super) fn message_rows(data: &FlightData) -> u64 {
+    arrow::ipc::root_as_message(&data.data_header)
+        .ok()
+        .and_then(|m| m.header_as_record_batch())
+        .map_or(0, |b| u64::try_from(b.length()).unwrap_or(0))
 }

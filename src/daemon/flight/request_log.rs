@@ -4,12 +4,14 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tonic::{Request, Status};
 
 use super::dialect::Dialect;
 use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::metrics::Metrics;
 
 pub(super) struct RequestLog {
     method: &'static str,
@@ -21,6 +23,7 @@ pub(super) struct RequestLog {
     /// Flight SQL clients get plain gRPC statuses, the JSON dialect the
     /// original's (see [`DaemonError::into_status`]).
     plain_errors: bool,
+    metrics: Arc<Metrics>,
 }
 
 fn one_line(s: &str) -> String {
@@ -28,9 +31,17 @@ fn one_line(s: &str) -> String {
 }
 
 impl RequestLog {
-    pub(super) fn start<T>(method: &'static str, request: &Request<T>) -> RequestLog {
+    pub(super) fn start<T>(method: &'static str, request: &Request<T>, metrics: &Arc<Metrics>) -> RequestLog {
         let peer = request.remote_addr().as_ref().map(SocketAddr::to_string).unwrap_or_default();
-        RequestLog { method, about: String::new(), peer, started: Instant::now(), finished: false, plain_errors: false }
+        RequestLog {
+            method,
+            about: String::new(),
+            peer,
+            started: Instant::now(),
+            finished: false,
+            plain_errors: false,
+            metrics: metrics.clone(),
+        }
     }
 
     /// Errors of a call in this dialect.
@@ -53,6 +64,10 @@ impl RequestLog {
         format!("{:.1}", self.started.elapsed().as_secs_f64() * 1000.0)
     }
 
+    fn count(&self, outcome: &str) {
+        self.metrics.request(self.method, &self.about, outcome, self.started.elapsed());
+    }
+
     fn what(&self, detail: &str) -> String {
         one_line(&format!("{} {detail}", self.about))
     }
@@ -63,12 +78,14 @@ impl RequestLog {
         let (method, peer, elapsed_ms, what) = (self.method, &self.peer, self.elapsed_ms(), self.what(detail));
         match result {
             Ok(v) => {
+                self.count("ok");
                 tracing::info!(target: "shoots::request", method, peer, elapsed_ms, "{what} ok");
                 Ok(v)
             }
             Err(e) => {
                 // The log gets every cause; the client one line.
                 let error = e.kind().as_str();
+                self.count(error);
                 tracing::warn!(target: "shoots::request", method, peer, elapsed_ms, error, "{what} failed: {}", e.chain());
                 Err(if self.plain_errors { e.into_plain_status() } else { e.into_status() })
             }
@@ -93,6 +110,7 @@ pub(super) async fn logged<T>(
 impl Drop for RequestLog {
     fn drop(&mut self) {
         if !self.finished {
+            self.count("cancelled");
             let (method, peer, elapsed_ms) = (self.method, &self.peer, self.elapsed_ms());
             tracing::warn!(target: "shoots::request", method, peer, elapsed_ms, "cancelled by the client; nothing kept");
         }

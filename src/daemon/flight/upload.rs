@@ -4,6 +4,8 @@
 //! sends. Any failure of the stream is an error of the batch stream, so the
 //! store never commits a partial upload.
 
+use std::sync::Arc;
+
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow_flight::decode::{DecodedFlightData, DecodedPayload, FlightDataDecoder};
@@ -14,22 +16,26 @@ use futures::{FutureExt, Stream, StreamExt};
 use tonic::Streaming;
 
 use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::metrics::Metrics;
+
+use super::outbound::message_rows;
 use crate::protocol::{parse_json, UploadAbort};
 
 pub(super) struct Upload {
     first: FlightData,
     rest: Streaming<FlightData>,
+    metrics: Arc<Metrics>,
 }
 
 impl Upload {
     /// Waits for the first message.
-    pub(super) async fn begin(mut input: Streaming<FlightData>) -> Result<Upload> {
+    pub(super) async fn begin(mut input: Streaming<FlightData>, metrics: Arc<Metrics>) -> Result<Upload> {
         let first = input
             .message()
             .await
             .map_err(|s| upload_error(FlightError::Tonic(Box::new(s))))?
             .ok_or_else(|| DaemonError::InvalidArgument("DoPut stream was empty".into()))?;
-        Ok(Upload { first, rest: input })
+        Ok(Upload { first, rest: input, metrics })
     }
 
     pub(super) fn descriptor(&self) -> Option<&FlightDescriptor> {
@@ -38,11 +44,16 @@ impl Upload {
 
     /// The upload's schema, and its batches as they arrive.
     pub(super) async fn decode(self) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch>>)> {
+        let metrics = self.metrics;
         let flight_data =
-            futures::stream::once(async { Ok(self.first) }).chain(self.rest).map(|message| match message {
+            futures::stream::once(async { Ok(self.first) }).chain(self.rest).map(move |message| match message {
                 Ok(data) => match abort_requested(&data).or_else(|| truncated(&data)) {
                     Some(refused) => Err(FlightError::ExternalError(Box::new(refused))),
-                    None => Ok(data),
+                    None => {
+                        let bytes = data.data_header.len() + data.data_body.len();
+                        metrics.received(message_rows(&data), bytes as u64);
+                        Ok(data)
+                    }
                 },
                 Err(status) => Err(FlightError::from(status)),
             });

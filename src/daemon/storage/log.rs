@@ -72,6 +72,20 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// What `history` says of this version.
+    pub fn summary(&self) -> crate::protocol::VersionInfo {
+        crate::protocol::VersionInfo {
+            version: self.version,
+            timestamp_ms: self.timestamp_ms,
+            operation: self.operation.as_str().into(),
+            rows: self.rows,
+            rows_added: self.add.iter().map(|f| f.rows).sum(),
+            files_added: self.add.len(),
+            files_removed: self.remove.len(),
+            files: self.files.len(),
+        }
+    }
+
     pub fn new(
         version: u64,
         operation: Operation,

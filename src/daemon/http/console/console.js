@@ -1,0 +1,332 @@
+// The shoots web console: a tree of buckets, dataframes and columns; an
+// SQL editor whose result is a table, a line chart when it has a time
+// column, and a download. Everything it asks for goes through the JSON API
+// the README documents. Read-only.
+"use strict";
+
+const SHOWN_ROWS = 1000;   // rows drawn in the table; all are counted
+const CHART_ROWS = 5000;   // rows the chart keeps
+const CHART_SERIES = 6;
+const COLORS = ["#2f6fdb", "#d9480f", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285"];
+const TOKEN_KEY = "shoots-token";
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("data-")) node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  for (const c of children) node.append(c instanceof Node ? c : String(c));
+  return node;
+}
+
+function svg(tag, attrs = {}) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+class Unauthenticated extends Error {}
+
+// A request to the daemon with the tab's token; a 401 asks for one.
+async function call(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {});
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers["Authorization"] = "Bearer " + token;
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (response.ok) return response;
+  let info = { type: "HTTP " + response.status, message: response.statusText };
+  try { info = await response.json(); } catch (_) { /* not JSON */ }
+  if (response.status === 401) {
+    askForToken(token ? info.message : "");
+    throw new Unauthenticated(info.message);
+  }
+  throw new Error(info.type + ": " + info.message);
+}
+
+async function json(path) {
+  return (await call(path)).json();
+}
+
+function askForToken(message) {
+  $("login").hidden = false;
+  $("app").hidden = true;
+  $("login-error").textContent = message || "";
+  $("token").focus();
+}
+
+function showError(e) {
+  if (e instanceof Unauthenticated) return;
+  $("error").hidden = false;
+  $("error").textContent = e.message;
+}
+
+function clearError() {
+  $("error").hidden = true;
+  $("error").textContent = "";
+}
+
+function size(bytes) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (bytes >= 1024 && i < units.length - 1) { bytes /= 1024; i++; }
+  return (i === 0 ? bytes : bytes.toFixed(1)) + " " + units[i];
+}
+
+function quoteIdent(name) {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : '"' + name.replace(/"/g, '""') + '"';
+}
+
+function param(bucket) {
+  return bucket === null ? "" : "bucket=" + encodeURIComponent(bucket);
+}
+
+// ---- the tree ----------------------------------------------------------
+
+async function loadTree() {
+  const list = $("buckets");
+  list.replaceChildren();
+  const buckets = await json("/api/buckets");
+  if (buckets.length === 0) list.append(el("li", { class: "note" }, "no buckets yet"));
+  for (const bucket of buckets) {
+    const label = bucket.name === null ? "(default)" : bucket.name;
+    const frames = el("ul", { class: "frames" });
+    frames.hidden = true;
+    const toggle = el("button", { type: "button", class: "bucket-name", "data-bucket": bucket.sql_name }, "▸ " + label);
+    const item = el("li", { class: "bucket" }, toggle, frames);
+    toggle.addEventListener("click", () => toggleBucket(bucket, toggle, frames, label).catch(showError));
+    list.append(item);
+  }
+}
+
+async function toggleBucket(bucket, toggle, frames, label) {
+  if (!frames.hidden) {
+    frames.hidden = true;
+    toggle.textContent = "▸ " + label;
+    return;
+  }
+  const query = param(bucket.name);
+  const dataframes = await json("/api/dataframes" + (query ? "?" + query : ""));
+  frames.replaceChildren();
+  if (dataframes.length === 0) frames.append(el("li", { class: "note" }, "empty"));
+  for (const frame of dataframes) frames.append(frameItem(bucket, frame));
+  frames.hidden = false;
+  toggle.textContent = "▾ " + label;
+}
+
+function frameItem(bucket, frame) {
+  const columns = el("ul", { class: "columns" });
+  columns.hidden = true;
+  for (const c of frame.columns) {
+    columns.append(el("li", { "data-column": c.name }, c.name, el("span", { class: "type" }, c.type)));
+  }
+  const meta = `${frame.rows.toLocaleString("en")} rows · ${size(frame.bytes)} · v${frame.version}`;
+  const name = el("button", { type: "button", class: "frame-name", "data-frame": frame.name }, frame.name);
+  const item = el("li", { class: "frame" }, name, el("span", { class: "meta" }, meta), columns);
+  name.addEventListener("click", () => {
+    for (const other of document.querySelectorAll("#tree .frame.selected")) other.classList.remove("selected");
+    item.classList.add("selected");
+    columns.hidden = !columns.hidden;
+    const table = (bucket.name === null ? "" : quoteIdent(bucket.name) + ".") + quoteIdent(frame.name);
+    const sql = $("sql");
+    if (sql.value.trim() === "" || sql.dataset.suggested === sql.value) {
+      sql.value = `select * from ${table} limit 100`;
+      sql.dataset.suggested = sql.value;
+    }
+    showHistory(bucket, frame).catch(showError);
+  });
+  return item;
+}
+
+async function showHistory(bucket, frame) {
+  const query = [param(bucket.name), "name=" + encodeURIComponent(frame.name)].filter(Boolean).join("&");
+  const versions = await json("/api/history?" + query);
+  const title = (bucket.name === null ? "" : bucket.name + "/") + frame.name;
+  $("details-title").textContent = `History of ${title}`;
+  const table = $("history");
+  table.replaceChildren(el("tr", {}, ...["version", "time", "operation", "rows", "rows added", "files"].map((h) => el("th", {}, h))));
+  for (const v of versions.slice().reverse()) {
+    table.append(el("tr", {},
+      el("td", { class: "num" }, v.version),
+      el("td", {}, new Date(v.timestamp_ms).toISOString()),
+      el("td", {}, v.operation),
+      el("td", { class: "num" }, v.rows.toLocaleString("en")),
+      el("td", { class: "num" }, v.rows_added.toLocaleString("en")),
+      el("td", { class: "num" }, v.files)));
+  }
+  $("details").hidden = false;
+}
+
+// ---- queries -----------------------------------------------------------
+
+function queryRequest(format) {
+  return {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sql: $("sql").value, format }),
+  };
+}
+
+// Reads an NDJSON body as it arrives: keeps the first rows, counts all.
+async function readRows(response, keep) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const rows = [];
+  let count = 0;
+  let pending = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    pending += decoder.decode(value || new Uint8Array(), { stream: !done });
+    const lines = pending.split("\n");
+    pending = done ? "" : lines.pop();
+    for (const line of lines) {
+      if (line === "") continue;
+      if (rows.length < keep) rows.push(JSON.parse(line));
+      count++;
+    }
+    if (done) return { rows, count };
+  }
+}
+
+const isTime = (type) => /^(Timestamp|Date)/.test(type);
+const isNumber = (type) => /^(U?Int|Float|Decimal)/.test(type);
+
+async function run() {
+  clearError();
+  const status = $("status");
+  status.textContent = "running…";
+  status.removeAttribute("data-rows");
+  const started = performance.now();
+  try {
+    const response = await call("/api/query", queryRequest("ndjson"));
+    const columns = JSON.parse(decodeURIComponent(response.headers.get("shoots-schema") || "[]"));
+    const { rows, count } = await readRows(response, Math.max(SHOWN_ROWS, CHART_ROWS));
+    const seconds = (performance.now() - started) / 1000;
+    status.textContent = `${count.toLocaleString("en")} row${count === 1 ? "" : "s"} · ${seconds.toFixed(3)} s`;
+    status.setAttribute("data-rows", String(count));
+    drawTable(columns, rows.slice(0, SHOWN_ROWS), count);
+    drawChart(columns, rows);
+  } catch (e) {
+    status.textContent = "";
+    $("result").replaceChildren();
+    $("chart").hidden = true;
+    showError(e);
+  }
+}
+
+function cell(value, type) {
+  if (value === null || value === undefined) return el("td", { class: "null" }, "null");
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return el("td", isNumber(type) ? { class: "num" } : {}, text);
+}
+
+function drawTable(columns, rows, count) {
+  const table = el("table", { id: "result-table" });
+  table.append(el("tr", {}, ...columns.map((c) => el("th", { title: c.type }, c.name))));
+  for (const row of rows) table.append(el("tr", {}, ...columns.map((c) => cell(row[c.name], c.type))));
+  const parts = [table];
+  if (count > rows.length) parts.push(el("p", { class: "note" }, `showing the first ${rows.length} of ${count.toLocaleString("en")} rows`));
+  $("result").replaceChildren(...parts);
+}
+
+// A line per numeric column over the first time column, when there are both.
+function drawChart(columns, rows) {
+  const chart = $("chart");
+  const time = columns.find((c) => isTime(c.type));
+  const series = columns.filter((c) => isNumber(c.type)).slice(0, CHART_SERIES);
+  const points = rows.slice(0, CHART_ROWS)
+    .map((r) => ({ x: Date.parse(r[time ? time.name : ""]), row: r }))
+    .filter((p) => Number.isFinite(p.x))
+    .sort((a, b) => a.x - b.x);
+  if (!time || series.length === 0 || points.length < 2) {
+    chart.hidden = true;
+    chart.replaceChildren();
+    return;
+  }
+  const [W, H, L, R, T, B] = [960, 280, 64, 16, 12, 40];
+  const xs = points.map((p) => p.x);
+  const values = series.flatMap((s) => points.map((p) => Number(p.row[s.name]))).filter(Number.isFinite);
+  const [x0, x1] = [xs[0], xs[xs.length - 1] === xs[0] ? xs[0] + 1 : xs[xs.length - 1]];
+  let [y0, y1] = [Math.min(...values), Math.max(...values)];
+  if (y0 === y1) { y0 -= 1; y1 += 1; }
+  const sx = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
+  const sy = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `chart of ${series.map((s) => s.name).join(", ")} over ${time.name}` });
+  root.append(svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
+  root.append(svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }));
+  const label = (text, attrs, color) => {
+    const t = svg("text", attrs);
+    t.textContent = text;
+    if (color) t.style.fill = color;
+    root.append(t);
+  };
+  label(String(+y1.toPrecision(6)), { x: L - 6, y: T + 10, "text-anchor": "end" });
+  label(String(+y0.toPrecision(6)), { x: L - 6, y: H - B, "text-anchor": "end" });
+  label(new Date(x0).toISOString().replace(".000Z", "Z"), { x: L, y: H - B + 16 });
+  label(new Date(x1).toISOString().replace(".000Z", "Z"), { x: W - R, y: H - B + 16, "text-anchor": "end" });
+  series.forEach((s, i) => {
+    const path = points
+      .map((p) => [p.x, Number(p.row[s.name])])
+      .filter(([, y]) => Number.isFinite(y))
+      .map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+      .join(" ");
+    root.append(svg("polyline", { points: path, fill: "none", stroke: COLORS[i], "stroke-width": 1.5, "data-series": s.name }));
+    label("— " + s.name, { x: L + 8 + i * 120, y: H - 6 }, COLORS[i]);
+  });
+  chart.replaceChildren(root);
+  chart.hidden = false;
+}
+
+async function download(format) {
+  clearError();
+  try {
+    const response = await call("/api/query", queryRequest(format));
+    const blob = await response.blob();
+    const link = el("a", { href: URL.createObjectURL(blob), download: "result." + format });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- start -------------------------------------------------------------
+
+async function start() {
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("forget").hidden = !sessionStorage.getItem(TOKEN_KEY);
+  try {
+    const health = await json("/health");
+    $("daemon").textContent = `${location.host} · version ${health.version}`;
+    await loadTree();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+$("sql").addEventListener("keydown", (e) => {
+  if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+    e.preventDefault();
+    run();
+  }
+});
+$("run").addEventListener("click", run);
+$("download-csv").addEventListener("click", () => download("csv"));
+$("download-parquet").addEventListener("click", () => download("parquet"));
+$("login-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+  $("token").value = "";
+  start();
+});
+$("forget").addEventListener("click", () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  location.reload();
+});
+start();

@@ -1,0 +1,104 @@
+//! HTTP beside Flight (`serve --http-port`): `/health`, `/metrics`, the
+//! web console at `/` and the JSON API it uses ([`api`]). Same host, same
+//! TLS certificate, same tokens as the Flight port.
+
+mod api;
+mod console;
+mod results;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_rustls::rustls;
+use tokio_rustls::TlsAcceptor;
+
+use super::auth::Auth;
+use super::error::{DaemonError, Result};
+use super::metrics::Metrics;
+use super::query::QueryEngine;
+use super::storage::Store;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub store: Arc<Store>,
+    pub engine: Arc<QueryEngine>,
+    /// Present when the daemon runs with `--secret`.
+    pub auth: Option<Arc<Auth>>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// A TLS handshake that has not finished by then is dropped, so half-open
+/// connections cannot pile up.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long open connections get to finish once the daemon stops.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The acceptor for the daemon's PEM certificate chain and key.
+pub fn tls_acceptor(cert: &[u8], key: &[u8]) -> Result<TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |e: &dyn std::fmt::Display| DaemonError::Io(format!("bad TLS certificate or key for HTTP: {e}"));
+    let chain =
+        CertificateDer::pem_slice_iter(cert).collect::<std::result::Result<Vec<_>, _>>().map_err(|e| bad(&e))?;
+    let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| bad(&e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&e))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| bad(&e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves HTTP/1.1 and HTTP/2 on `listener` until `stop` completes, then
+/// gives open connections [`DRAIN_TIMEOUT`] to finish.
+pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, state: HttpState, stop: impl Future<Output = ()>) {
+    let router = api::router(state);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!("http: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let (service, tls, watcher) = (TowerToHyperService::new(router.clone()), tls.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            let builder = Builder::new(TokioExecutor::new());
+            let served = match tls {
+                None => watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service)).await,
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service)).await
+                    }
+                    Ok(Err(e)) => return tracing::debug!("http: TLS handshake with {peer} failed: {e}"),
+                    Err(_) => return tracing::debug!("http: TLS handshake with {peer} timed out"),
+                },
+            };
+            if let Err(e) = served {
+                tracing::debug!("http: connection with {peer} ended: {e}");
+            }
+        });
+    }
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+        tracing::warn!("http: connections still open {}s after the stop; closing them", DRAIN_TIMEOUT.as_secs());
+    }
+}
