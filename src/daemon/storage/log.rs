@@ -86,6 +86,17 @@ impl Commit {
         }
     }
 
+    /// How many of this version's files, from the first one smaller than
+    /// a full file (`file_rows`) to the last, compaction rewrites. Full files
+    /// before it stay as they are, so a compaction costs about one file's
+    /// rows plus the small ones, however big the dataframe (the rows it
+    /// writes fill files in order, so at most one file before the small
+    /// ones is not full).
+    pub fn small_tail(&self, file_rows: usize) -> usize {
+        let files = &self.files;
+        files.iter().position(|f| (f.rows as usize) < file_rows).map_or(0, |first| files.len() - first)
+    }
+
     pub fn new(
         version: u64,
         operation: Operation,

@@ -34,20 +34,11 @@ pub struct VacuumOutcome {
     pub files_waiting: usize,
 }
 
-/// How many of `files`, from the first one smaller than a full file to the
-/// last, compaction rewrites. Full files before it stay as they are, so a
-/// compaction costs about one file's rows plus the small ones, however big
-/// the dataframe (the rows it writes fill files in order, so at most one
-/// file before the small ones is not full).
-pub(super) fn small_tail(files: &[DataFile], file_rows: usize) -> usize {
-    files.iter().position(|f| (f.rows as usize) < file_rows).map_or(0, |first| files.len() - first)
-}
-
 /// [`Store::compact`].
 pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Result<CompactOutcome> {
     let snap = store.snapshot(bucket, name, None).await?;
     let before = snap.commit.files.len();
-    let tail = small_tail(&snap.commit.files, store.options.file_rows);
+    let tail = snap.commit.small_tail(store.options.file_rows);
     if tail <= 1 {
         return Ok(CompactOutcome { version: None, files_before: before, files_after: before });
     }

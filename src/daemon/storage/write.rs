@@ -85,7 +85,7 @@ where
         Ok(commit) => Ok(PutOutcome {
             version: commit.version,
             rows: files.iter().map(|f| f.rows).sum(),
-            small_files: super::maintain::small_tail(&commit.files, store.options.file_rows),
+            small_files: commit.small_tail(store.options.file_rows),
         }),
         Err(e) => {
             store.delete_paths(files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();
