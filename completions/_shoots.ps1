@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--peers', '--peers', [CompletionResultType]::ParameterName, 'The other daemons of the same store (grpc://HOST:PORT or grpc+tls://HOST:PORT, comma-separated): queries large enough are spread over them and this one')
             [CompletionResult]::new('--peer-ca-file', '--peer-ca-file', [CompletionResultType]::ParameterName, 'PEM certificate(s) of the CA that grpc+tls:// peers'' certificates chain to')
             [CompletionResult]::new('--http-port', '--http-port', [CompletionResultType]::ParameterName, 'Also serve HTTP on this port (0 picks a free one): the web console at /, /health, /metrics (Prometheus) and the JSON API; https with --cert-file, the same tokens as Flight')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'How long a put may send nothing before the daemon cuts it off (and keeps none of it), e.g. 30s, 5m')
             [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]')
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Require a token signed with this secret on every call (see `shoots token create`)')

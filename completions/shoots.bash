@@ -1001,7 +1001,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__serve)
-            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --retain-versions --vacuum-grace --peers --peer-ca-file --http-port --daemon --pid-file --log-file --secret --help"
+            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --retain-versions --vacuum-grace --peers --peer-ca-file --http-port --idle-timeout --daemon --pid-file --log-file --secret --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1048,6 +1048,10 @@ _shoots() {
                     return 0
                     ;;
                 --http-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -53,6 +53,7 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --peers 'The other daemons of the same store (grpc://HOST:PORT or grpc+tls://HOST:PORT, comma-separated): queries large enough are spread over them and this one'
             cand --peer-ca-file 'PEM certificate(s) of the CA that grpc+tls:// peers'' certificates chain to'
             cand --http-port 'Also serve HTTP on this port (0 picks a free one): the web console at /, /health, /metrics (Prometheus) and the JSON API; https with --cert-file, the same tokens as Flight'
+            cand --idle-timeout 'How long a put may send nothing before the daemon cuts it off (and keeps none of it), e.g. 30s, 5m'
             cand --pid-file 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]'
             cand --log-file 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]'
             cand --secret 'Require a token signed with this secret on every call (see `shoots token create`)'

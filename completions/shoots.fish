@@ -55,6 +55,7 @@ complete -c shoots -n "__fish_shoots_using_subcommand serve" -l vacuum-grace -d 
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l peers -d 'The other daemons of the same store (grpc://HOST:PORT or grpc+tls://HOST:PORT, comma-separated): queries large enough are spread over them and this one' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l peer-ca-file -d 'PEM certificate(s) of the CA that grpc+tls:// peers\' certificates chain to' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l http-port -d 'Also serve HTTP on this port (0 picks a free one): the web console at /, /health, /metrics (Prometheus) and the JSON API; https with --cert-file, the same tokens as Flight' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l idle-timeout -d 'How long a put may send nothing before the daemon cuts it off (and keeps none of it), e.g. 30s, 5m' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l pid-file -d 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l log-file -d 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l secret -d 'Require a token signed with this secret on every call (see `shoots token create`)' -r

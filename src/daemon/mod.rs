@@ -48,6 +48,8 @@ pub struct ServeConfig {
     pub peer_ca: Option<Vec<u8>>,
     /// The HTTP port of the console, `/health` and `/metrics` (`--http-port`).
     pub http_port: Option<u16>,
+    /// How long an upload may send nothing before it is cut off (`--idle-timeout`).
+    pub idle_timeout: Duration,
 }
 
 /// Where the daemon listens, once it does.
@@ -172,9 +174,16 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
         distributed::worker(engine.runtime(), channels).into_worker_server(),
         distributed::task_gate(auth.clone()),
     );
-    let flight = FlightServiceServer::new(ShootsFlight::new(store, engine, shutdown.clone(), auth, metrics))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let flight = FlightServiceServer::new(ShootsFlight::new(
+        store,
+        engine,
+        shutdown.clone(),
+        auth,
+        metrics,
+        config.idle_timeout,
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES)
+    .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let mut builder = Server::builder();
     if let Some((cert, key)) = &config.tls {
         builder = builder

@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// --cert-file, the same tokens as Flight
     #[arg(long, env = "SHOOTS_HTTP_PORT")]
     pub http_port: Option<u16>,
+    /// How long a put may send nothing before the daemon cuts it off (and
+    /// keeps none of it), e.g. 30s, 5m
+    #[arg(long, env = "SHOOTS_IDLE_TIMEOUT", default_value = "5m", value_parser = crate::cmd::token::parse_duration)]
+    pub idle_timeout: std::time::Duration,
     /// Detach and run in the background, with a pid file and a log file
     #[arg(long)]
     pub daemon: bool,
@@ -107,6 +111,7 @@ impl ServeArgs {
             peers: self.peers.clone(),
             peer_ca: self.peer_ca_file.as_ref().map(|p| read(p, "peer CA certificate")).transpose()?,
             http_port: self.http_port,
+            idle_timeout: self.idle_timeout,
         };
         if self.daemon {
             let files = detach::Files::resolve(self.pid_file.clone(), self.log_file.clone(), self.port)?;

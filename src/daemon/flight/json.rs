@@ -87,8 +87,46 @@ mod tests {
         }));
     }
 
+    /// Any JSON value, nested a few levels, with the keys requests use
+    /// among arbitrary ones so the parsers get past their first field.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            "\\PC{0,12}".prop_map(serde_json::Value::from),
+        ];
+        let key = prop_oneof![
+            Just("name".to_string()),
+            Just("bucket".to_string()),
+            Just("sql".to_string()),
+            Just("version".to_string()),
+            Just("mode".to_string()),
+            Just("regex".to_string()),
+            Just("retain".to_string()),
+            Just("source".to_string()),
+            Just("target".to_string()),
+            Just("rule".to_string()),
+            "\\PC{0,6}",
+        ];
+        leaf.prop_recursive(3, 24, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(key.clone(), inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn arbitrary_json_never_panics(value in json_value()) {
+            any_request(value.to_string().as_bytes());
+        }
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {

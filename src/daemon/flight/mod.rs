@@ -43,6 +43,8 @@ pub struct ShootsFlight {
     /// Present when the daemon runs with `--secret`.
     auth: Option<Arc<Auth>>,
     metrics: Arc<Metrics>,
+    /// How long an upload may send nothing before it is cut off.
+    idle_timeout: std::time::Duration,
 }
 
 impl ShootsFlight {
@@ -52,8 +54,9 @@ impl ShootsFlight {
         shutdown: Shutdown,
         auth: Option<Arc<Auth>>,
         metrics: Arc<Metrics>,
+        idle_timeout: std::time::Duration,
     ) -> ShootsFlight {
-        ShootsFlight { store, engine, shutdown, auth, metrics }
+        ShootsFlight { store, engine, shutdown, auth, metrics, idle_timeout }
     }
 }
 
@@ -173,7 +176,7 @@ impl FlightService for ShootsFlight {
         let work = async move {
             let mut detail = String::new();
             let result = async {
-                let upload = upload::Upload::begin(input, this.metrics.clone()).await?;
+                let upload = upload::Upload::begin(input, this.metrics.clone(), this.idle_timeout).await?;
                 let dialect = Dialect::of(&upload.descriptor().map(|d| d.cmd.clone()).unwrap_or_default());
                 log.speak(&dialect);
                 let caller = caller?;

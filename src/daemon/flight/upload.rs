@@ -5,6 +5,7 @@
 //! store never commits a partial upload.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -25,17 +26,31 @@ pub(super) struct Upload {
     first: FlightData,
     rest: Streaming<FlightData>,
     metrics: Arc<Metrics>,
+    idle_timeout: Duration,
+}
+
+/// An upload that sent nothing for `idle_timeout`: the client went silent
+/// (or its machine went away without closing the connection).
+fn idle(idle_timeout: Duration) -> DaemonError {
+    DaemonError::Io(format!(
+        "upload interrupted: nothing arrived for {}s (the daemon's --idle-timeout); nothing kept",
+        idle_timeout.as_secs_f64()
+    ))
 }
 
 impl Upload {
     /// Waits for the first message.
-    pub(super) async fn begin(mut input: Streaming<FlightData>, metrics: Arc<Metrics>) -> Result<Upload> {
-        let first = input
-            .message()
+    pub(super) async fn begin(
+        mut input: Streaming<FlightData>,
+        metrics: Arc<Metrics>,
+        idle_timeout: Duration,
+    ) -> Result<Upload> {
+        let first = tokio::time::timeout(idle_timeout, input.message())
             .await
+            .map_err(|_| idle(idle_timeout))?
             .map_err(|s| upload_error(FlightError::Tonic(Box::new(s))))?
             .ok_or_else(|| DaemonError::InvalidArgument("DoPut stream was empty".into()))?;
-        Ok(Upload { first, rest: input, metrics })
+        Ok(Upload { first, rest: input, metrics, idle_timeout })
     }
 
     pub(super) fn descriptor(&self) -> Option<&FlightDescriptor> {
@@ -44,9 +59,15 @@ impl Upload {
 
     /// The upload's schema, and its batches as they arrive.
     pub(super) async fn decode(self) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch>>)> {
-        let metrics = self.metrics;
+        let (metrics, idle_timeout) = (self.metrics, self.idle_timeout);
+        // A silent client fails its upload (and so is never committed)
+        // rather than holding a call, its memory and a commit slot forever.
+        let rest = tokio_stream::StreamExt::timeout(self.rest, idle_timeout).map(move |message| match message {
+            Ok(message) => message.map_err(FlightError::from),
+            Err(_) => Err(FlightError::ExternalError(Box::new(idle(idle_timeout)))),
+        });
         let flight_data =
-            futures::stream::once(async { Ok(self.first) }).chain(self.rest).map(move |message| match message {
+            futures::stream::once(async { Ok(self.first) }).chain(rest).map(move |message| match message {
                 Ok(data) => match abort_requested(&data).or_else(|| truncated(&data)) {
                     Some(refused) => Err(FlightError::ExternalError(Box::new(refused))),
                     None => {
@@ -55,7 +76,7 @@ impl Upload {
                         Ok(data)
                     }
                 },
-                Err(status) => Err(FlightError::from(status)),
+                Err(e) => Err(e),
             });
         let mut decoder = Box::pin(panic_free(FlightDataDecoder::new(flight_data)));
         let schema = loop {

@@ -295,26 +295,26 @@ pub(super) fn maybe_compact_in_background(store: &Arc<Store>, bucket: &BucketId,
     if small_files < store.options.compact_files {
         return;
     }
-    let key = (bucket.clone(), name.clone());
-    if !store.compacting.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone()) {
+    // One compaction of a dataframe at a time in this daemon: when one
+    // runs (in the background or asked for), this one is not needed.
+    let Ok(one_at_a_time) = store.compaction_lock(bucket, name).try_lock_owned() else {
         return;
-    }
-    let store = store.clone();
+    };
+    let (store, bucket, name) = (store.clone(), bucket.clone(), name.clone());
     tokio::spawn(async move {
-        let (bucket, name) = &key;
-        match store.compact(bucket, name).await {
+        let _one_at_a_time = one_at_a_time;
+        match compact(&store, &bucket, &name).await {
             Ok(done) => {
                 tracing::info!(
                     files_before = done.files_before,
                     files_after = done.files_after,
                     "compacted {bucket}/{name}"
                 );
-                if let Err(e) = store.vacuum(bucket, name, store.options.retain_versions).await {
+                if let Err(e) = store.vacuum(&bucket, &name, store.options.retain_versions).await {
                     tracing::warn!("vacuum of {bucket}/{name} failed: {}", e.chain());
                 }
             }
             Err(e) => tracing::info!("background compaction of {bucket}/{name} skipped: {e}"),
         }
-        store.compacting.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
     });
 }

@@ -34,7 +34,7 @@ mod read;
 mod tests;
 mod write;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
@@ -143,12 +143,24 @@ pub struct Store {
     /// Serialises commits to one dataframe within this daemon; put-if-absent
     /// on the log is what makes them safe, this only avoids retry storms.
     commit_locks: Mutex<HashMap<FrameKey, Arc<tokio::sync::Mutex<()>>>>,
-    /// Dataframes with a background compaction under way.
-    compacting: Mutex<HashSet<FrameKey>>,
+    /// Serialises compactions of one dataframe within this daemon, so an
+    /// asked-for compaction waits for a background one instead of
+    /// conflicting with it.
+    compaction_locks: Mutex<HashMap<FrameKey, Arc<tokio::sync::Mutex<()>>>>,
     /// Object paths of data files written and not yet committed, and the
     /// versions being read: vacuum keeps its hands off both.
     writing: in_use::InUse<String>,
     reading: in_use::InUse<(BucketId, Name, u64)>,
+}
+
+/// The lock of one dataframe in `locks`, made on first use.
+fn frame_lock(
+    locks: &Mutex<HashMap<FrameKey, Arc<tokio::sync::Mutex<()>>>>,
+    bucket: &BucketId,
+    name: &Name,
+) -> Arc<tokio::sync::Mutex<()>> {
+    let mut locks = locks.lock().unwrap_or_else(|p| p.into_inner());
+    locks.entry((bucket.clone(), name.clone())).or_default().clone()
 }
 
 fn not_found(bucket: &BucketId, name: &Name) -> DaemonError {
@@ -166,7 +178,7 @@ impl Store {
             logs: LogCache::default(),
             footers: Arc::new(DefaultCache::new(FOOTER_CACHE_BYTES).with_name("footers")),
             commit_locks: Mutex::default(),
-            compacting: Mutex::default(),
+            compaction_locks: Mutex::default(),
             writing: Default::default(),
             reading: Default::default(),
         })
@@ -292,11 +304,7 @@ impl Store {
     where
         F: FnMut(Option<&Commit>) -> Result<Commit>,
     {
-        let lock = {
-            let mut locks = self.commit_locks.lock().unwrap_or_else(|p| p.into_inner());
-            locks.entry((bucket.clone(), name.clone())).or_default().clone()
-        };
-        let _guard = lock.lock().await;
+        let _guard = frame_lock(&self.commit_locks, bucket, name).lock_owned().await;
         let log = self.log(bucket, name);
         loop {
             let commit = make(log.head().await?.as_ref())?;
@@ -315,7 +323,12 @@ impl Store {
     /// Rewrites the current version's files into as few as the file size
     /// allows, same rows in the same order, as a new `compact` version.
     pub async fn compact(&self, bucket: &BucketId, name: &Name) -> Result<CompactOutcome> {
+        let _one_at_a_time = self.compaction_lock(bucket, name).lock_owned().await;
         maintain::compact(self, bucket, name).await
+    }
+
+    fn compaction_lock(&self, bucket: &BucketId, name: &Name) -> Arc<tokio::sync::Mutex<()>> {
+        frame_lock(&self.compaction_locks, bucket, name)
     }
 
     /// Deletes all but the newest `retain` versions; the data files only
