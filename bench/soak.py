@@ -50,9 +50,9 @@ def main():
     for kind, (count, p50, p99) in report.percentiles().items():
         print(f"  {kind:<12} {count:>8,} {p50 * 1000:>8.1f} {p99 * 1000:>8.1f}")
     step = max(1, len(report.rss) // 10)
-    print("  daemon RSS (MB) and open descriptors over time:")
-    for (t, rss), (_, fds) in list(zip(report.rss, report.fds))[::step] + [(report.rss[-1], report.fds[-1])]:
-        print(f"    {t:>6.0f} s  {rss / 2**20:>7.1f} MB  {fds:>4} fds")
+    print("  daemon RSS (MB) and open descriptors (sockets, other) over time:")
+    for (t, rss), (_, (sockets, others)) in list(zip(report.rss, report.fds))[::step] + [(report.rss[-1], report.fds[-1])]:
+        print(f"    {t:>6.0f} s  {rss / 2**20:>7.1f} MB  {sockets:>4} sockets {others:>4} other")
     warm = next(v for t, v in report.rss if t >= args.warmup)
     print(f"  RSS at the end / after warm-up: {report.rss[-1][1] / warm:.2f}")
     print(f"  provoked errors (on purpose): {dict(report.provoked)}")

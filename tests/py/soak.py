@@ -4,6 +4,7 @@ with a checker that knows what every dataframe must hold. Used by the
 test suite (a short run) and by `bench/soak` (a long one, with figures)."""
 
 import json
+import os
 import random
 import threading
 import time
@@ -22,9 +23,19 @@ def rss_bytes(pid: int) -> int:
         return int(f.read().split()[1]) * 4096
 
 
-def open_fds(pid: int) -> int:
-    import os
-    return len(os.listdir(f"/proc/{pid}/fd"))
+def open_fds(pid: int) -> tuple:
+    """(sockets, everything else) the daemon has open."""
+    sockets = others = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:"):
+            sockets += 1
+        else:
+            others += 1
+    return sockets, others
 
 
 def error_type(e: flight.FlightError) -> str:
@@ -195,8 +206,11 @@ class Soak:
             t.start()
         while any(t.is_alive() for t in threads):
             now = time.monotonic() - started
-            self.report.rss.append((now, rss_bytes(self.pid)))
-            self.report.fds.append((now, open_fds(self.pid)))
+            try:
+                self.report.rss.append((now, rss_bytes(self.pid)))
+                self.report.fds.append((now, open_fds(self.pid)))
+            except FileNotFoundError:
+                pass  # the daemon has gone (a test stopped it)
             time.sleep(1)
         for t in threads:
             t.join()

@@ -6,6 +6,7 @@ bodies, and SIGTERM under load."""
 import json
 import os
 import random
+import re
 import signal
 import socket
 import ssl
@@ -14,13 +15,17 @@ import threading
 import time
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
 import trustme
 
-from conftest import Daemon, error_info
+from conftest import Daemon, error_info, start_daemon
 from helpers import action, get, put, sample, wait_for
 from soak import Soak, open_fds, rss_bytes
+
+# The tests that take `store_kind` run on a local directory and on S3.
+STORES = ("local", "s3")
 
 KNOWN_TYPES = {"FileNotFoundError", "FileExistsError", "BucketNotEmptyError", "InvalidNameError",
                "SchemaMismatchError", "InvalidArgumentError", "DataFusionError", "ShootsIOError"}
@@ -31,8 +36,8 @@ def ping(daemon, timeout=30):
     return [r.body.to_pybytes() for r in daemon.client().do_action(flight.Action("ping", b""), options)]
 
 
-def test_soak_sixty_seconds_sixteen_clients(tmp_path):
-    d = Daemon(tmp_path / "buckets", extra_args=["--vacuum-grace", "0s", "--retain-versions", "3"])
+def test_soak_sixty_seconds_sixteen_clients(tmp_path, request, store_kind):
+    d = start_daemon(tmp_path, request, store_kind, ["--vacuum-grace", "0s", "--retain-versions", "3"])
     try:
         soak = Soak(d.location, d.proc.pid, clients=16, seconds=60, warmup=15)
         report = soak.run()
@@ -45,8 +50,12 @@ def test_soak_sixty_seconds_sixteen_clients(tmp_path):
         # No leak: memory and descriptors at the end as after warm-up.
         warm = next(v for t, v in report.rss if t >= soak.warmup)
         assert report.rss[-1][1] <= warm * 1.2, (warm, report.rss[-1][1])
-        warm_fds = next(v for t, v in report.fds if t >= soak.warmup)
-        assert report.fds[-1][1] <= warm_fds + 8, (warm_fds, report.fds[-1][1])
+        # Files (data, logs) must not leak at all; sockets are the clients'
+        # connections and the store client's pool, which may grow to about
+        # one more per client at a busier moment.
+        (warm_sockets, warm_files), (end_sockets, end_files) = next(v for t, v in report.fds if t >= soak.warmup), report.fds[-1][1]
+        assert end_files <= warm_files + 4, (warm_files, end_files)
+        assert end_sockets <= warm_sockets + 2 * soak.clients, (warm_sockets, end_sockets)
         assert d.proc.poll() is None
     finally:
         d.stop()
@@ -108,8 +117,8 @@ def test_disk_full_put_fails_cleanly_and_the_next_succeeds(tmp_path, small_disk)
 
 # ---- slow and stuck clients ---------------------------------------------
 
-def test_a_reader_that_stops_reading_holds_little_and_blocks_nobody(tmp_path):
-    d = Daemon(tmp_path / "buckets")
+def test_a_reader_that_stops_reading_holds_little_and_blocks_nobody(tmp_path, request, store_kind):
+    d = start_daemon(tmp_path, request, store_kind)
     try:
         c = d.client()
         n = 4_000_000
@@ -135,8 +144,8 @@ def test_a_reader_that_stops_reading_holds_little_and_blocks_nobody(tmp_path):
         d.stop()
 
 
-def test_a_put_that_goes_silent_is_cut_off_and_nothing_is_kept(tmp_path):
-    d = Daemon(tmp_path / "buckets", extra_args=["--idle-timeout", "2s"])
+def test_a_put_that_goes_silent_is_cut_off_and_nothing_is_kept(tmp_path, request, store_kind):
+    d = start_daemon(tmp_path, request, store_kind, ["--idle-timeout", "2s"])
     try:
         c = d.client()
         writer, reader = c.do_put(flight.FlightDescriptor.for_command(json.dumps({"name": "silent"})), sample(3).schema)
@@ -189,9 +198,11 @@ def test_connection_floods_and_bad_bytes_are_refused_and_the_next_client_served(
         size = 520 << 20
         huge = pa.table({"blob": pa.LargeBinaryArray.from_buffers(
             pa.large_binary(), 1, [None, pa.py_buffer(pa.array([0, size], pa.int64()).buffers()[1]), pa.allocate_buffer(size)])})
-        with pytest.raises(flight.FlightError) as e:
+        with pytest.raises(flight.FlightServerError) as e:
             put(d.client(), "huge", huge)
-        assert "larger than" in str(e.value) or "too large" in str(e.value) or "exceeds" in str(e.value), str(e.value)
+        info = error_info(e)
+        assert info["type"] == "InvalidArgumentError", info
+        assert info["message"].startswith("a message of the upload is over the 512 MiB limit"), info
         del huge
         assert ping(d) == [b"pong"]
         with pytest.raises(flight.FlightServerError):
@@ -249,8 +260,8 @@ def random_bodies(rng, n):
             yield json.dumps(value()).encode()
 
 
-def test_random_request_bodies_get_typed_errors(tmp_path):
-    d = Daemon(tmp_path / "buckets")
+def test_random_request_bodies_get_typed_errors(tmp_path, request, store_kind):
+    d = start_daemon(tmp_path, request, store_kind)
     try:
         c = d.client()
         put(c, "t", sample(3))
@@ -285,52 +296,51 @@ def test_random_request_bodies_get_typed_errors(tmp_path):
 
 # ---- restart under load ----------------------------------------------------
 
-def test_sigterm_under_load_keeps_every_acknowledged_write_and_nothing_else(tmp_path):
-    d = Daemon(tmp_path / "buckets")
-    put(d.client(), "log", pa.table({"w": pa.array([], pa.int64()), "seq": pa.array([], pa.int64())}))
-    acked, failed, lock, stop = set(), set(), threading.Lock(), threading.Event()
-
-    def writer(w):
-        client = flight.FlightClient(d.location)
-        seq = 0
-        while not stop.is_set():
-            seq += 1
-            row = pa.table({"w": pa.array([w], pa.int64()), "seq": pa.array([seq], pa.int64())})
-            try:
-                put(client, "log", row, mode="append")
-                with lock:
-                    acked.add((w, seq))
-            except flight.FlightError:
-                with lock:
-                    failed.add((w, seq))
-                return
-
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
-    for t in threads:
-        t.start()
-    wait_for(lambda: len(acked) >= 200, "200 acknowledged appends")
-    def reader():
-        try:
-            for _ in range(20):
-                get(d.client(), "log")
-        except flight.FlightError:
-            pass  # the daemon went away under it: what SIGTERM does
-
-    readers = [threading.Thread(target=reader) for _ in range(2)]
-    for r in readers:
-        r.start()
-    d.proc.send_signal(signal.SIGTERM)
-    assert d.proc.wait(timeout=60) == 0
-    stop.set()
-    for t in threads + readers:
-        t.join(timeout=60)
+def test_sigterm_while_the_soak_runs_keeps_every_acknowledged_write_and_nothing_else(tmp_path, request, store_kind):
+    d = start_daemon(tmp_path, request, store_kind)
+    soak = Soak(d.location, d.proc.pid, clients=8, seconds=120)
+    runner = threading.Thread(target=soak.run)
+    runner.start()
+    try:
+        wait_for(lambda: len(soak.report.latencies["append"]) >= 100 and len(soak.report.latencies["replace"]) >= 3,
+                 "100 appends and 3 replaces under way")
+        d.proc.send_signal(signal.SIGTERM)
+        soak.stop_at = 0  # each client finishes the request it is in
+        assert d.proc.wait(timeout=60) == 0
+        runner.join(timeout=120)
+        assert not runner.is_alive()
+    finally:
+        if d.proc.poll() is None:
+            d.stop()
     d.start()
     try:
-        rows = get(d.client(), "log")
-        ids = set(zip(rows["w"].to_pylist(), rows["seq"].to_pylist()))
-        assert len(ids) == rows.num_rows
-        assert acked <= ids, f"{len(acked - ids)} acknowledged appends lost"
-        # A write the client saw fail was not kept.
-        assert not (failed & ids), f"{len(failed & ids)} failed appends kept"
+        soak.connect = lambda: flight.FlightClient(d.location)
+        # Whatever was acknowledged is there; whatever failed is not.
+        assert soak.mismatches() == []
+        assert sum(len(ids) for ids in soak.acked.values()) >= 100
+    finally:
+        d.stop()
+
+
+# ---- memory pressure --------------------------------------------------------
+
+def test_an_aggregation_bigger_than_the_memory_limit_spills_and_the_daemon_stays_up(tmp_path):
+    d = Daemon(tmp_path / "buckets", extra_args=["--memory-limit", "24MiB"])
+    try:
+        c = d.client()
+        n, groups = 3_000_000, 1_000_000
+        ids = pa.array(range(n), pa.int64())
+        put(c, "big", pa.table({"g": pc.remainder(ids, groups), "x": ids}), batch_size=500_000)
+        result = get(c, None, sql="select g, count(*) as n, sum(x) as s from big group by g order by g")
+        assert result.num_rows == groups
+        assert set(result["n"].to_pylist()) == {n // groups}
+        assert result["s"][0].as_py() == sum(range(0, n, groups))
+        # It did not fit: the plan's metrics show the spills.
+        plan = get(c, None, sql="explain analyze select g, count(*) as n, sum(x) as s from big group by g order by g")
+        text = "\n".join(plan.column("plan").to_pylist())
+        spills = [int(m) for m in re.findall(r"spill_count=(\d+)", text)]
+        assert sum(spills) > 0, text
+        assert ping(d) == [b"pong"]
+        assert d.proc.poll() is None
     finally:
         d.stop()

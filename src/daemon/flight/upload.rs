@@ -110,6 +110,14 @@ impl Upload {
 
 fn upload_error(e: FlightError) -> DaemonError {
     match e {
+        // tonic refuses a message over the limit before reading it.
+        FlightError::Tonic(status) if status.code() == tonic::Code::OutOfRange => {
+            DaemonError::InvalidArgument(format!(
+                "a message of the upload is over the {} MiB limit ({}); send smaller record batches",
+                crate::protocol::MAX_MESSAGE_BYTES >> 20,
+                status.message()
+            ))
+        }
         FlightError::Tonic(status) => DaemonError::Io(format!("upload interrupted: {}", status.message())),
         FlightError::ExternalError(inner) => match inner.downcast::<DaemonError>() {
             Ok(ours) => *ours,
