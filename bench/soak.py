@@ -25,7 +25,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=600)
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--warmup", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=120)
     ap.add_argument("--binary", default=str(Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache/shoots/target")) / "release" / "shoots"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="shoots-soak-") as work:
@@ -55,6 +55,7 @@ def main():
         print(f"    {t:>6.0f} s  {rss / 2**20:>7.1f} MB  {sockets:>4} sockets {others:>4} other")
     warm = next(v for t, v in report.rss if t >= args.warmup)
     print(f"  RSS at the end / after warm-up: {report.rss[-1][1] / warm:.2f}")
+    print(f"  descriptors idle before / after the clients (sockets, other): {report.idle_fds_before} / {report.idle_fds_after}")
     print(f"  provoked errors (on purpose): {dict(report.provoked)}")
     print(f"  unexpected errors: {len(report.unexpected)} {report.unexpected[:5]}")
     print(f"  checker: {'every dataframe as expected' if not wrong else wrong}")

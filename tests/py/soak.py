@@ -52,7 +52,9 @@ class Report:
     provoked: dict = field(default_factory=lambda: defaultdict(int))
     unexpected: list = field(default_factory=list)
     rss: list = field(default_factory=list)      # (seconds since start, bytes)
-    fds: list = field(default_factory=list)
+    fds: list = field(default_factory=list)      # (seconds since start, (sockets, others))
+    idle_fds_before: tuple = (0, 0)              # before the clients start
+    idle_fds_after: tuple = (0, 0)               # once they are done and the daemon settled
 
     def requests(self) -> int:
         return sum(len(v) for v in self.latencies.values())
@@ -202,6 +204,7 @@ class Soak:
         started = time.monotonic()
         self.stop_at = started + self.seconds
         threads = [threading.Thread(target=self.worker, args=(i,), daemon=True) for i in range(self.clients)]
+        self.report.idle_fds_before = open_fds(self.pid)
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
@@ -215,7 +218,21 @@ class Soak:
         for t in threads:
             t.join()
         self.report.seconds = time.monotonic() - started
+        self.report.idle_fds_after = self.settled_fds()
         return self.report
+
+    def settled_fds(self, patience=15):
+        """Descriptors once background compactions and closing connections
+        are done: polled until back at the start's count or `patience` s."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                now = open_fds(self.pid)
+            except FileNotFoundError:
+                return (0, 0)
+            if now[1] <= self.report.idle_fds_before[1] or time.monotonic() > deadline:
+                return now
+            time.sleep(0.5)
 
     def mismatches(self):
         """What the dataframes hold that the checker did not expect."""

@@ -7,12 +7,13 @@ use std::time::SystemTime;
 
 use futures::TryStreamExt;
 use object_store::path::Path;
+use object_store::ObjectMeta;
 use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
 use super::layout;
 use super::location::Unfinished;
-use super::log::{Commit, DataFile, Operation};
+use super::log::{Commit, DataFile, Log, Operation};
 use super::read;
 use super::write::DataWriter;
 use super::{BucketId, Name, Snapshot, Store};
@@ -135,7 +136,9 @@ pub(super) async fn vacuum(store: &Store, bucket: &BucketId, name: &Name, retain
     let log = store.log(bucket, name);
     let mut named = HashSet::new();
     for (v, meta) in log.entries().await? {
-        named.extend(log.read_listed(v, &meta).await?.files.into_iter().map(|f| f.path));
+        if let Some(commit) = read_unless_vacuumed(&log, v, &meta).await? {
+            named.extend(commit.files.into_iter().map(|f| f.path));
+        }
     }
     let unused = |relative: &str| {
         !named.contains(relative) && !writing.contains(layout::data_file(bucket, name, relative).as_ref())
@@ -173,11 +176,13 @@ async fn remove_old_versions(store: &Store, bucket: &BucketId, name: &Name, reta
     let (old, held): (Vec<_>, Vec<_>) = old.iter().partition(|(v, _)| !read.contains(v));
     let mut needed = HashSet::new();
     for (v, meta) in kept.iter().chain(held) {
-        needed.extend(log.read_listed(*v, meta).await?.files.into_iter().map(|f| f.path));
+        if let Some(commit) = read_unless_vacuumed(&log, *v, meta).await? {
+            needed.extend(commit.files.into_iter().map(|f| f.path));
+        }
     }
     let mut unneeded = std::collections::BTreeSet::new();
     for (v, meta) in &old {
-        let commit = log.read_listed(*v, meta).await?;
+        let Some(commit) = read_unless_vacuumed(&log, *v, meta).await? else { continue };
         unneeded.extend(commit.files.into_iter().map(|f| f.path).chain(commit.remove).filter(|p| !needed.contains(p)));
     }
     // Listed before the entries go: a crash in between leaves a list whose
@@ -191,6 +196,18 @@ async fn remove_old_versions(store: &Store, bucket: &BucketId, name: &Name, reta
     // Log entries next: once gone, no reader can ask for those versions.
     store.delete_paths(old.iter().map(|(_, meta)| meta.location.clone()).collect()).await?;
     Ok(VacuumOutcome { versions_removed: old.len(), ..VacuumOutcome::default() })
+}
+
+/// A listed version, or `None` when another vacuum (of this daemon or
+/// another) removed it since the listing. That vacuum put the files only
+/// it named on its list before removing it, so they are neither lost nor
+/// taken for orphans.
+async fn read_unless_vacuumed(log: &Log<'_>, version: u64, meta: &ObjectMeta) -> Result<Option<Commit>> {
+    match log.read_listed(version, meta).await {
+        Ok(commit) => Ok(Some(commit)),
+        Err(DaemonError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
