@@ -6,6 +6,7 @@ import csv
 import http.client
 import io
 import json
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -285,3 +286,12 @@ def test_console_over_https_with_the_daemons_certificate(tmp_path):
         assert fetch_json(d, "/health", context=trusted)[0] == 200
     finally:
         d.stop()
+
+
+def test_a_request_whose_headers_never_finish_is_dropped(web):
+    port = int(web.http_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        answer = s.recv(1000)  # the daemon closes it after 10 s (an empty read), or answers 408
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer
+    assert fetch_json(web, "/health")[1]["status"] == "ok"

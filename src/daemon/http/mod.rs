@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -34,8 +34,8 @@ pub struct HttpState {
     pub metrics: Arc<Metrics>,
 }
 
-/// A TLS handshake that has not finished by then is dropped, so half-open
-/// connections cannot pile up.
+/// A TLS handshake or HTTP/1 request headers that have not arrived by then
+/// are dropped, so half-open connections cannot pile up.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long open connections get to finish once the daemon stops.
@@ -82,7 +82,9 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, state: HttpS
         let _ = stream.set_nodelay(true);
         let (service, tls, watcher) = (TowerToHyperService::new(router.clone()), tls.clone(), graceful.watcher());
         tokio::spawn(async move {
-            let builder = Builder::new(TokioExecutor::new());
+            let mut builder = Builder::new(TokioExecutor::new());
+            // A client that never finishes its request headers is dropped.
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(HANDSHAKE_TIMEOUT);
             let served = match tls {
                 None => watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service)).await,
                 Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
