@@ -61,6 +61,16 @@ impl Scope {
     pub fn new(default: BucketId, caller: &Principal) -> Scope {
         Scope { default, visible: caller.buckets.clone() }
     }
+
+    /// The scope of a caller's SQL run from `default`: any token may start
+    /// from the default bucket (a scoped one then sees only its buckets);
+    /// a named bucket must be one the token covers.
+    pub fn of_caller(default: BucketId, caller: &Principal) -> Result<Scope> {
+        if default != BucketId::Default {
+            caller.require_bucket(&default)?;
+        }
+        Ok(Scope::new(default, caller))
+    }
 }
 
 impl QueryEngine {

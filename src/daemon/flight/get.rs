@@ -98,11 +98,8 @@ impl ShootsFlight {
             let Some(sql) = &ticket.sql else {
                 return Err(DaemonError::InvalidArgument("a ticket needs a name, sql, or both".into()));
             };
-            if bucket != BucketId::Default {
-                caller.require_bucket(&bucket)?;
-            }
+            let scope = Scope::of_caller(bucket.clone(), caller)?;
             self.store.require_bucket(&bucket).await?;
-            let scope = Scope::new(bucket.clone(), caller);
             return Ok((format!("{bucket}: sql"), Resolved::Query { scope, sql: sql.clone() }));
         };
         let target = Target::parse(ticket.bucket.as_deref(), name)?;

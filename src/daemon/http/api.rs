@@ -268,11 +268,9 @@ async fn query(state: HttpState, headers: HeaderMap, params: QueryParams) -> Api
     let caller = state.caller(&headers)?;
     let format: Format = params.format.as_deref().unwrap_or("ndjson").parse()?;
     let bucket = BucketId::parse(params.bucket.as_deref())?;
-    if bucket != BucketId::Default {
-        caller.require_bucket(&bucket)?;
-    }
+    let scope = Scope::of_caller(bucket.clone(), &caller)?;
     state.store.require_bucket(&bucket).await?;
-    let mut results = state.engine.execute(&Scope::new(bucket, &caller), &params.sql).await?;
+    let mut results = state.engine.execute(&scope, &params.sql).await?;
     let schema = results.schema();
     let encoder = Encoder::new(format, &schema)?;
     let first = match results.next().await {

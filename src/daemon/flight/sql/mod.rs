@@ -78,11 +78,7 @@ fn statement_ticket(handle: &Handle) -> Vec<u8> {
 
 impl ShootsFlight {
     fn sql_scope(&self, bucket: Option<&str>, caller: &Principal) -> Result<Scope> {
-        let bucket = BucketId::parse(bucket)?;
-        if bucket != BucketId::Default {
-            caller.require_bucket(&bucket)?;
-        }
-        Ok(Scope::new(bucket, caller))
+        Scope::of_caller(BucketId::parse(bucket)?, caller)
     }
 
     /// GetFlightInfo: the schema the DoGet will stream, and its ticket.
