@@ -78,3 +78,16 @@ def jwt(claims: dict, secret: str = SECRET) -> str:
     signing = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + b"." + b64(json.dumps(claims).encode())
     signature = hmac.new(secret.encode(), signing, hashlib.sha256).digest()
     return (signing + b"." + b64(signature)).decode()
+
+
+def tls_files(tmp_path, *hosts):
+    """A CA of the test's own and a certificate for `hosts` signed by it,
+    written to `tmp_path` as key.pem, cert.pem and ca.pem: (the CA, the
+    certificate, the `serve` flags that use it)."""
+    import trustme
+    ca = trustme.CA()
+    cert = ca.issue_cert(*hosts)
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    return ca, cert, ["--cert-file", str(tmp_path / "cert.pem"), "--key-file", str(tmp_path / "key.pem")]

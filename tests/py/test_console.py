@@ -14,7 +14,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
-import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from selenium import webdriver
@@ -25,7 +24,7 @@ from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import Daemon
-from helpers import SECRET, jwt, put, wait_for
+from helpers import SECRET, jwt, put, tls_files, wait_for
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -194,16 +193,12 @@ def test_the_console_asks_for_a_token_and_keeps_it_for_the_tab(browser, tmp_path
 
 
 def test_the_console_over_https_with_the_daemons_certificate(tmp_path):
-    ca = trustme.CA()
-    cert = ca.issue_cert("localhost", "127.0.0.1")
-    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
-    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    ca, cert, tls = tls_files(tmp_path, "localhost", "127.0.0.1")
     # Chromium trusts exactly this certificate (its public key's hash), not any.
     leaf = x509.load_pem_x509_certificate(cert.cert_chain_pems[0].bytes())
     spki = leaf.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
-    d = Daemon(tmp_path / "buckets", extra_args=[
-        "--http-port", "0", "--cert-file", str(tmp_path / "cert.pem"), "--key-file", str(tmp_path / "key.pem")])
+    d = Daemon(tmp_path / "buckets", extra_args=["--http-port", "0", *tls])
     driver = start_browser(tmp_path, [f"--ignore-certificate-errors-spki-list={pin}"])
     try:
         put(flight.FlightClient(f"grpc+tls://localhost:{d.port}", tls_root_certs=ca.cert_pem.bytes()),

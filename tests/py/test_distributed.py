@@ -11,7 +11,7 @@ import pyarrow.flight as flight
 import pytest
 
 from conftest import Daemon, error_info, free_port
-from helpers import put
+from helpers import put, tls_files
 
 SECRET = "a-secret-all-three-daemons-share"
 
@@ -120,7 +120,6 @@ def test_a_bad_mode_is_an_invalid_argument(cluster):
 
 
 def test_workers_refuse_tasks_without_a_valid_token(tmp_path, request):
-    from conftest import S3Prefix  # noqa: F401 - the cluster runs on the shared directory
     daemons = start_cluster(tmp_path, request, "local", secrets=(SECRET, "another-secret", SECRET))
     try:
         import subprocess
@@ -177,14 +176,8 @@ def test_a_worker_killed_mid_query_fails_the_query_clearly_and_the_next_runs_wit
 
 
 def test_daemons_with_tls_spread_queries_over_tls(tmp_path, request):
-    import trustme
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
-    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
-    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
-    tls = ["--cert-file", str(tmp_path / "cert.pem"), "--key-file", str(tmp_path / "key.pem"),
-           "--peer-ca-file", str(tmp_path / "ca.pem")]
+    ca, _, tls = tls_files(tmp_path, "127.0.0.1", "localhost")
+    tls += ["--peer-ca-file", str(tmp_path / "ca.pem")]
     ports = [free_port() for _ in range(3)]
     daemons = []
     try:

@@ -17,11 +17,10 @@ import pyarrow.flight as flight
 import pyarrow.ipc
 import pyarrow.parquet as pq
 import pytest
-import trustme
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from conftest import Daemon
-from helpers import SECRET, get, jwt, put, sample
+from helpers import SECRET, get, jwt, put, sample, tls_files
 
 
 def fetch(daemon, path, token=None, body=None, context=None):
@@ -263,12 +262,8 @@ def test_tokens_on_http(secure_web):
 
 
 def test_console_over_https_with_the_daemons_certificate(tmp_path):
-    ca = trustme.CA()
-    cert = ca.issue_cert("localhost", "127.0.0.1")
-    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
-    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
-    d = Daemon(tmp_path / "buckets", extra_args=[
-        "--http-port", "0", "--cert-file", str(tmp_path / "cert.pem"), "--key-file", str(tmp_path / "key.pem")])
+    ca, _, tls = tls_files(tmp_path, "localhost", "127.0.0.1")
+    d = Daemon(tmp_path / "buckets", extra_args=["--http-port", "0", *tls])
     try:
         assert d.http_url.startswith("https://")
         trusted = ssl.create_default_context()

@@ -4,7 +4,6 @@ goes silent, idle connections, floods and bad bytes, random request
 bodies, and SIGTERM under load."""
 
 import json
-import os
 import random
 import re
 import signal
@@ -18,11 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
-import trustme
 
 from conftest import Daemon, error_info, start_daemon
-from helpers import action, get, put, sample, wait_for
-from soak import Soak, open_fds, rss_bytes
+from helpers import action, get, put, sample, tls_files, wait_for
+from soak import Soak, rss_bytes
 
 # The tests that take `store_kind` run on a local directory and on S3.
 STORES = ("local", "s3")
@@ -213,12 +211,8 @@ def test_connection_floods_and_bad_bytes_are_refused_and_the_next_client_served(
 
 
 def test_half_open_tls_handshakes_do_not_block_real_clients(tmp_path):
-    ca = trustme.CA()
-    cert = ca.issue_cert("localhost", "127.0.0.1")
-    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
-    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
-    d = Daemon(tmp_path / "buckets", extra_args=[
-        "--cert-file", str(tmp_path / "cert.pem"), "--key-file", str(tmp_path / "key.pem"), "--http-port", "0"])
+    ca, _, tls = tls_files(tmp_path, "localhost", "127.0.0.1")
+    d = Daemon(tmp_path / "buckets", extra_args=[*tls, "--http-port", "0"])
     held = []
     try:
         # The first bytes of a ClientHello, and then nothing, on both ports.

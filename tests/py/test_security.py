@@ -10,11 +10,10 @@ import time
 import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
-import trustme
 from shoots import PutMode, ShootsClient
 
 from conftest import Daemon, error_info, files_under, shoots_bin
-from helpers import SECRET, action, get, jwt, put
+from helpers import SECRET, action, get, jwt, put, tls_files
 
 class TokenAuth(flight.ClientAuthHandler):
     """What the original client does: the token as Handshake payload."""
@@ -221,13 +220,8 @@ def test_warns_when_tokens_would_cross_the_network_in_clear(tmp_path):
 
 @pytest.fixture
 def tls_daemon(tmp_path):
-    ca = trustme.CA()
-    cert = ca.issue_cert("localhost")
-    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
-    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
-    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
-    d = Daemon(tmp_path / "buckets", extra_args=[
-        "--cert-file", str(tmp_path / "cert.pem"), "--key-file", str(tmp_path / "key.pem"), "--secret", SECRET])
+    _, _, tls = tls_files(tmp_path, "localhost")
+    d = Daemon(tmp_path / "buckets", extra_args=[*tls, "--secret", SECRET])
     d.ca = tmp_path / "ca.pem"
     yield d
     d.stop()
