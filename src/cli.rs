@@ -31,8 +31,10 @@ pub enum Command {
     Resample(cmd::resample::ResampleArgs),
     /// List dataframes with their rows, size and columns
     Ls(cmd::ls::LsArgs),
-    /// Delete dataframes
+    /// Delete dataframes, or the rows of one where a predicate holds (--where)
     Rm(cmd::rm::RmArgs),
+    /// Keep only a dataframe's (or a bucket's) rows newer than a duration
+    Retention(cmd::retention::RetentionArgs),
     /// List buckets, or delete one (`buckets rm NAME`)
     Buckets(cmd::buckets::BucketsArgs),
     /// Check that the daemon answers
@@ -66,6 +68,7 @@ impl Cli {
             Command::Resample(args) => args.run(),
             Command::Ls(args) => args.run(),
             Command::Rm(args) => args.run(),
+            Command::Retention(args) => args.run(),
             Command::Buckets(args) => args.run(),
             Command::Ping(args) => args.run(),
             Command::Shutdown(args) => args.run(),

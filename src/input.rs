@@ -322,7 +322,10 @@ impl Input {
                 .iter()
                 .zip(out.fields())
                 .map(|(col, field)| {
-                    arrow::compute::cast(col, field.data_type()).map_err(|e| {
+                    // Not the safe cast: a value that does not fit is an
+                    // error, never a silent null.
+                    let options = arrow::compute::CastOptions { safe: false, ..Default::default() };
+                    arrow::compute::cast_with_options(col, field.data_type(), &options).map_err(|e| {
                         ArrowError::CastError(format!(
                             "column {:?} cannot become {}: {e}",
                             field.name(),

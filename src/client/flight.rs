@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use crate::error::{CliError, Result};
 use crate::protocol::{
-    self, ActionKind, BucketDeleteMode, CompactReply, DeleteBucketRequest, DeleteReply, ErrorInfo, ErrorKind,
-    FrameRequest, ListCriteria, MessageReply, PutCommand, PutReply, ResampleReply, ResampleRequest, Ticket,
-    UploadAbort, VacuumReply, VersionInfo,
+    self, ActionKind, BucketDeleteMode, CompactReply, DeleteBucketRequest, DeleteReply, DeleteRowsReply,
+    DeleteRowsRequest, ErrorInfo, ErrorKind, FrameRequest, ListCriteria, MessageReply, PutCommand, PutReply,
+    ResampleReply, ResampleRequest, RetentionReply, SetRetentionRequest, Ticket, UploadAbort, VacuumReply, VersionInfo,
 };
 
 /// Turns a failed call into the error the user sees (and its exit code).
@@ -86,6 +86,16 @@ impl Client {
 
     pub async fn delete(&mut self, name: &str, bucket: Option<&str>) -> Result<DeleteReply> {
         self.call(ActionKind::Delete, &FrameRequest::new(name, bucket)).await
+    }
+
+    pub async fn delete_rows(&mut self, name: &str, bucket: Option<&str>, predicate: &str) -> Result<DeleteRowsReply> {
+        let request =
+            DeleteRowsRequest { name: name.into(), bucket: bucket.map(String::from), predicate: predicate.into() };
+        self.call(ActionKind::DeleteRows, &request).await
+    }
+
+    pub async fn set_retention(&mut self, request: &SetRetentionRequest) -> Result<RetentionReply> {
+        self.call(ActionKind::SetRetention, request).await
     }
 
     pub async fn delete_bucket(&mut self, name: &str, mode: BucketDeleteMode) -> Result<MessageReply> {

@@ -30,6 +30,8 @@ pub struct EntryJson<'a> {
     columns: Vec<ColumnJson>,
     version: Option<u64>,
     updated: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retention: Option<&'a crate::protocol::Retention>,
 }
 
 #[derive(Serialize)]
@@ -78,6 +80,7 @@ impl Entry {
             columns,
             version: self.version(),
             updated: self.updated(),
+            retention: self.meta.as_ref().and_then(|m| m.retention.as_ref()),
         }
     }
 }

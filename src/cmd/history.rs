@@ -39,13 +39,25 @@ impl HistoryArgs {
                     v.version.to_string(),
                     time,
                     v.operation.clone(),
-                    format!("+{}", v.rows_added),
+                    changed(v),
                     v.rows.to_string(),
                     v.files.to_string(),
                 ]
             })
             .collect();
-        print_rows(&["version", "time (UTC)", "operation", "added", "rows", "files"], &rows);
+        print_rows(&["version", "time (UTC)", "operation", "changed", "rows", "files"], &rows);
         Ok(())
     }
+}
+
+/// `+10`, `+2 ~5` (upserted), `-40` (deleted).
+fn changed(v: &crate::protocol::VersionInfo) -> String {
+    let mut parts = vec![format!("+{}", v.rows_added)];
+    if v.rows_updated > 0 {
+        parts.push(format!("~{}", v.rows_updated));
+    }
+    if v.rows_deleted > 0 {
+        parts = vec![format!("-{}", v.rows_deleted)];
+    }
+    parts.join(" ")
 }

@@ -55,8 +55,7 @@ impl ImportLegacyArgs {
             let mut failed = 0;
             for frame in &frames {
                 let input = input::open(&frame.path, Some(InputFormat::Parquet), &CsvArgs::default(), |_| {})?;
-                let command =
-                    PutCommand { name: frame.name.clone(), mode: Some(self.mode), bucket: frame.bucket.clone() };
+                let command = PutCommand::new(&frame.name, self.mode, frame.bucket.as_deref());
                 match upload(&mut client, &command, input).await {
                     Ok(reply) => summary(self.quiet, format!("imported {}: {} rows", label(frame), reply.rows)),
                     Err(e @ CliError::Connect(_)) => return Err(e),

@@ -10,6 +10,7 @@ pub mod ls;
 pub mod ping;
 pub mod put;
 pub mod resample;
+pub mod retention;
 pub mod rm;
 pub mod serve;
 pub mod shutdown;

@@ -36,21 +36,7 @@ pub struct CreateArgs {
     pub expires: Option<Duration>,
 }
 
-/// `90m`, `12h`, `30d`: a count and a unit (s, m, h, d, w).
-pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| format!("not a duration: {s:?} (e.g. 12h, 30d)"))?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(format!("unknown unit in {s:?}: use s, m, h, d or w")),
-    };
-    n.checked_mul(secs).map(Duration::from_secs).ok_or_else(|| format!("duration too long: {s}"))
-}
+pub use crate::protocol::parse_duration;
 
 impl TokenArgs {
     pub fn run(self) -> Result<()> {
@@ -59,18 +45,5 @@ impl TokenArgs {
             mint(&args.secret.0, args.role, &args.buckets, args.expires).map_err(|e| CliError::Usage(e.to_string()))?;
         println!("{token}");
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90m").unwrap().as_secs(), 5400);
-        assert_eq!(parse_duration("30d").unwrap().as_secs(), 30 * 86_400);
-        assert!(parse_duration("5y").is_err());
-        assert!(parse_duration("h").is_err());
     }
 }

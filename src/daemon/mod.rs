@@ -8,6 +8,7 @@ mod http;
 pub mod metrics;
 pub mod query;
 pub mod resample;
+mod retention;
 mod shutdown;
 pub mod storage;
 
@@ -50,6 +51,8 @@ pub struct ServeConfig {
     pub http_port: Option<u16>,
     /// How long an upload may send nothing before it is cut off (`--idle-timeout`).
     pub idle_timeout: Duration,
+    /// How often retention is applied in the background.
+    pub retention_every: Duration,
 }
 
 /// Where the daemon listens, once it does.
@@ -174,6 +177,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
         distributed::worker(engine.runtime(), channels).into_worker_server(),
         distributed::task_gate(auth.clone()),
     );
+    let retention = retention::RetentionJob::start(store.clone(), config.retention_every, shutdown.clone());
     let flight = FlightServiceServer::new(ShootsFlight::new(
         store,
         engine,
@@ -181,6 +185,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
         auth,
         metrics,
         config.idle_timeout,
+        retention,
     ))
     .max_decoding_message_size(MAX_MESSAGE_BYTES)
     .max_encoding_message_size(MAX_MESSAGE_BYTES);

@@ -341,7 +341,14 @@ impl TableProvider for DataframeTable {
             .commit
             .files
             .iter()
-            .map(|f| PartitionedFile::new(self.snapshot.file_path(f).to_string(), f.bytes))
+            .map(|f| {
+                let file = PartitionedFile::new(self.snapshot.file_path(f).to_string(), f.bytes);
+                // Some row groups of a file (the rest were rewritten by a change in place).
+                match f.range {
+                    Some([start, end]) => file.with_range(start as i64, end as i64),
+                    None => file,
+                }
+            })
             .collect();
         let store = state.runtime_env().object_store(ObjectStoreUrl::parse(STORE_URL)?)?;
         let footers = state.runtime_env().cache_manager.get_file_metadata_cache();

@@ -16,11 +16,13 @@ pub enum ActionKind {
     Vacuum,
     Shutdown,
     Stats,
+    DeleteRows,
+    SetRetention,
 }
 
 impl ActionKind {
     /// In the order ListActions reports them.
-    pub const ALL: [ActionKind; 10] = [
+    pub const ALL: [ActionKind; 12] = [
         ActionKind::Ping,
         ActionKind::Buckets,
         ActionKind::Delete,
@@ -31,6 +33,8 @@ impl ActionKind {
         ActionKind::Vacuum,
         ActionKind::Shutdown,
         ActionKind::Stats,
+        ActionKind::DeleteRows,
+        ActionKind::SetRetention,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -45,6 +49,8 @@ impl ActionKind {
             ActionKind::Vacuum => "vacuum",
             ActionKind::Shutdown => "shutdown",
             ActionKind::Stats => "stats",
+            ActionKind::DeleteRows => "delete_rows",
+            ActionKind::SetRetention => "set_retention",
         }
     }
 
@@ -62,6 +68,12 @@ impl ActionKind {
             }
             ActionKind::Shutdown => "Stop the server gracefully",
             ActionKind::Stats => "The daemon's store, uptime and store requests by kind, as JSON",
+            ActionKind::DeleteRows => {
+                "Delete the rows of a dataframe where a SQL predicate is true: {\"name\", \"bucket\", \"where\"}; answers rows_deleted"
+            }
+            ActionKind::SetRetention => {
+                "Keep only rows newer than a duration: {\"name\"?, \"bucket\", \"retention\": {\"time_col\", \"keep\": \"30d\"} | null}"
+            }
         }
     }
 }

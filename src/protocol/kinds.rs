@@ -97,6 +97,8 @@ pub enum PutMode {
     Append,
     /// Replace the dataframe
     Replace,
+    /// Replace the rows whose --key columns match the data's, append the rest
+    Upsert,
 }
 
 impl PutMode {
@@ -105,6 +107,7 @@ impl PutMode {
             PutMode::Error => "error",
             PutMode::Append => "append",
             PutMode::Replace => "replace",
+            PutMode::Upsert => "upsert",
         }
     }
 }
@@ -112,10 +115,10 @@ impl PutMode {
 impl FromStr for PutMode {
     type Err = String;
     fn from_str(s: &str) -> Result<PutMode, String> {
-        [PutMode::Error, PutMode::Append, PutMode::Replace]
+        [PutMode::Error, PutMode::Append, PutMode::Replace, PutMode::Upsert]
             .into_iter()
             .find(|m| m.as_str() == s)
-            .ok_or_else(|| unknown("mode", s, &["error", "append", "replace"]))
+            .ok_or_else(|| unknown("mode", s, &["error", "append", "replace", "upsert"]))
     }
 }
 
@@ -129,6 +132,69 @@ impl TryFrom<String> for PutMode {
 impl From<PutMode> for &'static str {
     fn from(m: PutMode) -> &'static str {
         m.as_str()
+    }
+}
+
+/// Whether an append or upsert may change the dataframe's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum SchemaPolicy {
+    /// The data must have the dataframe's columns and types
+    #[default]
+    Exact,
+    /// New columns are added, missing ones are null, types may widen
+    Merge,
+}
+
+impl SchemaPolicy {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SchemaPolicy::Exact => "exact",
+            SchemaPolicy::Merge => "merge",
+        }
+    }
+}
+
+impl TryFrom<String> for SchemaPolicy {
+    type Error = String;
+    fn try_from(s: String) -> Result<SchemaPolicy, String> {
+        [SchemaPolicy::Exact, SchemaPolicy::Merge]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| unknown("schema", &s, &["exact", "merge"]))
+    }
+}
+
+impl From<SchemaPolicy> for &'static str {
+    fn from(m: SchemaPolicy) -> &'static str {
+        m.as_str()
+    }
+}
+
+/// `90m`, `12h`, `30d`: a count and a unit (s, m, h, d, w).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| format!("not a duration: {s:?} (e.g. 12h, 30d)"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(format!("unknown unit in {s:?}: use s, m, h, d or w")),
+    };
+    n.checked_mul(secs).map(std::time::Duration::from_secs).ok_or_else(|| format!("duration too long: {s}"))
+}
+
+/// A duration in the largest of `parse_duration`'s units that divides it.
+pub fn format_duration(secs: u64) -> String {
+    let unit = [(7 * 86_400, "w"), (86_400, "d"), (3_600, "h"), (60, "m")]
+        .into_iter()
+        .find(|(n, _)| secs > 0 && secs.is_multiple_of(*n));
+    match unit {
+        Some((n, u)) => format!("{}{u}", secs / n),
+        None => format!("{secs}s"),
     }
 }
 
@@ -181,11 +247,23 @@ mod tests {
     }
 
     #[test]
+    fn durations_parse_and_print_back() {
+        assert_eq!(parse_duration("90m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("30d").unwrap().as_secs(), 30 * 86_400);
+        assert!(parse_duration("5y").is_err());
+        assert!(parse_duration("h").is_err());
+        for s in ["30d", "2w", "90m", "36h", "45s"] {
+            assert_eq!(format_duration(parse_duration(s).unwrap().as_secs()), s);
+        }
+    }
+
+    #[test]
     fn modes_travel_as_their_names() {
         assert_eq!(serde_json::to_string(&PutMode::Append).unwrap(), "\"append\"");
         assert_eq!(serde_json::from_str::<PutMode>("\"replace\"").unwrap(), PutMode::Replace);
-        let err = serde_json::from_str::<PutMode>("\"upsert\"").unwrap_err().to_string();
-        assert!(err.contains("unknown mode \"upsert\": must be one of error, append, replace"), "{err}");
+        let err = serde_json::from_str::<PutMode>("\"merge\"").unwrap_err().to_string();
+        assert!(err.contains("unknown mode \"merge\": must be one of error, append, replace, upsert"), "{err}");
+        assert_eq!(serde_json::from_str::<SchemaPolicy>("\"merge\"").unwrap(), SchemaPolicy::Merge);
         let err = serde_json::from_str::<BucketDeleteMode>("\"all\"").unwrap_err().to_string();
         assert!(err.contains("must be one of error, delete"), "{err}");
     }

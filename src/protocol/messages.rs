@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::kinds::{BucketDeleteMode, PutMode};
+use super::kinds::{BucketDeleteMode, PutMode, SchemaPolicy};
 
 /// DoPut descriptor command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -16,9 +16,19 @@ pub struct PutCommand {
     pub mode: Option<PutMode>,
     #[serde(default)]
     pub bucket: Option<String>,
+    /// Mode `upsert`: the columns that identify a row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<String>>,
+    /// Absent: `exact`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<SchemaPolicy>,
 }
 
 impl PutCommand {
+    pub fn new(name: &str, mode: PutMode, bucket: Option<&str>) -> PutCommand {
+        PutCommand { name: name.into(), mode: Some(mode), bucket: bucket.map(String::from), keys: None, schema: None }
+    }
+
     pub fn mode(&self) -> PutMode {
         self.mode.unwrap_or(PutMode::Error)
     }
@@ -79,6 +89,55 @@ pub struct FrameMeta {
     pub version: u64,
     pub timestamp_ms: i64,
     pub files: usize,
+    /// The retention that applies to it (its own, else its bucket's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+}
+
+/// Keep only the rows whose `time_col` is newer than `keep` (`30d`, `12h`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub time_col: String,
+    pub keep: String,
+    /// Set on the bucket rather than on the dataframe (in replies).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_bucket: bool,
+}
+
+/// `delete_rows` action: remove the rows where `where` (SQL) is true.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteRowsRequest {
+    pub name: String,
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(rename = "where")]
+    pub predicate: String,
+}
+
+/// `delete_rows`' reply: the version holding the change (the current one
+/// when no row matched).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct DeleteRowsReply {
+    pub rows_deleted: u64,
+    pub version: u64,
+}
+
+/// `set_retention` action: on a dataframe, or without `name` on every
+/// dataframe of a bucket (that has the column); `retention: null` removes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetRetentionRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub bucket: Option<String>,
+    pub retention: Option<Retention>,
+}
+
+/// `set_retention`'s reply (and `get_retention`'s).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RetentionReply {
+    pub retention: Option<Retention>,
+    pub message: String,
 }
 
 /// Actions on one dataframe: `delete`, `history`, `compact`, `vacuum`.
@@ -128,6 +187,12 @@ pub struct VersionInfo {
     pub operation: String,
     pub rows: u64,
     pub rows_added: u64,
+    /// Rows an upsert replaced (absent from older daemons).
+    #[serde(default)]
+    pub rows_updated: u64,
+    /// Rows a row delete or the retention removed.
+    #[serde(default)]
+    pub rows_deleted: u64,
     pub files_added: usize,
     pub files_removed: usize,
     pub files: usize,

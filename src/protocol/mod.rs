@@ -9,7 +9,7 @@ pub mod kinds;
 pub mod messages;
 
 pub use actions::ActionKind;
-pub use kinds::{BucketDeleteMode, ErrorInfo, ErrorKind, PutMode};
+pub use kinds::{format_duration, parse_duration, BucketDeleteMode, ErrorInfo, ErrorKind, PutMode, SchemaPolicy};
 pub use messages::*;
 
 use serde::de::DeserializeOwned;

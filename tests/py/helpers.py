@@ -9,8 +9,9 @@ import pyarrow as pa
 import pyarrow.flight as flight
 
 
-def put(client, name, table, mode=None, bucket=None, batch_size=None):
-    cmd = {"name": name, "bucket": bucket}
+def put(client, name, table, mode=None, bucket=None, batch_size=None, **more):
+    """A DoPut of `table`; `more` goes into the command as it is (`keys`, `schema`)."""
+    cmd = {"name": name, "bucket": bucket, **more}
     if mode is not None:
         cmd["mode"] = mode
     writer, reader = client.do_put(flight.FlightDescriptor.for_command(json.dumps(cmd)), table.schema)

@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// keeps none of it), e.g. 30s, 5m
     #[arg(long, env = "SHOOTS_IDLE_TIMEOUT", default_value = "5m", value_parser = crate::cmd::token::parse_duration)]
     pub idle_timeout: std::time::Duration,
+    /// How often the daemon drops rows older than each dataframe's retention
+    /// (`shoots retention`), e.g. 1m, 1h; also soon after one is set
+    #[arg(long, env = "SHOOTS_RETENTION_EVERY", default_value = "10m", value_parser = crate::cmd::token::parse_duration)]
+    pub retention_every: std::time::Duration,
     /// Detach and run in the background, with a pid file and a log file
     #[arg(long)]
     pub daemon: bool,
@@ -112,6 +116,7 @@ impl ServeArgs {
             peer_ca: self.peer_ca_file.as_ref().map(|p| read(p, "peer CA certificate")).transpose()?,
             http_port: self.http_port,
             idle_timeout: self.idle_timeout,
+            retention_every: self.retention_every,
         };
         if self.daemon {
             let files = detach::Files::resolve(self.pid_file.clone(), self.log_file.clone(), self.port)?;

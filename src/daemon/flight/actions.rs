@@ -13,8 +13,8 @@ use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::resample::{self, ResampleJob};
 use crate::daemon::storage::{BucketId, Target};
 use crate::protocol::{
-    ActionKind, CompactReply, DeleteReply, MessageReply, ResampleRequest, StatsReply, VacuumReply, VersionInfo,
-    SHUTDOWN_REPLY,
+    ActionKind, CompactReply, DeleteReply, DeleteRowsReply, DeleteRowsRequest, MessageReply, ResampleRequest,
+    RetentionReply, SetRetentionRequest, StatsReply, VacuumReply, VersionInfo, SHUTDOWN_REPLY,
 };
 
 /// What the log says about the call, and the reply's one body.
@@ -25,6 +25,8 @@ fn needs(kind: ActionKind) -> Option<(Role, &'static str)> {
     match kind {
         ActionKind::Ping | ActionKind::Buckets | ActionKind::History | ActionKind::Stats => None,
         ActionKind::Delete => Some((Role::Write, "delete dataframes")),
+        ActionKind::DeleteRows => Some((Role::Write, "delete rows")),
+        ActionKind::SetRetention => Some((Role::Write, "set retention")),
         ActionKind::Compact | ActionKind::Vacuum => Some((Role::Write, "compact or vacuum dataframes")),
         ActionKind::Resample => Some((Role::Write, "resample")),
         ActionKind::DeleteBucket => Some((Role::Admin, "delete buckets")),
@@ -68,6 +70,8 @@ impl ShootsFlight {
                 (String::new(), json::reply(&SHUTDOWN_REPLY))
             }
             ActionKind::Stats => (String::new(), json::reply(&self.stats())),
+            ActionKind::DeleteRows => self.delete_rows(body, caller).await?,
+            ActionKind::SetRetention => self.set_retention(body, caller).await?,
         };
         Ok((detail, one_result(reply)))
     }
@@ -93,6 +97,48 @@ impl ShootsFlight {
         self.store.delete(&target.bucket, &target.name).await?;
         let reply = DeleteReply { success: true, message: format!("deleted {}", target.name) };
         Ok((target.to_string(), json::reply(&reply)))
+    }
+
+    async fn delete_rows(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
+        let request: DeleteRowsRequest = json::parse("delete_rows request", body)?;
+        let target = Target::parse(request.bucket.as_deref(), &request.name)?;
+        caller.require_bucket(&target.bucket)?;
+        let (rows_deleted, version) = self.store.delete_rows(&target.bucket, &target.name, &request.predicate).await?;
+        let detail = format!("{target} -{rows_deleted} rows v{version}");
+        Ok((detail, json::reply(&DeleteRowsReply { rows_deleted, version })))
+    }
+
+    /// On a dataframe, or without a name on its bucket; applied at once in
+    /// the background, then every `--retention-every`.
+    async fn set_retention(&self, body: &[u8], caller: &Principal) -> Result<Answer> {
+        let request: SetRetentionRequest = json::parse("set_retention request", body)?;
+        let bucket = BucketId::parse(request.bucket.as_deref())?;
+        caller.require_bucket(&bucket)?;
+        let rule = request.retention.as_ref().map(json::retention_rule).transpose()?;
+        let said = |what: String| match &rule {
+            Some(r) => format!(
+                "{what} keeps rows of the last {} by {}",
+                crate::protocol::format_duration(r.keep_s),
+                r.time_col
+            ),
+            None => format!("{what} keeps all rows"),
+        };
+        let (detail, message) = match &request.name {
+            Some(name) => {
+                let target = Target::parse(request.bucket.as_deref(), name)?;
+                let version = self.store.set_retention(&target.bucket, &target.name, rule.clone()).await?;
+                (target.to_string(), said(format!("dataframe {} (version {version})", target.name)))
+            }
+            None => {
+                self.store.set_bucket_retention(&bucket, rule.clone()).await?;
+                (bucket.to_string(), said(format!("every dataframe of bucket {bucket} without its own retention")))
+            }
+        };
+        if rule.is_some() {
+            self.retention.run_soon();
+        }
+        let retention = rule.as_ref().map(|r| json::retention(r, request.name.is_none()));
+        Ok((detail, json::reply(&RetentionReply { retention, message })))
     }
 
     async fn delete_bucket(&self, body: &[u8], caller: &Principal) -> Result<Answer> {

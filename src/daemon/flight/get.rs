@@ -13,7 +13,7 @@ use super::ShootsFlight;
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::Scope;
-use crate::daemon::storage::{BucketId, Snapshot, Target};
+use crate::daemon::storage::{BucketId, RetentionRule, Snapshot, Target};
 use crate::protocol::{FrameMeta, Ticket};
 
 /// What a descriptor or ticket points at.
@@ -22,13 +22,20 @@ enum Resolved {
     Query { scope: Scope, sql: String },
 }
 
-/// A dataframe's FlightInfo, as ListFlights and GetFlightInfo give it.
-pub(super) fn frame_info(snap: &Snapshot) -> Result<FlightInfo> {
+/// A dataframe's FlightInfo, as ListFlights and GetFlightInfo give it;
+/// `bucket_retention` is its bucket's.
+pub(super) fn frame_info(snap: &Snapshot, bucket_retention: Option<&RetentionRule>) -> Result<FlightInfo> {
     let ticket = Ticket::frame(snap.name.as_str(), snap.bucket.name());
+    let retention = match (&snap.commit.retention, bucket_retention) {
+        (Some(own), _) => Some(json::retention(own, false)),
+        (None, Some(rule)) if snap.schema.field_with_name(&rule.time_col).is_ok() => Some(json::retention(rule, true)),
+        _ => None,
+    };
     let meta = FrameMeta {
         version: snap.commit.version,
         timestamp_ms: snap.commit.timestamp_ms,
         files: snap.commit.files.len(),
+        retention,
     };
     Ok(FlightInfo::new()
         .try_with_schema(&snap.schema)
@@ -64,7 +71,7 @@ impl ShootsFlight {
     ) -> Result<(String, FlightInfo)> {
         let (detail, resolved) = self.resolve_descriptor(descriptor, caller).await?;
         let info = match &resolved {
-            Resolved::Frame(snap) => frame_info(snap)?,
+            Resolved::Frame(snap) => frame_info(snap, self.store.bucket_retention(&snap.bucket).await?.as_ref())?,
             Resolved::Query { .. } => FlightInfo::new()
                 .try_with_schema(self.schema_of(&resolved).await?.as_ref())
                 .map_err(|e| DaemonError::internal("encoding a schema", e))?

@@ -4,17 +4,44 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::daemon::error::Result;
-use crate::daemon::storage::{Name, Target};
-use crate::protocol::{self, DeleteBucketRequest, FrameRequest, ListCriteria, PutCommand, PutMode, Ticket};
+use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::storage::{Name, PutSpec, RetentionRule, Target};
+use crate::protocol::{
+    self, DeleteBucketRequest, FrameRequest, ListCriteria, PutCommand, PutMode, Retention, SchemaPolicy, Ticket,
+};
 
 pub(super) fn parse<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T> {
     Ok(protocol::parse_json(what, bytes)?)
 }
 
-pub(super) fn put_command(cmd: &[u8]) -> Result<(Target, PutMode)> {
+pub(super) fn put_command(cmd: &[u8]) -> Result<(Target, PutSpec)> {
     let command: PutCommand = parse("DoPut command", cmd)?;
-    Ok((Target::parse(command.bucket.as_deref(), &command.name)?, command.mode()))
+    let spec = PutSpec {
+        mode: command.mode(),
+        merge_schema: command.schema == Some(SchemaPolicy::Merge),
+        keys: command.keys.clone().unwrap_or_default(),
+    };
+    if spec.mode == PutMode::Upsert && spec.keys.is_empty() {
+        return Err(DaemonError::InvalidArgument(
+            "mode upsert needs \"keys\": the columns that identify a row (CLI: --key)".into(),
+        ));
+    }
+    Ok((Target::parse(command.bucket.as_deref(), &command.name)?, spec))
+}
+
+/// A retention as the wire has it, validated.
+pub(super) fn retention_rule(retention: &Retention) -> Result<RetentionRule> {
+    let keep = protocol::parse_duration(&retention.keep)
+        .map_err(|e| DaemonError::InvalidArgument(format!("retention \"keep\": {e}")))?;
+    if keep.is_zero() {
+        return Err(DaemonError::InvalidArgument("retention \"keep\" must be longer than 0s".into()));
+    }
+    Ok(RetentionRule { time_col: retention.time_col.clone(), keep_s: keep.as_secs() })
+}
+
+/// A stored retention as the wire has it.
+pub(super) fn retention(rule: &RetentionRule, from_bucket: bool) -> Retention {
+    Retention { time_col: rule.time_col.clone(), keep: protocol::format_duration(rule.keep_s), from_bucket }
 }
 
 pub(super) fn ticket(bytes: &[u8]) -> Result<Ticket> {
@@ -54,14 +81,22 @@ mod tests {
 
     #[test]
     fn put_command_defaults_to_error_mode_and_default_bucket() {
-        let (target, mode) = put_command(br#"{"name": "x", "batch_size": 100}"#).unwrap();
-        assert_eq!(mode, PutMode::Error);
+        let (target, spec) = put_command(br#"{"name": "x", "batch_size": 100}"#).unwrap();
+        assert_eq!(spec.mode, PutMode::Error);
         assert_eq!(target.bucket, BucketId::Default);
     }
 
     #[test]
     fn wrong_types_and_unknown_modes_are_invalid_arguments() {
-        for body in [&br#"{"name": 3}"#[..], br#"{"name": "x", "mode": "upsert"}"#, b"not json", b"[]"] {
+        for body in [
+            &br#"{"name": 3}"#[..],
+            br#"{"name": "x", "mode": "merge"}"#,
+            br#"{"name": "x", "mode": "upsert"}"#,
+            br#"{"name": "x", "mode": "upsert", "keys": []}"#,
+            br#"{"name": "x", "schema": "loose"}"#,
+            b"not json",
+            b"[]",
+        ] {
             let kind = put_command(body).map(|_| ()).unwrap_err().kind();
             assert_eq!(kind, protocol::ErrorKind::InvalidArgument, "{:?}", String::from_utf8_lossy(body));
         }

@@ -32,6 +32,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::auth::Auth;
 use super::metrics::Metrics;
 use super::query::QueryEngine;
+use super::retention::RetentionJob;
 use super::shutdown::Shutdown;
 use super::storage::Store;
 
@@ -45,6 +46,7 @@ pub struct ShootsFlight {
     metrics: Arc<Metrics>,
     /// How long an upload may send nothing before it is cut off.
     idle_timeout: std::time::Duration,
+    retention: Arc<RetentionJob>,
 }
 
 impl ShootsFlight {
@@ -55,8 +57,9 @@ impl ShootsFlight {
         auth: Option<Arc<Auth>>,
         metrics: Arc<Metrics>,
         idle_timeout: std::time::Duration,
+        retention: Arc<RetentionJob>,
     ) -> ShootsFlight {
-        ShootsFlight { store, engine, shutdown, auth, metrics, idle_timeout }
+        ShootsFlight { store, engine, shutdown, auth, metrics, idle_timeout, retention }
     }
 }
 

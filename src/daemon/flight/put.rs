@@ -12,8 +12,8 @@ use super::upload::Upload;
 use super::ShootsFlight;
 use crate::daemon::auth::{Principal, Role};
 use crate::daemon::error::{DaemonError, Result};
-use crate::daemon::storage::{PutOutcome, Target};
-use crate::protocol::{PutMode, PutReply};
+use crate::daemon::storage::{PutOutcome, PutSpec, Target};
+use crate::protocol::PutReply;
 
 impl ShootsFlight {
     /// Stores an upload; `detail` names the target for the log as soon as
@@ -24,12 +24,12 @@ impl ShootsFlight {
             .descriptor()
             .filter(|d| d.r#type() == DescriptorType::Cmd)
             .ok_or_else(|| DaemonError::InvalidArgument("DoPut needs a command descriptor with a JSON body".into()))?;
-        let (target, mode) = json::put_command(&descriptor.cmd)?;
+        let (target, spec) = json::put_command(&descriptor.cmd)?;
         caller.require_bucket(&target.bucket)?;
         *detail = target.to_string();
 
         let (schema, batches) = upload.decode().await?;
-        let outcome = self.store_upload(&target, mode, schema, batches, detail).await?;
+        let outcome = self.store_upload(&target, &spec, schema, batches, detail).await?;
         let reply = PutReply { version: outcome.version, rows: outcome.rows };
         Ok(PutResult { app_metadata: json::reply(&reply).into() })
     }
@@ -39,12 +39,12 @@ impl ShootsFlight {
     pub(super) async fn store_upload(
         &self,
         target: &Target,
-        mode: PutMode,
+        spec: &PutSpec,
         schema: SchemaRef,
         batches: BoxStream<'static, Result<RecordBatch>>,
         detail: &mut String,
     ) -> Result<PutOutcome> {
-        let outcome = self.store.put(&target.bucket, &target.name, mode, schema, batches).await?;
+        let outcome = self.store.put(&target.bucket, &target.name, spec.clone(), schema, batches).await?;
         self.store.maybe_compact_in_background(&target.bucket, &target.name, outcome.small_files);
         detail.push_str(&format!(" v{} +{} rows", outcome.version, outcome.rows));
         Ok(outcome)

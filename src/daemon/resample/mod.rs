@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::auth::Principal;
 use super::error::{DaemonError, Result};
 use super::query::{QueryEngine, Scope};
-use super::storage::{Snapshot, Store, Target};
+use super::storage::{PutSpec, Snapshot, Store, Target};
 use crate::protocol::{PutMode, ResampleReply};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, Scalar, UInt32Array};
 use arrow::compute::kernels::zip::zip;
@@ -238,6 +238,11 @@ pub async fn resample(
     caller: &Principal,
 ) -> Result<ResampleReply> {
     let (source, target, mode) = (&req.source, &req.target, req.mode);
+    if mode == PutMode::Upsert {
+        return Err(DaemonError::InvalidArgument(
+            "resample writes with mode error, append or replace, not upsert".into(),
+        ));
+    }
     caller.require_bucket(&source.bucket)?;
     caller.require_bucket(&target.bucket)?;
     let snapshot = store.snapshot(&source.bucket, &source.name, None).await?;
@@ -247,7 +252,9 @@ pub async fn resample(
     if let Some(sql) = &req.sql {
         let results = engine.execute(&scope, sql).await?;
         let schema = results.schema();
-        let outcome = store.put(&target.bucket, &target.name, mode, schema, results.map_err(DaemonError::from)).await?;
+        let outcome = store
+            .put(&target.bucket, &target.name, PutSpec::plain(mode), schema, results.map_err(DaemonError::from))
+            .await?;
         return Ok(ResampleReply { source_rows, target_rows: outcome.rows, ..ResampleReply::default() });
     }
 
@@ -265,7 +272,8 @@ pub async fn resample(
         // No timestamps: an empty result with the target's columns.
         let grouped = engine.snapshot_query(&snapshot, SOURCE, &plan.sql(0), false).await?.schema().inner().clone();
         let schema = plan.output_schema(&grouped);
-        let outcome = store.put(&target.bucket, &target.name, mode, schema, futures::stream::empty()).await?;
+        let outcome =
+            store.put(&target.bucket, &target.name, PutSpec::plain(mode), schema, futures::stream::empty()).await?;
         return Ok(plan.reply(source_rows, outcome.rows));
     };
     let (first, last) = (
@@ -293,7 +301,7 @@ pub async fn resample(
         };
     let schema = plan.output_schema(&grouped_schema);
     let filled = fill_gaps(grouped, schema.clone(), plan.clone(), origin);
-    let outcome = store.put(&target.bucket, &target.name, mode, schema, filled).await?;
+    let outcome = store.put(&target.bucket, &target.name, PutSpec::plain(mode), schema, filled).await?;
     Ok(plan.reply(source_rows, outcome.rows))
 }
 

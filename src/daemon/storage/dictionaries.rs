@@ -113,9 +113,10 @@ fn internal(e: impl Into<crate::daemon::error::BoxError>) -> DaemonError {
     DaemonError::internal("keeping a dictionary column's dictionary", e)
 }
 
-/// Puts the written dictionaries back on the batches read from one file.
+/// Puts the written dictionaries back on the batches read from one file
+/// (all its columns or some), by column name.
 pub(super) struct Restorer {
-    columns: Vec<Option<Stored>>,
+    columns: HashMap<String, Stored>,
 }
 
 struct Stored {
@@ -125,14 +126,14 @@ struct Stored {
 }
 
 impl Restorer {
-    /// From a file's metadata value; `None` when there is nothing to restore
+    /// From a file's schema and metadata value; `None` when there is nothing to restore
     /// (no dictionary columns, or a file written before dictionaries were
     /// kept, which reads as it always did).
     pub(super) fn new(schema: &SchemaRef, metadata: Option<&str>) -> Result<Option<Restorer>> {
         let Some(metadata) = metadata else { return Ok(None) };
         let corrupt = |why: String| DaemonError::Io(format!("corrupt dictionary metadata in a data file: {why}"));
         let encoded: HashMap<String, String> = serde_json::from_str(metadata).map_err(|e| corrupt(e.to_string()))?;
-        let mut columns: Vec<Option<Stored>> = schema.fields().iter().map(|_| None).collect();
+        let mut columns = HashMap::new();
         for (i, b64) in encoded {
             let i: usize = i.parse().map_err(|_| corrupt(format!("column {i:?}")))?;
             let Some(field) = schema.fields().get(i) else { return Err(corrupt(format!("no column {i}"))) };
@@ -153,17 +154,18 @@ impl Restorer {
             for r in 0..rows.num_rows() {
                 index.entry(rows.row(r).owned()).or_insert(r as i64);
             }
-            columns[i] = Some(Stored { values, converter, index });
+            columns.insert(field.name().clone(), Stored { values, converter, index });
         }
-        Ok(columns.iter().any(Option::is_some).then_some(Restorer { columns }))
+        Ok((!columns.is_empty()).then_some(Restorer { columns }))
     }
 
     /// `batch` with each dictionary column's keys pointing into the stored
     /// dictionary.
     pub(super) fn restore(&self, batch: RecordBatch) -> Result<RecordBatch> {
         let mut columns = batch.columns().to_vec();
-        for (column, stored) in columns.iter_mut().zip(&self.columns) {
-            let Some(stored) = stored else { continue };
+        let schema = batch.schema();
+        for (column, field) in columns.iter_mut().zip(schema.fields()) {
+            let Some(stored) = self.columns.get(field.name()) else { continue };
             let Some(dict) = column.as_any_dictionary_opt() else { continue };
             let rows = stored.converter.convert_columns(&[dict.values().clone()]).map_err(internal)?;
             let mapping: Option<Vec<i64>> =

@@ -25,7 +25,7 @@ use super::names::{BucketId, Name};
 use crate::daemon::error::{DaemonError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Operation {
     Create,
     Append,
@@ -33,6 +33,14 @@ pub enum Operation {
     Compact,
     /// A tombstone: the dataframe no longer exists from this version on.
     Delete,
+    /// Rows whose keys the upload has were replaced, the rest appended.
+    Upsert,
+    /// Rows matching a predicate were removed.
+    DeleteRows,
+    /// Rows older than the retention were removed.
+    Retention,
+    /// The retention setting changed; the rows did not.
+    SetRetention,
 }
 
 impl Operation {
@@ -43,16 +51,50 @@ impl Operation {
             Operation::Replace => "replace",
             Operation::Compact => "compact",
             Operation::Delete => "delete",
+            Operation::Upsert => "upsert",
+            Operation::DeleteRows => "delete_rows",
+            Operation::Retention => "retention",
+            Operation::SetRetention => "set_retention",
         }
     }
 }
 
-/// One immutable Parquet data file, path relative to the dataframe's directory.
+/// One immutable Parquet data file, path relative to the dataframe's
+/// directory, or some of its row groups: a change that rewrites a few row
+/// groups of a file keeps the others where they are, as entries naming
+/// the same file with a `range`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataFile {
     pub path: String,
+    /// Rows of this entry (of its row groups when it has a `range`).
     pub rows: u64,
+    /// The file's size.
     pub bytes: u64,
+    /// Only the row groups whose first page starts in this byte range
+    /// (DataFusion's rule for a file range, so a query reads the same rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[u64; 2]>,
+}
+
+impl DataFile {
+    pub fn whole(path: String, rows: u64, bytes: u64) -> DataFile {
+        DataFile { path, rows, bytes, range: None }
+    }
+}
+
+/// Keep only rows whose `time_col` is newer than `keep_s` seconds ago.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionRule {
+    pub time_col: String,
+    pub keep_s: u64,
+}
+
+/// Rows a change added, replaced and removed, where the files do not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowChanges {
+    pub added: u64,
+    pub updated: u64,
+    pub deleted: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +111,12 @@ pub struct Commit {
     /// The dataframe's exact Arrow schema (IPC-encoded, base64), so that an
     /// empty dataframe still has one and listing needs no Parquet footer.
     pub schema: String,
+    /// The dataframe's retention; every commit carries its head's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionRule>,
+    /// For upserts and row deletes, whose added files also hold rewritten rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<RowChanges>,
 }
 
 impl Commit {
@@ -79,7 +127,9 @@ impl Commit {
             timestamp_ms: self.timestamp_ms,
             operation: self.operation.as_str().into(),
             rows: self.rows,
-            rows_added: self.add.iter().map(|f| f.rows).sum(),
+            rows_added: self.changes.map_or_else(|| self.add.iter().map(|f| f.rows).sum(), |c| c.added),
+            rows_updated: self.changes.map_or(0, |c| c.updated),
+            rows_deleted: self.changes.map_or(0, |c| c.deleted),
             files_added: self.add.len(),
             files_removed: self.remove.len(),
             files: self.files.len(),
@@ -105,17 +155,38 @@ impl Commit {
         files: Vec<DataFile>,
         schema: &Schema,
     ) -> Result<Commit> {
+        let mut paths = std::collections::HashSet::new();
         Ok(Commit {
             version,
             timestamp_ms: chrono::Utc::now().timestamp_millis(),
             operation,
             rows: files.iter().map(|f| f.rows).sum(),
-            bytes: files.iter().map(|f| f.bytes).sum(),
+            // A file several entries name counts once.
+            bytes: files.iter().filter(|f| paths.insert(f.path.as_str())).map(|f| f.bytes).sum(),
             add,
             remove,
             files,
             schema: encode_schema(schema)?,
+            retention: None,
+            changes: None,
         })
+    }
+
+    /// The same commit carrying `retention` (its head's, usually).
+    pub fn with_retention(mut self, retention: Option<RetentionRule>) -> Commit {
+        self.retention = retention;
+        self
+    }
+
+    pub fn with_changes(mut self, changes: RowChanges) -> Commit {
+        self.changes = Some(changes);
+        self
+    }
+
+    /// The files of `before` that no entry of `after` names any more.
+    pub fn gone(before: &[DataFile], after: &[DataFile]) -> Vec<String> {
+        let mut seen: std::collections::HashSet<&str> = after.iter().map(|f| f.path.as_str()).collect();
+        before.iter().filter(|f| seen.insert(f.path.as_str())).map(|f| f.path.clone()).collect()
     }
 
     pub fn decode_schema(&self) -> Result<SchemaRef> {

@@ -77,7 +77,7 @@ pub(super) async fn commit_compaction(
             let head = head.ok_or_else(|| changed(name))?;
             let still_there = head.operation != Operation::Delete
                 && head.files.len() >= old.len()
-                && head.files.iter().zip(&old).all(|(f, o)| f.path == *o);
+                && head.files.iter().zip(&snap.commit.files).all(|(f, o)| f == o);
             if !still_there {
                 conflict_at = Some(head.version);
                 return Err(changed(name));
@@ -85,15 +85,16 @@ pub(super) async fn commit_compaction(
             let mut files = head.files[..kept].to_vec();
             files.extend_from_slice(new_files);
             files.extend(head.files[old.len()..].iter().cloned());
-            let removed = old[kept..].iter().map(|p| p.to_string()).collect();
-            Commit::new(
+            let removed = Commit::gone(&head.files, &files);
+            Ok(Commit::new(
                 head.version + 1,
                 Operation::Compact,
                 new_files.to_vec(),
                 removed,
                 files,
                 &*head.decode_schema()?,
-            )
+            )?
+            .with_retention(head.retention.clone()))
         })
         .await;
     match (committed, conflict_at) {

@@ -23,6 +23,7 @@ mod aws_profile;
 mod counted;
 mod dictionaries;
 mod encode;
+mod evolve;
 mod in_use;
 mod layout;
 mod location;
@@ -30,6 +31,7 @@ pub mod log;
 mod maintain;
 pub mod names;
 mod read;
+mod rewrite;
 #[cfg(test)]
 mod tests;
 mod write;
@@ -46,14 +48,14 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode as Create, PutOptions, PutPayload};
 
 use crate::daemon::error::{DaemonError, Result};
-use crate::protocol::{BucketDeleteMode, PutMode};
+use crate::protocol::BucketDeleteMode;
 use counted::{Counted, RequestCounts};
 pub use location::Location;
-pub use log::{Commit, DataFile, Operation};
+pub use log::{Commit, DataFile, Operation, RetentionRule};
 use log::{Log, LogCache};
 pub use maintain::{CompactOutcome, VacuumOutcome};
 pub use names::{BucketId, Name, Target};
-pub use write::PutOutcome;
+pub use write::{PutOutcome, PutSpec};
 
 /// Tuning of how data files are written and read.
 #[derive(Debug, Clone)]
@@ -104,6 +106,13 @@ pub type FooterCache = datafusion::execution::cache::cache_manager::FileMetadata
 
 /// Memory for cached footers (DataFusion's default for its own).
 const FOOTER_CACHE_BYTES: usize = 50 << 20;
+
+/// What `<bucket>/_bucket` holds.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct BucketMarker {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retention: Option<RetentionRule>,
+}
 
 /// One version of one dataframe, as readers see it.
 #[derive(Debug, Clone)]
@@ -163,7 +172,7 @@ fn frame_lock(
     locks.entry((bucket.clone(), name.clone())).or_default().clone()
 }
 
-fn not_found(bucket: &BucketId, name: &Name) -> DaemonError {
+pub(super) fn not_found(bucket: &BucketId, name: &Name) -> DaemonError {
     DaemonError::NotFound(format!("dataframe {name} in bucket {bucket} not found"))
 }
 
@@ -286,14 +295,14 @@ impl Store {
         &self,
         bucket: &BucketId,
         name: &Name,
-        mode: PutMode,
+        spec: PutSpec,
         schema: SchemaRef,
         batches: S,
     ) -> Result<PutOutcome>
     where
         S: Stream<Item = Result<RecordBatch>> + Send,
     {
-        write::put(self, bucket, name, mode, schema, batches).await
+        write::put(self, bucket, name, &spec, schema, batches).await
     }
 
     /// Commits `make(head)` as the next version with put-if-absent,
@@ -312,6 +321,74 @@ impl Store {
                 return Ok(commit);
             }
         }
+    }
+
+    // ---- changing rows in place ---------------------------------------------
+
+    /// Removes the rows where the SQL predicate `sql` is true, as a new
+    /// `delete_rows` version: (rows deleted, the version that holds the
+    /// change, or the current one when no row matched).
+    pub async fn delete_rows(&self, bucket: &BucketId, name: &Name, sql: &str) -> Result<(u64, u64)> {
+        let change = rewrite::Change { operation: Operation::DeleteRows, add: Vec::new(), schema: None };
+        let done =
+            rewrite::rewrite(self, bucket, name, change, |snap| rewrite::Selection::sql(&snap.schema, sql)).await?;
+        Ok((done.removed, done.version))
+    }
+
+    /// Sets (or with `None` removes) a dataframe's retention, as a new
+    /// `set_retention` version with the same rows.
+    pub async fn set_retention(&self, bucket: &BucketId, name: &Name, rule: Option<RetentionRule>) -> Result<u64> {
+        let commit = self
+            .commit(bucket, name, |head| {
+                let head = head.filter(|h| h.operation != Operation::Delete).ok_or_else(|| not_found(bucket, name))?;
+                let schema = head.decode_schema()?;
+                if let Some(rule) = &rule {
+                    // The same checks the background run makes, made now.
+                    rewrite::Selection::older_than(&schema, &rule.time_col, 0)?;
+                }
+                let files = head.files.clone();
+                Ok(Commit::new(head.version + 1, Operation::SetRetention, vec![], vec![], files, &schema)?
+                    .with_retention(rule.clone()))
+            })
+            .await?;
+        Ok(commit.version)
+    }
+
+    /// The retention set on a bucket for its dataframes.
+    pub async fn bucket_retention(&self, bucket: &BucketId) -> Result<Option<RetentionRule>> {
+        let marker = match self.os.get(&layout::bucket_marker(bucket)).await {
+            Ok(got) => got.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let marker: BucketMarker = serde_json::from_slice(&marker)
+            .map_err(|e| DaemonError::Io(format!("corrupt bucket marker of bucket {bucket}: {e}")))?;
+        Ok(marker.retention)
+    }
+
+    /// Sets (or removes) the retention of every dataframe of a bucket that
+    /// has the column and no retention of its own. Kept in the bucket's marker.
+    pub async fn set_bucket_retention(&self, bucket: &BucketId, rule: Option<RetentionRule>) -> Result<()> {
+        self.require_bucket(bucket).await?;
+        let body = serde_json::to_vec(&BucketMarker { retention: rule })
+            .map_err(|e| DaemonError::internal("cannot encode a bucket marker", e))?;
+        self.os.put(&layout::bucket_marker(bucket), body.into()).await?;
+        Ok(())
+    }
+
+    /// Removes the rows of `snap`'s dataframe older than `rule` allows, as a
+    /// new `retention` version (none when no row is that old).
+    pub async fn apply_retention(&self, snap: &Snapshot, rule: &RetentionRule) -> Result<(u64, u64)> {
+        let keep_ns = i64::try_from(rule.keep_s).ok().and_then(|s| s.checked_mul(1_000_000_000)).unwrap_or(i64::MAX);
+        let now_ns = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        let cutoff = now_ns.saturating_sub(keep_ns);
+        let change = rewrite::Change { operation: Operation::Retention, add: Vec::new(), schema: None };
+        let (bucket, name) = (&snap.bucket, &snap.name);
+        let done = rewrite::rewrite(self, bucket, name, change, |snap| {
+            rewrite::Selection::older_than(&snap.schema, &rule.time_col, cutoff)
+        })
+        .await?;
+        Ok((done.removed, done.version))
     }
 
     fn log<'a>(&'a self, bucket: &'a BucketId, name: &'a Name) -> Log<'a> {

@@ -16,13 +16,14 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
-use parquet::arrow::ParquetRecordBatchStreamBuilder;
+use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 use parquet::errors::ParquetError;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader, RowGroupMetaData};
 
 use super::dictionaries::{self, Restorer};
-use super::{DataFile, Snapshot, Store};
+use super::{evolve, DataFile, Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
+use arrow::datatypes::SchemaRef;
 
 /// [`Store::scan`].
 pub(super) fn scan(store: &Store, snap: &Snapshot) -> BoxStream<'static, Result<RecordBatch>> {
@@ -36,36 +37,76 @@ pub(super) fn scan_files(
     snap: &Snapshot,
     files: &[DataFile],
 ) -> BoxStream<'static, Result<RecordBatch>> {
+    let pieces = files.iter().map(|f| Piece { file: f.clone(), row_groups: None }).collect();
+    read(store, snap, pieces, snap.schema.clone())
+}
+
+/// Some row groups of one entry of a version (all of the entry's: `None`).
+#[derive(Debug, Clone)]
+pub(super) struct Piece {
+    pub file: DataFile,
+    pub row_groups: Option<Vec<usize>>,
+}
+
+/// The rows of `pieces`, in order, shaped as `target` (`snap`'s schema or
+/// some of its columns): files written under an older schema read with
+/// its missing columns null and narrower types cast up.
+pub(super) fn read(
+    store: &Store,
+    snap: &Snapshot,
+    pieces: Vec<Piece>,
+    target: SchemaRef,
+) -> BoxStream<'static, Result<RecordBatch>> {
     let reading = store.hold(snap);
     let os = store.object_store();
-    let schema = snap.schema.clone();
     let batch_rows = store.options.read_batch_rows;
-    let files: Vec<_> = files.iter().map(|f| (snap.file_path(f), f.bytes)).collect();
-    let opened_schema = schema.clone();
+    let pieces: Vec<_> = pieces.into_iter().map(|p| (snap.file_path(&p.file), p)).collect();
     // The sizes are in the commit, so no HEAD; the footers are cached, so
     // a file read before costs only its row groups; a small file is one read.
     let readers = CachedParquetFileReaderFactory::new(os.clone(), store.footers());
     let metrics = ExecutionPlanMetricsSet::new();
-    futures::stream::iter(files)
-        .map(move |(path, size)| {
-            let reader = if size <= SMALL_FILE_BYTES {
+    let opened_target = target.clone();
+    futures::stream::iter(pieces)
+        .map(move |(path, piece)| {
+            let size = piece.file.bytes;
+            let reader = if size <= SMALL_FILE_BYTES && piece.file.range.is_none() {
                 Ok(Box::new(SmallFile { store: os.clone(), path, size, bytes: None })
                     as Box<dyn AsyncFileReader + Send>)
             } else {
                 readers.create_reader(0, PartitionedFile::new(path.to_string(), size), FOOTER_HINT, &metrics)
             };
-            let schema = opened_schema.clone();
+            let target = opened_target.clone();
             async move {
                 let reader = SendReader(reader?);
                 let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+                let file_schema = builder.schema().clone();
                 let kept = builder.metadata().file_metadata().key_value_metadata().and_then(|kv| {
                     kv.iter().find(|e| e.key == dictionaries::METADATA_KEY).and_then(|e| e.value.clone())
                 });
-                let restorer = Restorer::new(&schema, kept.as_deref())?;
-                let stream = builder.with_batch_size(batch_rows).build()?.map_err(DaemonError::from);
-                Ok::<_, DaemonError>(stream.map(move |batch| match &restorer {
-                    Some(restorer) => restorer.restore(batch?),
-                    None => batch,
+                let restorer = Restorer::new(&file_schema, kept.as_deref())?;
+                let groups = match (piece.row_groups, piece.file.range) {
+                    (Some(groups), _) => Some(groups),
+                    (None, Some(_)) => Some(row_groups_of(builder.metadata(), &piece.file)),
+                    (None, None) => None,
+                };
+                let mut builder = builder.with_batch_size(batch_rows);
+                if let Some(groups) = groups {
+                    builder = builder.with_row_groups(groups);
+                }
+                let wanted: Vec<usize> = (0..file_schema.fields().len())
+                    .filter(|&i| target.field_with_name(file_schema.field(i).name()).is_ok())
+                    .collect();
+                if wanted.len() < file_schema.fields().len() {
+                    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
+                    builder = builder.with_projection(mask);
+                }
+                let stream = builder.build()?.map_err(DaemonError::from);
+                Ok::<_, DaemonError>(stream.map(move |batch| {
+                    let batch = match &restorer {
+                        Some(restorer) => restorer.restore(batch?)?,
+                        None => batch?,
+                    };
+                    evolve::adapt(batch, &target)
                 }))
             }
         })
@@ -74,11 +115,42 @@ pub(super) fn scan_files(
         .try_flatten()
         .map(move |batch| {
             let _ = &reading; // held as long as the stream
-            let batch = batch?;
-            RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
-                .map_err(|e| DaemonError::Io(format!("data file does not match the dataframe's schema: {e}")))
+            batch
         })
         .boxed()
+}
+
+/// The footer of one entry's file (from the cache when read before).
+pub(super) async fn footer(store: &Store, snap: &Snapshot, file: &DataFile) -> Result<Arc<ParquetMetaData>> {
+    let readers = CachedParquetFileReaderFactory::new(store.object_store(), store.footers());
+    let partitioned = PartitionedFile::new(snap.file_path(file).to_string(), file.bytes);
+    let mut reader = readers.create_reader(0, partitioned, FOOTER_HINT, &ExecutionPlanMetricsSet::new())?;
+    Ok(reader.get_metadata(None).await?)
+}
+
+/// Where a row group starts: its first column's first page, which is what
+/// DataFusion looks at to decide whether a file range holds it.
+pub(super) fn row_group_start(group: &RowGroupMetaData) -> u64 {
+    let col = group.column(0);
+    col.dictionary_page_offset().unwrap_or_else(|| col.data_page_offset()) as u64
+}
+
+/// The row groups of `file` that an entry holds, in order.
+pub(super) fn row_groups_of(meta: &ParquetMetaData, file: &DataFile) -> Vec<usize> {
+    let groups = meta.row_groups();
+    match file.range {
+        None => (0..groups.len()).collect(),
+        Some([start, end]) => {
+            (0..groups.len()).filter(|&i| (start..end).contains(&row_group_start(&groups[i]))).collect()
+        }
+    }
+}
+
+/// The byte range that holds exactly row groups `first..=last` of a file.
+pub(super) fn range_of(meta: &ParquetMetaData, file_bytes: u64, first: usize, last: usize) -> [u64; 2] {
+    let groups = meta.row_groups();
+    let end = groups.get(last + 1).map_or(file_bytes, row_group_start);
+    [row_group_start(&groups[first]), end]
 }
 
 /// The factory's reader as a type the stream builder takes (parquet

@@ -11,6 +11,7 @@ use object_store::ObjectStore;
 
 use super::write::{next_put_commit, DataWriter};
 use super::*;
+use crate::protocol::PutMode;
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]))
@@ -44,7 +45,7 @@ async fn racing_writers_one_wins_the_loser_retries_and_both_appends_survive() {
     let memory = Arc::new(InMemory::new());
     let (a, b) = (store_on(&memory, StoreOptions::default()), store_on(&memory, StoreOptions::default()));
     let (bucket, name) = frame();
-    a.put(&bucket, &name, PutMode::Error, schema(), rows(0..10)).await.unwrap();
+    a.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..10)).await.unwrap();
 
     // A has written its files and read the head (version 1) when B commits
     // version 2 first; A's put-if-absent of version 2 must fail and retry.
@@ -54,10 +55,10 @@ async fn racing_writers_one_wins_the_loser_retries_and_both_appends_survive() {
         .commit(&bucket, &name, |head| {
             attempts.push(head.map(|h| h.version));
             if attempts.len() == 1 {
-                let b_append = b.put(&bucket, &name, PutMode::Append, schema(), rows(20..30));
+                let b_append = b.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(20..30));
                 assert_eq!(futures::executor::block_on(b_append).unwrap().version, 2);
             }
-            next_put_commit(head, &bucket, &name, PutMode::Append, &schema(), &files)
+            next_put_commit(head, &bucket, &name, &PutSpec::plain(PutMode::Append), &schema(), &files)
         })
         .await
         .unwrap();
@@ -75,10 +76,10 @@ async fn concurrent_appends_through_two_stores_keep_every_row_and_contiguous_ver
     let memory = Arc::new(InMemory::new());
     let stores = [store_on(&memory, StoreOptions::default()), store_on(&memory, StoreOptions::default())];
     let (bucket, name) = frame();
-    stores[0].put(&bucket, &name, PutMode::Error, schema(), rows(0..0)).await.unwrap();
+    stores[0].put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..0)).await.unwrap();
     let appends = (0..16i64).map(|i| {
         let store = &stores[i as usize % 2];
-        store.put(&bucket, &name, PutMode::Append, schema(), rows(i * 100..(i + 1) * 100))
+        store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(i * 100..(i + 1) * 100))
     });
     futures::future::try_join_all(appends).await.unwrap();
 
@@ -95,7 +96,7 @@ async fn a_crash_between_data_files_and_commit_leaves_nothing_visible_and_vacuum
     let memory = Arc::new(InMemory::new());
     let store = store_on(&memory, StoreOptions::default());
     let (bucket, name) = frame();
-    store.put(&bucket, &name, PutMode::Error, schema(), rows(0..10)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..10)).await.unwrap();
 
     // The files of a put whose daemon died before its commit.
     let (files, writing) = DataWriter::new(&store, &bucket, &name, schema()).write_all(rows(10..20)).await.unwrap();
@@ -120,13 +121,13 @@ async fn a_reader_pinned_to_a_version_reads_it_whole_through_a_replace_and_a_vac
     let options = StoreOptions { read_batch_rows: 100, grace: std::time::Duration::ZERO, ..StoreOptions::default() };
     let store = store_on(&memory, options);
     let (bucket, name) = frame();
-    store.put(&bucket, &name, PutMode::Error, schema(), rows(0..1000)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..1000)).await.unwrap();
     let v1 = store.snapshot(&bucket, &name, None).await.unwrap();
     let mut reading = store.scan(&v1);
     let first = reading.next().await.unwrap().unwrap();
 
-    store.put(&bucket, &name, PutMode::Replace, schema(), rows(5000..5010)).await.unwrap();
-    store.put(&bucket, &name, PutMode::Replace, schema(), rows(6000..6010)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Replace), schema(), rows(5000..5010)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Replace), schema(), rows(6000..6010)).await.unwrap();
     let vacuumed = store.vacuum(&bucket, &name, 1).await.unwrap();
     assert_eq!(vacuumed.versions_removed, 1, "version 2 goes, version 1 is being read");
 
@@ -151,15 +152,15 @@ async fn a_compaction_commits_over_appends_and_names_the_commit_that_conflicts()
     let memory = Arc::new(InMemory::new());
     let store = store_on(&memory, StoreOptions::default());
     let (bucket, name) = frame();
-    store.put(&bucket, &name, PutMode::Error, schema(), rows(0..10)).await.unwrap();
-    store.put(&bucket, &name, PutMode::Append, schema(), rows(10..20)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..10)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(10..20)).await.unwrap();
 
     // Appends land between the compaction's read and its commit.
     let snap = store.snapshot(&bucket, &name, None).await.unwrap();
     let (rewritten, _writing) =
         DataWriter::new(&store, &bucket, &name, schema()).write_all(store.scan(&snap)).await.unwrap();
-    store.put(&bucket, &name, PutMode::Append, schema(), rows(20..30)).await.unwrap();
-    store.put(&bucket, &name, PutMode::Append, schema(), rows(30..40)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(20..30)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(30..40)).await.unwrap();
     let compacted = super::maintain::commit_compaction(&store, &snap, 0, &rewritten).await.unwrap();
     assert_eq!((compacted.version, compacted.files.len()), (5, 3));
     let current = store.snapshot(&bucket, &name, None).await.unwrap();
@@ -169,7 +170,7 @@ async fn a_compaction_commits_over_appends_and_names_the_commit_that_conflicts()
     let snap = store.snapshot(&bucket, &name, None).await.unwrap();
     let (rewritten, _writing) =
         DataWriter::new(&store, &bucket, &name, schema()).write_all(store.scan(&snap)).await.unwrap();
-    store.put(&bucket, &name, PutMode::Replace, schema(), rows(100..110)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Replace), schema(), rows(100..110)).await.unwrap();
     let refused = super::maintain::commit_compaction(&store, &snap, 0, &rewritten).await.unwrap_err().to_string();
     assert!(refused.contains("version 6 (replace) removed files it was rewriting"), "{refused}");
     let current = store.snapshot(&bucket, &name, None).await.unwrap();
@@ -181,14 +182,14 @@ async fn finding_the_current_version_costs_the_same_after_a_hundred_versions() {
     let memory = Arc::new(InMemory::new());
     let writer = store_on(&memory, StoreOptions::default());
     let (bucket, name) = frame();
-    writer.put(&bucket, &name, PutMode::Error, schema(), rows(0..1)).await.unwrap();
+    writer.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..1)).await.unwrap();
     let cost = |store: &Store| store.requests().values().sum::<u64>();
 
     let fresh = store_on(&memory, StoreOptions::default());
     fresh.current(&bucket, &name).await.unwrap().unwrap();
     let after_one = cost(&fresh);
     for i in 1..100 {
-        writer.put(&bucket, &name, PutMode::Append, schema(), rows(i..i + 1)).await.unwrap();
+        writer.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(i..i + 1)).await.unwrap();
     }
     // A daemon new to the dataframe: the pointer, one listing, the commit.
     let other = store_on(&memory, StoreOptions::default());
@@ -210,13 +211,13 @@ async fn a_dataframe_made_anew_under_the_same_versions_is_not_read_from_the_cach
     let memory = Arc::new(InMemory::new());
     let (a, b) = (store_on(&memory, StoreOptions::default()), store_on(&memory, StoreOptions::default()));
     let (bucket, name) = frame();
-    a.put(&bucket, &name, PutMode::Error, schema(), rows(0..10)).await.unwrap();
+    a.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..10)).await.unwrap();
     let old = a.snapshot(&bucket, &name, None).await.unwrap();
     assert_eq!(ids(&a, &old).await, (0..10).collect::<Vec<_>>());
 
     b.delete(&bucket, &name).await.unwrap();
     assert!(a.current(&bucket, &name).await.unwrap().is_none());
-    b.put(&bucket, &name, PutMode::Error, schema(), rows(50..55)).await.unwrap();
+    b.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(50..55)).await.unwrap();
     let new = a.snapshot(&bucket, &name, None).await.unwrap();
     assert_eq!(new.commit.version, 1);
     assert_eq!(ids(&a, &new).await, (50..55).collect::<Vec<_>>());
@@ -228,14 +229,14 @@ async fn vacuum_on_one_daemon_leaves_another_daemons_read_its_files_until_the_gr
     let options = StoreOptions { read_batch_rows: 100, ..StoreOptions::default() };
     let (reader, vacuumer) = (store_on(&memory, options.clone()), store_on(&memory, options));
     let (bucket, name) = frame();
-    reader.put(&bucket, &name, PutMode::Error, schema(), rows(0..1000)).await.unwrap();
+    reader.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..1000)).await.unwrap();
     let v1 = reader.snapshot(&bucket, &name, None).await.unwrap();
     let mut reading = reader.scan(&v1);
     let mut got: Vec<i64> =
         reading.next().await.unwrap().unwrap().column(0).as_primitive::<Int64Type>().values().to_vec();
 
     // The other daemon cannot see this read: the version goes, its file waits.
-    vacuumer.put(&bucket, &name, PutMode::Replace, schema(), rows(5000..5010)).await.unwrap();
+    vacuumer.put(&bucket, &name, PutSpec::plain(PutMode::Replace), schema(), rows(5000..5010)).await.unwrap();
     let vacuumed = vacuumer.vacuum(&bucket, &name, 1).await.unwrap();
     assert_eq!((vacuumed.versions_removed, vacuumed.files_deleted, vacuumed.files_waiting), (1, 0, 1));
     assert!(vacuumer.snapshot(&bucket, &name, Some(1)).await.is_err());
@@ -259,9 +260,12 @@ async fn compaction_rewrites_the_small_files_at_the_end_and_leaves_full_ones_alo
     let memory = Arc::new(InMemory::new());
     let store = store_on(&memory, StoreOptions { file_rows: 100, ..StoreOptions::default() });
     let (bucket, name) = frame();
-    store.put(&bucket, &name, PutMode::Error, schema(), rows(0..250)).await.unwrap();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..250)).await.unwrap();
     for k in 0..10 {
-        store.put(&bucket, &name, PutMode::Append, schema(), rows(250 + k * 5..255 + k * 5)).await.unwrap();
+        store
+            .put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(250 + k * 5..255 + k * 5))
+            .await
+            .unwrap();
     }
     let before = store.snapshot(&bucket, &name, None).await.unwrap();
     assert_eq!(before.commit.files.iter().map(|f| f.rows).collect::<Vec<_>>()[..3], [100, 100, 50]);

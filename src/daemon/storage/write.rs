@@ -20,10 +20,12 @@ use super::encode::FileEncoder;
 use super::in_use::{Held, InUse};
 use super::layout;
 use super::log::{Commit, DataFile, Operation};
-use super::{BucketId, Name, Store};
+use super::rewrite::{self, Change, KeySet, Selection};
+use super::{evolve, BucketId, Name, Store};
 use crate::daemon::error::{DaemonError, Result};
 use crate::parquet_format::writer_properties;
 use crate::protocol::PutMode;
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy)]
 pub struct PutOutcome {
@@ -52,41 +54,100 @@ fn check_append_schema(existing: &Schema, incoming: &Schema, name: &Name) -> Res
     }
 }
 
+/// How a put meets the dataframe it names.
+#[derive(Debug, Clone)]
+pub struct PutSpec {
+    pub mode: PutMode,
+    /// An append or upsert may add columns and widen types.
+    pub merge_schema: bool,
+    /// Mode upsert: the columns that identify a row.
+    pub keys: Vec<String>,
+}
+
+impl PutSpec {
+    pub fn plain(mode: PutMode) -> PutSpec {
+        PutSpec { mode, merge_schema: false, keys: Vec::new() }
+    }
+}
+
 /// [`Store::put`]: data files first, then the commit; a failed commit
 /// deletes the files.
 pub(super) async fn put<S>(
     store: &Store,
     bucket: &BucketId,
     name: &Name,
-    mode: PutMode,
+    spec: &PutSpec,
     schema: SchemaRef,
     batches: S,
 ) -> Result<PutOutcome>
 where
     S: Stream<Item = Result<RecordBatch>> + Send,
 {
+    let mode = spec.mode;
+    if mode != PutMode::Upsert && !spec.keys.is_empty() {
+        return Err(DaemonError::InvalidArgument(format!("\"keys\" are for mode upsert, not {}", mode.as_str())));
+    }
     // Refuse early, before a byte is written; the commit checks again.
     let existing = store.current(bucket, name).await?;
     let table_schema = match (&existing, mode) {
         (Some(_), PutMode::Error) => return Err(exists(bucket, name)),
-        (Some(snap), PutMode::Append) => {
+        (Some(snap), PutMode::Append | PutMode::Upsert) if spec.merge_schema => {
+            evolve::merge(&snap.schema, &schema, name)?
+        }
+        (Some(snap), PutMode::Append | PutMode::Upsert) => {
             check_append_schema(&snap.schema, &schema, name)?;
             snap.schema.clone()
         }
-        _ => schema,
+        _ => schema.clone(),
     };
+    let keys = match mode {
+        PutMode::Upsert => {
+            // The upload must hold every key, even where the schema merges.
+            KeySet::new(&schema, &spec.keys)?;
+            Some(Arc::new(Mutex::new(KeySet::new(&table_schema, &spec.keys)?)))
+        }
+        _ => None,
+    };
+    let (adapted, merge) = (table_schema.clone(), spec.merge_schema);
+    let collecting = keys.clone();
+    let batches = batches.map(move |batch| {
+        let batch = if merge { evolve::adapt(batch?, &adapted)? } else { batch? };
+        if let Some(keys) = &collecting {
+            keys.lock().unwrap_or_else(|p| p.into_inner()).add(&batch)?;
+        }
+        Ok(batch)
+    });
 
     // Holding `_writing` until the commit is done keeps vacuum off the new files.
     let (files, _writing) = DataWriter::new(store, bucket, name, table_schema.clone()).write_all(batches).await?;
-    store.ensure_bucket(bucket).await?;
-    let committed =
-        store.commit(bucket, name, |head| next_put_commit(head, bucket, name, mode, &table_schema, &files)).await;
+    let committed = match (keys, &existing) {
+        (Some(keys), Some(before)) => {
+            // The upload is in: the stream that shared the keys is gone.
+            let keys =
+                Arc::new(Arc::into_inner(keys).expect("one owner").into_inner().unwrap_or_else(|p| p.into_inner()));
+            let change =
+                Change { operation: Operation::Upsert, add: files.clone(), schema: Some(table_schema.clone()) };
+            rewrite::rewrite(store, bucket, name, change, |snap| {
+                if snap.commit.schema != before.commit.schema {
+                    return Err(DaemonError::SchemaMismatch(format!(
+                        "the schema of dataframe {name} changed during the upsert; nothing written"
+                    )));
+                }
+                Selection::keys(&snap.schema, keys.clone())
+            })
+            .await
+            .map(|outcome| (outcome.version, outcome.small_files))
+        }
+        _ => {
+            store.ensure_bucket(bucket).await?;
+            store
+                .commit(bucket, name, |head| next_put_commit(head, bucket, name, spec, &table_schema, &files))
+                .await
+                .map(|commit| (commit.version, commit.small_tail(store.options.file_rows)))
+        }
+    };
     match committed {
-        Ok(commit) => Ok(PutOutcome {
-            version: commit.version,
-            rows: files.iter().map(|f| f.rows).sum(),
-            small_files: commit.small_tail(store.options.file_rows),
-        }),
+        Ok((version, small_files)) => Ok(PutOutcome { version, rows: files.iter().map(|f| f.rows).sum(), small_files }),
         Err(e) => {
             store.delete_paths(files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();
             Err(e)
@@ -103,25 +164,43 @@ pub(super) fn next_put_commit(
     head: Option<&Commit>,
     bucket: &BucketId,
     name: &Name,
-    mode: PutMode,
-    schema: &Schema,
+    spec: &PutSpec,
+    schema: &SchemaRef,
     files: &[DataFile],
 ) -> Result<Commit> {
     let next = head.map_or(1, |c| c.version + 1);
     let live = head.filter(|c| c.operation != Operation::Delete);
-    match (live, mode) {
+    match (live, spec.mode) {
         (Some(_), PutMode::Error) => Err(exists(bucket, name)),
         (Some(cur), PutMode::Append) => {
             let current_schema = cur.decode_schema()?;
-            check_append_schema(&current_schema, schema, name)?;
+            let schema = if spec.merge_schema {
+                // Another append may have merged meanwhile: this one must
+                // still hold every column, at least as wide.
+                let merged = evolve::merge(&current_schema, schema, name)?;
+                if merged.fields() != schema.fields() {
+                    return Err(DaemonError::SchemaMismatch(format!(
+                        "the schema of dataframe {name} changed during the append; nothing written"
+                    )));
+                }
+                schema.clone()
+            } else {
+                check_append_schema(&current_schema, schema, name)?;
+                current_schema
+            };
             let mut all = cur.files.clone();
             all.extend(files.iter().cloned());
-            Commit::new(next, Operation::Append, files.to_vec(), vec![], all, &current_schema)
+            Ok(Commit::new(next, Operation::Append, files.to_vec(), vec![], all, &schema)?
+                .with_retention(cur.retention.clone()))
         }
         (Some(cur), PutMode::Replace) => {
-            let removed = cur.files.iter().map(|f| f.path.clone()).collect();
-            Commit::new(next, Operation::Replace, files.to_vec(), removed, files.to_vec(), schema)
+            let removed = Commit::gone(&cur.files, &[]);
+            Ok(Commit::new(next, Operation::Replace, files.to_vec(), removed, files.to_vec(), schema)?
+                .with_retention(cur.retention.clone()))
         }
+        (Some(_), PutMode::Upsert) => Err(DaemonError::Io(format!(
+            "dataframe {name} was made while the upsert creating it ran; nothing written, try again"
+        ))),
         (None, _) => Commit::new(next, Operation::Create, files.to_vec(), vec![], files.to_vec(), schema),
     }
 }
@@ -290,7 +369,7 @@ impl DataWriter {
             sink.put(tail.into()).await?;
             sink.shutdown().await.map_err(|e| DaemonError::internal(format!("writing {relative}"), e))
         })?;
-        done.push(DataFile { path: relative, rows: rows as u64, bytes });
+        done.push(DataFile::whole(relative, rows as u64, bytes));
         Ok(())
     }
 }

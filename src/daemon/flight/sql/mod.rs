@@ -29,7 +29,7 @@ use super::ShootsFlight;
 use crate::daemon::auth::{Principal, Role};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::Scope;
-use crate::daemon::storage::{BucketId, Target};
+use crate::daemon::storage::{BucketId, PutSpec, Target};
 use crate::protocol::PutMode;
 
 /// The call headers that name the bucket of bare table names: shoots' own,
@@ -224,7 +224,7 @@ impl ShootsFlight {
                 (schema, batches) = conform(&existing.schema, schema, batches);
             }
         }
-        let outcome = self.store_upload(&target, mode, schema, batches, detail).await?;
+        let outcome = self.store_upload(&target, &PutSpec::plain(mode), schema, batches, detail).await?;
         let reply = DoPutUpdateResult { record_count: outcome.rows as i64 };
         Ok(PutResult { app_metadata: reply.encode_to_vec().into() })
     }
