@@ -53,6 +53,9 @@ pub struct ServeConfig {
     pub idle_timeout: Duration,
     /// How often retention is applied in the background.
     pub retention_every: Duration,
+    /// Small files at a dataframe's end that make a put compact it in the
+    /// background (0: never).
+    pub compact_after: usize,
 }
 
 /// Where the daemon listens, once it does.
@@ -124,6 +127,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
     let options = StoreOptions {
         retain_versions: config.retain_versions.max(1),
         grace: config.vacuum_grace,
+        compact_files: config.compact_after,
         ..StoreOptions::default()
     };
     let store = Arc::new(Store::open(Location::parse(&config.bucket_dir)?, options)?);

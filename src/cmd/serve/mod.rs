@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// (`shoots retention`), e.g. 1m, 1h; also soon after one is set
     #[arg(long, env = "SHOOTS_RETENTION_EVERY", default_value = "10m", value_parser = crate::cmd::token::parse_duration)]
     pub retention_every: std::time::Duration,
+    /// Compact a dataframe in the background once a put leaves this many
+    /// small files at its end (0: only when asked, with `shoots compact`)
+    #[arg(long, env = "SHOOTS_COMPACT_AFTER", default_value_t = 8)]
+    pub compact_after: usize,
     /// Detach and run in the background, with a pid file and a log file
     #[arg(long)]
     pub daemon: bool,
@@ -117,6 +121,7 @@ impl ServeArgs {
             http_port: self.http_port,
             idle_timeout: self.idle_timeout,
             retention_every: self.retention_every,
+            compact_after: self.compact_after,
         };
         if self.daemon {
             let files = detach::Files::resolve(self.pid_file.clone(), self.log_file.clone(), self.port)?;

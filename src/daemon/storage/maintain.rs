@@ -310,7 +310,7 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + '
 
 /// [`Store::maybe_compact_in_background`].
 pub(super) fn maybe_compact_in_background(store: &Arc<Store>, bucket: &BucketId, name: &Name, small_files: usize) {
-    if small_files < store.options.compact_files {
+    if store.options.compact_files == 0 || small_files < store.options.compact_files {
         return;
     }
     // One compaction of a dataframe at a time in this daemon: when one

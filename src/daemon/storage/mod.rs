@@ -73,7 +73,7 @@ pub struct StoreOptions {
     pub retain_versions: usize,
     /// A dataframe whose newest data files include this many in a row
     /// that are smaller than a full file is compacted in the background
-    /// after a put (see `Commit::small_tail`).
+    /// after a put (see `Commit::small_tail`); 0: never.
     pub compact_files: usize,
     /// How long vacuum leaves a data file no retained version needs before
     /// deleting it: a read on another daemon may have begun before the

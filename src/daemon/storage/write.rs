@@ -39,7 +39,7 @@ pub struct PutOutcome {
 /// Appends must keep column names and types; metadata and nullability may
 /// differ (pandas puts the row count of each frame into its metadata).
 /// The error names what differs, not every column.
-fn check_append_schema(existing: &Schema, incoming: &Schema, name: &Name) -> Result<()> {
+fn check_append_schema(existing: &Schema, incoming: &Schema, name: &Name, mode: PutMode) -> Result<()> {
     let names = |s: &Schema| s.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
     let problem = if names(existing) != names(incoming) {
         Some(format!("its columns are {:?} but the data has {:?}", names(existing), names(incoming)))
@@ -50,7 +50,12 @@ fn check_append_schema(existing: &Schema, incoming: &Schema, name: &Name) -> Res
     };
     match problem {
         None => Ok(()),
-        Some(p) => Err(DaemonError::SchemaMismatch(format!("cannot append to dataframe {name}: {p}"))),
+        Some(p) => {
+            let verb = if mode == PutMode::Upsert { "upsert into" } else { "append to" };
+            Err(DaemonError::SchemaMismatch(format!(
+                "cannot {verb} dataframe {name}: {p} (--schema merge allows new columns and wider types)"
+            )))
+        }
     }
 }
 
@@ -95,7 +100,7 @@ where
             evolve::merge(&snap.schema, &schema, name)?
         }
         (Some(snap), PutMode::Append | PutMode::Upsert) => {
-            check_append_schema(&snap.schema, &schema, name)?;
+            check_append_schema(&snap.schema, &schema, name, mode)?;
             snap.schema.clone()
         }
         _ => schema.clone(),
@@ -185,7 +190,7 @@ pub(super) fn next_put_commit(
                 }
                 schema.clone()
             } else {
-                check_append_schema(&current_schema, schema, name)?;
+                check_append_schema(&current_schema, schema, name, spec.mode)?;
                 current_schema
             };
             let mut all = cur.files.clone();
