@@ -29,6 +29,7 @@ import pyarrow.csv
 import pyarrow.flight as flight
 import pyarrow.parquet as pq
 
+import changes
 import distributed
 import store_requests
 from ports import free_port, wait_port
@@ -189,8 +190,14 @@ def main():
                     help="count store requests per call (local disk and S3) and nothing else")
     ap.add_argument("--only-distributed", action="store_true",
                     help="the SQL suite on 1, 2 and 3 daemons of one store and nothing else")
+    ap.add_argument("--only-changes", action="store_true",
+                    help="upsert and delete of 1%% against a full replace, and ArcticDB's, and nothing else")
     args = ap.parse_args()
     rows = args.rows
+    if args.only_changes:
+        print("changing data in place", flush=True)
+        changes.run(args.binary, sensor_table(rows))
+        return
     if args.only_distributed:
         print("distributed", flush=True)
         distributed.run(args.binary, sensor_table(rows))
@@ -366,6 +373,8 @@ def main():
         requests = store_requests.run(args.binary, table.slice(0, min(rows, 1_000_000)))
         print("distributed", flush=True)
         spread = distributed.run(args.binary, table)
+        print("changing data in place", flush=True)
+        in_place = changes.run(args.binary, table)
         for label, kb in daemon_peak.phases.items():
             record(f"daemon peak RSS: {label}", kb / 1024, None, "-", unit="MB")
         record("daemon peak RSS over the run", daemon_peak.mb(), None, "-", unit="MB")
@@ -387,6 +396,7 @@ def main():
         "put_after_append_seconds": fresh,
         "store_requests": requests,
         "distributed": spread,
+        "changes": in_place,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))

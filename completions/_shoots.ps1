@@ -31,7 +31,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('sql', 'sql', [CompletionResultType]::ParameterValue, 'Run SQL across every dataframe of every bucket')
             [CompletionResult]::new('resample', 'resample', [CompletionResultType]::ParameterValue, 'Write a resampled time series or a query''s result as a dataframe, on the server')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List dataframes with their rows, size and columns')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete dataframes')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete dataframes, or the rows of one where a predicate holds (--where)')
+            [CompletionResult]::new('retention', 'retention', [CompletionResultType]::ParameterValue, 'Keep only a dataframe''s (or a bucket''s) rows newer than a duration')
             [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
             [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
@@ -58,6 +59,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--peer-ca-file', '--peer-ca-file', [CompletionResultType]::ParameterName, 'PEM certificate(s) of the CA that grpc+tls:// peers'' certificates chain to')
             [CompletionResult]::new('--http-port', '--http-port', [CompletionResultType]::ParameterName, 'Also serve HTTP on this port (0 picks a free one): the web console at /, /health, /metrics (Prometheus) and the JSON API; https with --cert-file, the same tokens as Flight')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'How long a put may send nothing before the daemon cuts it off (and keeps none of it), e.g. 30s, 5m')
+            [CompletionResult]::new('--retention-every', '--retention-every', [CompletionResultType]::ParameterName, 'How often the daemon drops rows older than each dataframe''s retention (`shoots retention`), e.g. 1m, 1h; also soon after one is set')
+            [CompletionResult]::new('--compact-after', '--compact-after', [CompletionResultType]::ParameterName, 'Compact a dataframe in the background once a put leaves this many small files at its end (0: only when asked, with `shoots compact`)')
             [CompletionResult]::new('--pid-file', '--pid-file', [CompletionResultType]::ParameterName, 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]')
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Require a token signed with this secret on every call (see `shoots token create`)')
@@ -70,6 +73,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket to put it in (created if needed) [default: the default bucket]')
             [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket to put it in (created if needed) [default: the default bucket]')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'What to do when the dataframe exists')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'With --mode upsert: a column that identifies a row (repeat for a key of several columns)')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'With --mode append or upsert: merge lets the data add columns (older rows read null), leave some out (null) and widen types')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format [default: from the file''s extension]')
             [CompletionResult]::new('--delimiter', '--delimiter', [CompletionResultType]::ParameterName, 'Field delimiter, one character (`\t` for tab) [default: `,`; tab for TSV]')
             [CompletionResult]::new('--null', '--null', [CompletionResultType]::ParameterName, 'Text that stands for a missing value, e.g. NA (empty fields are always missing)')
@@ -152,8 +157,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'List every bucket')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every bucket')
-            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Also show version, last change and column types')
-            [CompletionResult]::new('--long', '--long', [CompletionResultType]::ParameterName, 'Also show version, last change and column types')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Also show version, last change, retention and column types')
+            [CompletionResult]::new('--long', '--long', [CompletionResultType]::ParameterName, 'Also show version, last change, retention and column types')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -162,12 +167,30 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
         'shoots;rm' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket they are in [default: the default bucket]')
             [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket they are in [default: the default bucket]')
+            [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Delete only the rows where this SQL predicate is true (one dataframe), e.g. "customer_id = 42" or "ts < ''2024-01-01''"')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
             [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'No error for dataframes that do not exist')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'No error for dataframes that do not exist')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;retention' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Its bucket [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Its bucket [default: the default bucket]')
+            [CompletionResult]::new('--time-col', '--time-col', [CompletionResultType]::ParameterName, 'The timestamp or date column rows are aged by')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'How long rows are kept, e.g. 30d, 12h, 2w; the daemon drops older ones in the background (every --retention-every)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('--off', '--off', [CompletionResultType]::ParameterName, 'Remove the retention: keep every row')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
@@ -334,7 +357,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('sql', 'sql', [CompletionResultType]::ParameterValue, 'Run SQL across every dataframe of every bucket')
             [CompletionResult]::new('resample', 'resample', [CompletionResultType]::ParameterValue, 'Write a resampled time series or a query''s result as a dataframe, on the server')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List dataframes with their rows, size and columns')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete dataframes')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete dataframes, or the rows of one where a predicate holds (--where)')
+            [CompletionResult]::new('retention', 'retention', [CompletionResultType]::ParameterValue, 'Keep only a dataframe''s (or a bucket''s) rows newer than a duration')
             [CompletionResult]::new('buckets', 'buckets', [CompletionResultType]::ParameterValue, 'List buckets, or delete one (`buckets rm NAME`)')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
             [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
@@ -367,6 +391,9 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             break
         }
         'shoots;help;rm' {
+            break
+        }
+        'shoots;help;retention' {
             break
         }
         'shoots;help;buckets' {

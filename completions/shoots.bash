@@ -52,6 +52,9 @@ _shoots() {
             shoots,resample)
                 cmd="shoots__subcmd__resample"
                 ;;
+            shoots,retention)
+                cmd="shoots__subcmd__retention"
+                ;;
             shoots,rm)
                 cmd="shoots__subcmd__rm"
                 ;;
@@ -118,6 +121,9 @@ _shoots() {
             shoots__subcmd__help,resample)
                 cmd="shoots__subcmd__help__subcmd__resample"
                 ;;
+            shoots__subcmd__help,retention)
+                cmd="shoots__subcmd__help__subcmd__retention"
+                ;;
             shoots__subcmd__help,rm)
                 cmd="shoots__subcmd__help__subcmd__rm"
                 ;;
@@ -161,7 +167,7 @@ _shoots() {
 
     case "${cmd}" in
         shoots)
-            opts="-h -V --help --version serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help"
+            opts="-h -V --help --version serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,7 +407,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__help)
-            opts="serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help"
+            opts="serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,6 +602,20 @@ _shoots() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        shoots__subcmd__help__subcmd__retention)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         shoots__subcmd__help__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -744,7 +764,7 @@ _shoots() {
             fi
             case "${prev}" in
                 --mode)
-                    COMPREPLY=($(compgen -W "error append replace" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error append replace upsert" -- "${cur}"))
                     return 0
                     ;;
                 --host)
@@ -843,7 +863,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__put)
-            opts="-b -q -h --bucket --mode --format --delimiter --no-header --null --timestamp-format --infer-rows --quiet --host --port --tls --tls-root-cert --token --help"
+            opts="-b -q -h --bucket --mode --key --schema --format --delimiter --no-header --null --timestamp-format --infer-rows --quiet --host --port --tls --tls-root-cert --token --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -858,7 +878,15 @@ _shoots() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "error append replace" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error append replace upsert" -- "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -W "exact merge" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -928,7 +956,7 @@ _shoots() {
                     return 0
                     ;;
                 --mode)
-                    COMPREPLY=($(compgen -W "error append replace" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error append replace upsert" -- "${cur}"))
                     return 0
                     ;;
                 --source-bucket)
@@ -962,8 +990,8 @@ _shoots() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        shoots__subcmd__rm)
-            opts="-b -f -q -h --bucket --force --quiet --host --port --tls --tls-root-cert --token --help"
+        shoots__subcmd__retention)
+            opts="-b -q -h --bucket --time-col --keep --off --quiet --host --port --tls --tls-root-cert --token --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -974,6 +1002,56 @@ _shoots() {
                     return 0
                     ;;
                 -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-col)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__rm)
+            opts="-b -f -q -h --bucket --where --force --quiet --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --where)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1001,7 +1079,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__serve)
-            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --retain-versions --vacuum-grace --peers --peer-ca-file --http-port --idle-timeout --daemon --pid-file --log-file --secret --help"
+            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --retain-versions --vacuum-grace --peers --peer-ca-file --http-port --idle-timeout --retention-every --compact-after --daemon --pid-file --log-file --secret --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1052,6 +1130,14 @@ _shoots() {
                     return 0
                     ;;
                 --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compact-after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

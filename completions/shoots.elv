@@ -28,7 +28,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand sql 'Run SQL across every dataframe of every bucket'
             cand resample 'Write a resampled time series or a query''s result as a dataframe, on the server'
             cand ls 'List dataframes with their rows, size and columns'
-            cand rm 'Delete dataframes'
+            cand rm 'Delete dataframes, or the rows of one where a predicate holds (--where)'
+            cand retention 'Keep only a dataframe''s (or a bucket''s) rows newer than a duration'
             cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
             cand ping 'Check that the daemon answers'
             cand shutdown 'Stop the daemon gracefully and wait until it is gone'
@@ -54,6 +55,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --peer-ca-file 'PEM certificate(s) of the CA that grpc+tls:// peers'' certificates chain to'
             cand --http-port 'Also serve HTTP on this port (0 picks a free one): the web console at /, /health, /metrics (Prometheus) and the JSON API; https with --cert-file, the same tokens as Flight'
             cand --idle-timeout 'How long a put may send nothing before the daemon cuts it off (and keeps none of it), e.g. 30s, 5m'
+            cand --retention-every 'How often the daemon drops rows older than each dataframe''s retention (`shoots retention`), e.g. 1m, 1h; also soon after one is set'
+            cand --compact-after 'Compact a dataframe in the background once a put leaves this many small files at its end (0: only when asked, with `shoots compact`)'
             cand --pid-file 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]'
             cand --log-file 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]'
             cand --secret 'Require a token signed with this secret on every call (see `shoots token create`)'
@@ -65,6 +68,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand -b 'Bucket to put it in (created if needed) [default: the default bucket]'
             cand --bucket 'Bucket to put it in (created if needed) [default: the default bucket]'
             cand --mode 'What to do when the dataframe exists'
+            cand --key 'With --mode upsert: a column that identifies a row (repeat for a key of several columns)'
+            cand --schema 'With --mode append or upsert: merge lets the data add columns (older rows read null), leave some out (null) and widen types'
             cand --format 'Input format [default: from the file''s extension]'
             cand --delimiter 'Field delimiter, one character (`\t` for tab) [default: `,`; tab for TSV]'
             cand --null 'Text that stands for a missing value, e.g. NA (empty fields are always missing)'
@@ -143,8 +148,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --token 'Token for a server started with --secret'
             cand -a 'List every bucket'
             cand --all 'List every bucket'
-            cand -l 'Also show version, last change and column types'
-            cand --long 'Also show version, last change and column types'
+            cand -l 'Also show version, last change, retention and column types'
+            cand --long 'Also show version, last change, retention and column types'
             cand --tls 'Connect with TLS'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -152,12 +157,29 @@ set edit:completion:arg-completer[shoots] = {|@words|
         &'shoots;rm'= {
             cand -b 'Bucket they are in [default: the default bucket]'
             cand --bucket 'Bucket they are in [default: the default bucket]'
+            cand --where 'Delete only the rows where this SQL predicate is true (one dataframe), e.g. "customer_id = 42" or "ts < ''2024-01-01''"'
             cand --host 'Server host [default: localhost]'
             cand --port 'Server port [default: 8081]'
             cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
             cand --token 'Token for a server started with --secret'
             cand -f 'No error for dataframes that do not exist'
             cand --force 'No error for dataframes that do not exist'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;retention'= {
+            cand -b 'Its bucket [default: the default bucket]'
+            cand --bucket 'Its bucket [default: the default bucket]'
+            cand --time-col 'The timestamp or date column rows are aged by'
+            cand --keep 'How long rows are kept, e.g. 30d, 12h, 2w; the daemon drops older ones in the background (every --retention-every)'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand --off 'Remove the retention: keep every row'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
             cand --tls 'Connect with TLS'
@@ -305,7 +327,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand sql 'Run SQL across every dataframe of every bucket'
             cand resample 'Write a resampled time series or a query''s result as a dataframe, on the server'
             cand ls 'List dataframes with their rows, size and columns'
-            cand rm 'Delete dataframes'
+            cand rm 'Delete dataframes, or the rows of one where a predicate holds (--where)'
+            cand retention 'Keep only a dataframe''s (or a bucket''s) rows newer than a duration'
             cand buckets 'List buckets, or delete one (`buckets rm NAME`)'
             cand ping 'Check that the daemon answers'
             cand shutdown 'Stop the daemon gracefully and wait until it is gone'
@@ -331,6 +354,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
         &'shoots;help;ls'= {
         }
         &'shoots;help;rm'= {
+        }
+        &'shoots;help;retention'= {
         }
         &'shoots;help;buckets'= {
             cand rm 'Delete a bucket (refused while it holds dataframes, unless --force)'

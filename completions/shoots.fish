@@ -32,7 +32,8 @@ complete -c shoots -n "__fish_shoots_needs_command" -f -a "get" -d 'Export a dat
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "ls" -d 'List dataframes with their rows, size and columns'
-complete -c shoots -n "__fish_shoots_needs_command" -f -a "rm" -d 'Delete dataframes'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "rm" -d 'Delete dataframes, or the rows of one where a predicate holds (--where)'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "retention" -d 'Keep only a dataframe\'s (or a bucket\'s) rows newer than a duration'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "ping" -d 'Check that the daemon answers'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
@@ -56,6 +57,8 @@ complete -c shoots -n "__fish_shoots_using_subcommand serve" -l peers -d 'The ot
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l peer-ca-file -d 'PEM certificate(s) of the CA that grpc+tls:// peers\' certificates chain to' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l http-port -d 'Also serve HTTP on this port (0 picks a free one): the web console at /, /health, /metrics (Prometheus) and the JSON API; https with --cert-file, the same tokens as Flight' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l idle-timeout -d 'How long a put may send nothing before the daemon cuts it off (and keeps none of it), e.g. 30s, 5m' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l retention-every -d 'How often the daemon drops rows older than each dataframe\'s retention (`shoots retention`), e.g. 1m, 1h; also soon after one is set' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l compact-after -d 'Compact a dataframe in the background once a put leaves this many small files at its end (0: only when asked, with `shoots compact`)' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l pid-file -d 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l log-file -d 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l secret -d 'Require a token signed with this secret on every call (see `shoots token create`)' -r
@@ -64,7 +67,11 @@ complete -c shoots -n "__fish_shoots_using_subcommand serve" -s h -l help -d 'Pr
 complete -c shoots -n "__fish_shoots_using_subcommand put" -s b -l bucket -d 'Bucket to put it in (created if needed) [default: the default bucket]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand put" -l mode -d 'What to do when the dataframe exists' -r -f -a "error\t'Refuse if the dataframe exists'
 append\t'Add the rows to the dataframe (same columns and types)'
-replace\t'Replace the dataframe'"
+replace\t'Replace the dataframe'
+upsert\t'Replace the rows whose --key columns match the data\'s, append the rest'"
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l key -d 'With --mode upsert: a column that identifies a row (repeat for a key of several columns)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand put" -l schema -d 'With --mode append or upsert: merge lets the data add columns (older rows read null), leave some out (null) and widen types' -r -f -a "exact\t'The data must have the dataframe\'s columns and types'
+merge\t'New columns are added, missing ones are null, types may widen'"
 complete -c shoots -n "__fish_shoots_using_subcommand put" -l format -d 'Input format [default: from the file\'s extension]' -r -f -a "csv\t''
 tsv\t''
 parquet\t''
@@ -122,7 +129,8 @@ complete -c shoots -n "__fish_shoots_using_subcommand resample" -l time-col -d '
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l agg -d 'mean, sum, min, max, count, first, last, median, std or var' -r
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l mode -d 'What to do when TARGET exists' -r -f -a "error\t'Refuse if the dataframe exists'
 append\t'Add the rows to the dataframe (same columns and types)'
-replace\t'Replace the dataframe'"
+replace\t'Replace the dataframe'
+upsert\t'Replace the rows whose --key columns match the data\'s, append the rest'"
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l source-bucket -r
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l target-bucket -r
 complete -c shoots -n "__fish_shoots_using_subcommand resample" -l host -d 'Server host [default: localhost]' -r
@@ -140,10 +148,11 @@ complete -c shoots -n "__fish_shoots_using_subcommand ls" -l port -d 'Server por
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -l token -d 'Token for a server started with --secret' -r
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -s a -l all -d 'List every bucket'
-complete -c shoots -n "__fish_shoots_using_subcommand ls" -s l -l long -d 'Also show version, last change and column types'
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -s l -l long -d 'Also show version, last change, retention and column types'
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -l tls -d 'Connect with TLS'
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand rm" -s b -l bucket -d 'Bucket they are in [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand rm" -l where -d 'Delete only the rows where this SQL predicate is true (one dataframe), e.g. "customer_id = 42" or "ts < \'2024-01-01\'"' -r
 complete -c shoots -n "__fish_shoots_using_subcommand rm" -l host -d 'Server host [default: localhost]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand rm" -l port -d 'Server port [default: 8081]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand rm" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
@@ -152,6 +161,17 @@ complete -c shoots -n "__fish_shoots_using_subcommand rm" -s f -l force -d 'No e
 complete -c shoots -n "__fish_shoots_using_subcommand rm" -s q -l quiet -d 'Print nothing on success'
 complete -c shoots -n "__fish_shoots_using_subcommand rm" -l tls -d 'Connect with TLS'
 complete -c shoots -n "__fish_shoots_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -s b -l bucket -d 'Its bucket [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -l time-col -d 'The timestamp or date column rows are aged by' -r
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -l keep -d 'How long rows are kept, e.g. 30d, 12h, 2w; the daemon drops older ones in the background (every --retention-every)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -l off -d 'Remove the retention: keep every row'
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -s q -l quiet -d 'Print nothing on success'
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand retention" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -l host -d 'Server host [default: localhost]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -l port -d 'Server port [default: 8081]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand buckets; and not __fish_seen_subcommand_from rm help" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
@@ -211,7 +231,8 @@ complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -l tls -d 'Connect
 complete -c shoots -n "__fish_shoots_using_subcommand vacuum" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l mode -d 'What to do with a dataframe that already exists' -r -f -a "error\t'Refuse if the dataframe exists'
 append\t'Add the rows to the dataframe (same columns and types)'
-replace\t'Replace the dataframe'"
+replace\t'Replace the dataframe'
+upsert\t'Replace the rows whose --key columns match the data\'s, append the rest'"
 complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l host -d 'Server host [default: localhost]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l port -d 'Server port [default: 8081]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand import-legacy" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
@@ -234,23 +255,24 @@ complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_sub
 complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand generate-files" -s h -l help -d 'Print help'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "rm" -d 'Delete dataframes'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "history" -d 'The versions of a dataframe'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "compact" -d 'Rewrite a dataframe\'s small files into few, then vacuum'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "vacuum" -d 'Delete versions beyond the retention, the files only they used, and files of crashed puts'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "import-legacy" -d 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "rm" -d 'Delete dataframes, or the rows of one where a predicate holds (--where)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "retention" -d 'Keep only a dataframe\'s (or a bucket\'s) rows newer than a duration'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "history" -d 'The versions of a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "compact" -d 'Rewrite a dataframe\'s small files into few, then vacuum'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "vacuum" -d 'Delete versions beyond the retention, the files only they used, and files of crashed puts'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "import-legacy" -d 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from buckets" -f -a "rm" -d 'Delete a bucket (refused while it holds dataframes, unless --force)'
 complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Print a new token (an HS256 JWT) on stdout'

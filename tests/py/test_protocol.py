@@ -194,7 +194,8 @@ def test_schema_mismatch_on_append_writes_nothing(client, daemon):
     before = daemon.files()
     other = pa.table({"id": pa.array([1], pa.int32()), "x": [1.0]})
     msg = expect_error("SchemaMismatchError", put, client, "frame", other, mode="append")
-    assert msg == 'cannot append to dataframe frame: column "id" is Int64 in the dataframe but Int32 in the data'
+    assert msg == ('cannot append to dataframe frame: column "id" is Int64 in the dataframe but Int32 in the data'
+                   ' (--schema merge allows new columns and wider types)')
 
     renamed = pa.table({"ident": pa.array([1], pa.int64()), "x": [1.0]})
     msg = expect_error("SchemaMismatchError", put, client, "frame", renamed, mode="append")
