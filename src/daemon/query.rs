@@ -294,7 +294,7 @@ impl SchemaProvider for BucketSchema {
         let Ok(name) = Name::parse("dataframe", name) else { return Ok(None) };
         match self.store.current(&self.bucket, &name).await {
             Ok(Some(snapshot)) => {
-                self.holds.lock().unwrap_or_else(|p| p.into_inner()).push(self.store.hold(&snapshot));
+                self.holds.lock().unwrap_or_else(|p| p.into_inner()).push(snapshot.reading());
                 Ok(Some(Arc::new(DataframeTable { snapshot })))
             }
             Ok(None) => Ok(None),

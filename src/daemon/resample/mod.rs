@@ -259,7 +259,6 @@ pub async fn resample(
     }
 
     let plan = TimeSeries::plan(&snapshot, &req)?;
-    let _reading = store.hold(&snapshot);
     let time = plan.binned_time();
     let bounds_sql = format!("SELECT min({time}), max({time}) FROM {SOURCE}");
     let bounds = engine.snapshot_query(&snapshot, SOURCE, &bounds_sql, false).await?.collect().await?;

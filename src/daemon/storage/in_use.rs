@@ -46,6 +46,12 @@ pub struct Held<K: Hash + Eq> {
     key: K,
 }
 
+impl<K: Hash + Eq + std::fmt::Debug> std::fmt::Debug for Held<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Held").field(&self.key).finish()
+    }
+}
+
 impl<K: Hash + Eq> Drop for Held<K> {
     fn drop(&mut self) {
         let mut counts = lock(&self.counts);

@@ -164,6 +164,9 @@ pub(super) async fn vacuum(store: &Store, bucket: &BucketId, name: &Name, retain
 /// data files only they used are listed for deletion after the grace
 /// period, since a read on another daemon may have begun before.
 async fn remove_old_versions(store: &Store, bucket: &BucketId, name: &Name, retain: usize) -> Result<VacuumOutcome> {
+    // No snapshot is taken until the old entries are gone: one read before
+    // is held (and so kept) by now, one read after is of a kept version.
+    let _gate = super::of_frame(&store.gates, bucket, name).write_owned().await;
     let log = store.log(bucket, name);
     let retain = retain.max(1);
     let entries = log.entries().await?;

@@ -114,13 +114,15 @@ struct BucketMarker {
     retention: Option<RetentionRule>,
 }
 
-/// One version of one dataframe, as readers see it.
+/// One version of one dataframe, as readers see it. Vacuum keeps the
+/// version, with its files, while a snapshot of it (or a clone) lives.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub bucket: BucketId,
     pub name: Name,
     pub commit: Commit,
     pub schema: SchemaRef,
+    reading: Reading,
 }
 
 impl Snapshot {
@@ -128,15 +130,15 @@ impl Snapshot {
         layout::data_file(&self.bucket, &self.name, &file.path)
     }
 
-    fn of(bucket: &BucketId, name: &Name, commit: Commit) -> Result<Snapshot> {
-        let schema = commit.decode_schema()?;
-        Ok(Snapshot { bucket: bucket.clone(), name: name.clone(), commit, schema })
+    /// What keeps this version from vacuum, for what outlives the snapshot.
+    pub fn reading(&self) -> Reading {
+        self.reading.clone()
     }
 }
 
 /// A version being read: (bucket, dataframe, version). Vacuum keeps it,
 /// with its files, while the value lives.
-pub type Reading = in_use::Held<(BucketId, Name, u64)>;
+pub type Reading = Arc<in_use::Held<(BucketId, Name, u64)>>;
 
 type FrameKey = (BucketId, Name);
 
@@ -151,25 +153,27 @@ pub struct Store {
     footers: Arc<FooterCache>,
     /// Serialises commits to one dataframe within this daemon; put-if-absent
     /// on the log is what makes them safe, this only avoids retry storms.
-    commit_locks: Mutex<HashMap<FrameKey, Arc<tokio::sync::Mutex<()>>>>,
+    commit_locks: PerFrame<tokio::sync::Mutex<()>>,
     /// Serialises compactions of one dataframe within this daemon, so an
     /// asked-for compaction waits for a background one instead of
     /// conflicting with it.
-    compaction_locks: Mutex<HashMap<FrameKey, Arc<tokio::sync::Mutex<()>>>>,
+    compaction_locks: PerFrame<tokio::sync::Mutex<()>>,
+    /// Readers take a dataframe's snapshot through its gate; vacuum closes
+    /// it while it picks the versions to remove (see `snapshot_of`).
+    gates: PerFrame<tokio::sync::RwLock<()>>,
     /// Object paths of data files written and not yet committed, and the
     /// versions being read: vacuum keeps its hands off both.
     writing: in_use::InUse<String>,
     reading: in_use::InUse<(BucketId, Name, u64)>,
 }
 
-/// The lock of one dataframe in `locks`, made on first use.
-fn frame_lock(
-    locks: &Mutex<HashMap<FrameKey, Arc<tokio::sync::Mutex<()>>>>,
-    bucket: &BucketId,
-    name: &Name,
-) -> Arc<tokio::sync::Mutex<()>> {
-    let mut locks = locks.lock().unwrap_or_else(|p| p.into_inner());
-    locks.entry((bucket.clone(), name.clone())).or_default().clone()
+/// Per-dataframe values (locks), each made on first use.
+type PerFrame<T> = Mutex<HashMap<FrameKey, Arc<T>>>;
+
+/// The value of one dataframe in `map`, made on first use.
+fn of_frame<T: Default>(map: &PerFrame<T>, bucket: &BucketId, name: &Name) -> Arc<T> {
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    map.entry((bucket.clone(), name.clone())).or_default().clone()
 }
 
 pub(super) fn not_found(bucket: &BucketId, name: &Name) -> DaemonError {
@@ -188,6 +192,7 @@ impl Store {
             footers: Arc::new(DefaultCache::new(FOOTER_CACHE_BYTES).with_name("footers")),
             commit_locks: Mutex::default(),
             compaction_locks: Mutex::default(),
+            gates: Mutex::default(),
             writing: Default::default(),
             reading: Default::default(),
         })
@@ -241,8 +246,9 @@ impl Store {
 
     /// The current version of a dataframe, or `None` if it does not exist.
     pub async fn current(&self, bucket: &BucketId, name: &Name) -> Result<Option<Snapshot>> {
+        let _gate = of_frame(&self.gates, bucket, name).read_owned().await;
         match self.log(bucket, name).head().await? {
-            Some(c) if c.operation != Operation::Delete => Snapshot::of(bucket, name, c).map(Some),
+            Some(c) if c.operation != Operation::Delete => self.snapshot_of(bucket, name, c).map(Some),
             _ => Ok(None),
         }
     }
@@ -252,13 +258,24 @@ impl Store {
         let Some(v) = version else {
             return self.current(bucket, name).await?.ok_or_else(|| not_found(bucket, name));
         };
+        let _gate = of_frame(&self.gates, bucket, name).read_owned().await;
         let commit = self.log(bucket, name).read(v).await?;
         if commit.operation == Operation::Delete {
             return Err(DaemonError::NotFound(format!(
                 "version {v} of dataframe {name} in bucket {bucket} is a deletion"
             )));
         }
-        Snapshot::of(bucket, name, commit)
+        self.snapshot_of(bucket, name, commit)
+    }
+
+    /// A snapshot of `commit`, held from vacuum. Made inside the dataframe's
+    /// gate, which vacuum closes while it decides which versions go: a
+    /// version read before it closes is held by then, one read after is
+    /// one vacuum keeps.
+    fn snapshot_of(&self, bucket: &BucketId, name: &Name, commit: Commit) -> Result<Snapshot> {
+        let schema = commit.decode_schema()?;
+        let reading = Arc::new(self.reading.hold((bucket.clone(), name.clone(), commit.version)));
+        Ok(Snapshot { bucket: bucket.clone(), name: name.clone(), commit, schema, reading })
     }
 
     /// Every version still in the log, oldest first.
@@ -274,11 +291,6 @@ impl Store {
             .buffered(8)
             .try_collect()
             .await
-    }
-
-    /// Keeps `snap`'s version from vacuum while the returned value lives.
-    pub fn hold(&self, snap: &Snapshot) -> Reading {
-        self.reading.hold((snap.bucket.clone(), snap.name.clone(), snap.commit.version))
     }
 
     // ---- reading and writing ---------------------------------------------
@@ -313,7 +325,7 @@ impl Store {
     where
         F: FnMut(Option<&Commit>) -> Result<Commit>,
     {
-        let _guard = frame_lock(&self.commit_locks, bucket, name).lock_owned().await;
+        let _guard = of_frame(&self.commit_locks, bucket, name).lock_owned().await;
         let log = self.log(bucket, name);
         loop {
             let commit = make(log.head().await?.as_ref())?;
@@ -405,7 +417,7 @@ impl Store {
     }
 
     fn compaction_lock(&self, bucket: &BucketId, name: &Name) -> Arc<tokio::sync::Mutex<()>> {
-        frame_lock(&self.compaction_locks, bucket, name)
+        of_frame(&self.compaction_locks, bucket, name)
     }
 
     /// Deletes all but the newest `retain` versions; the data files only

@@ -57,7 +57,7 @@ pub(super) fn read(
     pieces: Vec<Piece>,
     target: SchemaRef,
 ) -> BoxStream<'static, Result<RecordBatch>> {
-    let reading = store.hold(snap);
+    let reading = snap.reading();
     let os = store.object_store();
     let batch_rows = store.options.read_batch_rows;
     let pieces: Vec<_> = pieces.into_iter().map(|p| (snap.file_path(&p.file), p)).collect();
