@@ -165,7 +165,7 @@ impl QueryEngine {
         one_partition: bool,
     ) -> Result<DataFrame> {
         let ctx = SessionContext::new_with_config_rt(self.config(one_partition), self.runtime.clone());
-        ctx.register_table(table, Arc::new(DataframeTable { snapshot: snapshot.clone() }))?;
+        ctx.register_table(table, Arc::new(DataframeTable { snapshot: snapshot.clone(), store: self.store.clone() }))?;
         Ok(ctx.sql(sql).await?)
     }
 
@@ -175,6 +175,23 @@ impl QueryEngine {
     async fn plan(&self, scope: &Scope, sql: &str, params: &[ScalarValue], holds: &Holds) -> Result<DataFrame> {
         let (mode, sql) = distributed::leading_mode(sql)?;
         let mode = mode.unwrap_or_default();
+        let planned = self.plan_as(scope, sql, params, holds, mode).await?;
+        if self.cluster.is_some() && !matches!(mode, Mode::Off) && holds.local_only() {
+            // Rows marked deleted travel in no plan a worker gets: such a
+            // query runs here (until compaction folds the marks in).
+            return self.plan_as(scope, sql, params, holds, Mode::Off).await;
+        }
+        Ok(planned)
+    }
+
+    async fn plan_as(
+        &self,
+        scope: &Scope,
+        sql: &str,
+        params: &[ScalarValue],
+        holds: &Holds,
+        mode: Mode,
+    ) -> Result<DataFrame> {
         let ctx = self.session(scope, holds, mode).await?;
         let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
         if let (Some(cluster), Some(query)) = (&self.cluster, distributed::explained(sql)) {
@@ -269,7 +286,27 @@ impl QueryEngine {
 }
 
 /// The versions a query reads, kept from vacuum while it runs.
-type Holds = Arc<Mutex<Vec<Reading>>>;
+type Holds = Arc<ReadSet>;
+
+#[derive(Debug, Default)]
+struct ReadSet {
+    readings: Mutex<Vec<Reading>>,
+    /// A table read has rows marked deleted (see `Store::access_plan`).
+    local_only: std::sync::atomic::AtomicBool,
+}
+
+impl ReadSet {
+    fn keep(&self, snapshot: &Snapshot) {
+        self.readings.lock().unwrap_or_else(|p| p.into_inner()).push(snapshot.reading());
+        if snapshot.commit.marks_deleted_rows() {
+            self.local_only.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn local_only(&self) -> bool {
+        self.local_only.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 struct BucketSchema {
     store: Arc<Store>,
@@ -294,8 +331,8 @@ impl SchemaProvider for BucketSchema {
         let Ok(name) = Name::parse("dataframe", name) else { return Ok(None) };
         match self.store.current(&self.bucket, &name).await {
             Ok(Some(snapshot)) => {
-                self.holds.lock().unwrap_or_else(|p| p.into_inner()).push(snapshot.reading());
-                Ok(Some(Arc::new(DataframeTable { snapshot })))
+                self.holds.keep(&snapshot);
+                Ok(Some(Arc::new(DataframeTable { snapshot, store: self.store.clone() })))
             }
             Ok(None) => Ok(None),
             Err(e) => Err(DataFusionError::External(Box::new(e))),
@@ -309,9 +346,15 @@ impl SchemaProvider for BucketSchema {
 
 /// One version of one dataframe as a DataFusion table: a Parquet scan of
 /// exactly the files that version lists (no directory listing).
-#[derive(Debug)]
 struct DataframeTable {
     snapshot: Snapshot,
+    store: Arc<Store>,
+}
+
+impl std::fmt::Debug for DataframeTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataframeTable").field("snapshot", &self.snapshot).finish()
+    }
 }
 
 #[async_trait]
@@ -336,20 +379,20 @@ impl TableProvider for DataframeTable {
             let projected = datafusion::physical_plan::project_schema(&schema, projection)?;
             return Ok(Arc::new(EmptyExec::new(projected)));
         }
-        let files = self
-            .snapshot
-            .commit
-            .files
-            .iter()
-            .map(|f| {
-                let file = PartitionedFile::new(self.snapshot.file_path(f).to_string(), f.bytes);
-                // Some row groups of a file (the rest were rewritten by a change in place).
-                match f.range {
-                    Some([start, end]) => file.with_range(start as i64, end as i64),
-                    None => file,
-                }
-            })
-            .collect();
+        let mut files = Vec::with_capacity(self.snapshot.commit.files.len());
+        for f in &self.snapshot.commit.files {
+            let mut file = PartitionedFile::new(self.snapshot.file_path(f).to_string(), f.bytes);
+            // Some row groups of a file (the rest were rewritten by a change in place).
+            if let Some([start, end]) = f.range {
+                file = file.with_range(start as i64, end as i64);
+            }
+            let plan =
+                self.store.access_plan(&self.snapshot, f).await.map_err(|e| DataFusionError::External(Box::new(e)))?;
+            if let Some(plan) = plan {
+                file = file.with_extension(plan);
+            }
+            files.push(file);
+        }
         let store = state.runtime_env().object_store(ObjectStoreUrl::parse(STORE_URL)?)?;
         let footers = state.runtime_env().cache_manager.get_file_metadata_cache();
         let source = Arc::new(

@@ -62,8 +62,11 @@ impl RetentionJob {
                 _ => continue,
             };
             match self.store.apply_retention(&snap, &rule).await {
-                Ok((0, _)) => {}
-                Ok((rows, version)) => tracing::info!("retention: {bucket}/{} -{rows} rows v{version}", snap.name),
+                Ok(done) if !done.committed => {}
+                Ok(done) => {
+                    self.store.maybe_compact_in_background(bucket, &snap.name, done.small_files);
+                    tracing::info!("retention: {bucket}/{} -{} rows v{}", snap.name, done.removed, done.version)
+                }
                 Err(e) => tracing::warn!("retention of {bucket}/{}: {e}", snap.name),
             }
         }

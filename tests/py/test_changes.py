@@ -38,6 +38,12 @@ def history(client, name, bucket=None):
     return json.loads(action(client, "history", {"name": name, "bucket": bucket})[0])
 
 
+def last_of(client, name, operation, bucket=None):
+    """The newest version made by `operation` (a background compaction may
+    follow a change that marked rows deleted)."""
+    return [v for v in history(client, name, bucket) if v["operation"] == operation][-1]
+
+
 def pandas(table):
     return table.to_pandas()
 
@@ -137,8 +143,8 @@ def test_upsert_replaces_matching_keys_and_appends_the_rest(daemon, client):
                                   preserve_index=False)
     assert put(client, "u", upload, mode="upsert", keys=["id"]) == {"version": 2, "rows": 150}
     same(get(client, "u"), upsert_expected(pandas(old), pandas(upload), ["id"]))
-    last = history(client, "u")[-1]
-    assert (last["operation"], last["rows_updated"], last["rows_added"], last["rows"]) == ("upsert", 100, 50, 1050)
+    last = last_of(client, "u", "upsert")
+    assert (last["version"], last["rows_updated"], last["rows_added"], last["rows"]) == (2, 100, 50, 1050)
     assert get(client, "u", version=1).equals(old)
     # Flight SQL (ADBC) sees the new version.
     with flight_sql.connect(daemon.location) as conn, conn.cursor() as cur:
@@ -218,8 +224,9 @@ def data_files_of(daemon, name, version=None):
 @pytest.fixture
 def uncompacted(tmp_path):
     """A local daemon that leaves small files alone (no background
-    compaction), so that a test can count the files its puts made."""
-    d = Daemon(tmp_path / "buckets", extra_args=["--compact-after", "0"])
+    compaction), so that a test can count the files its puts made, and
+    whose vacuum deletes at once (no other daemon shares its store)."""
+    d = Daemon(tmp_path / "buckets", extra_args=["--compact-after", "0", "--vacuum-grace", "0s"])
     yield d
     d.stop()
 
@@ -239,7 +246,7 @@ def test_upsert_of_one_day_rewrites_only_that_days_file(uncompacted):
     after = data_files_of(daemon, "month")
     kept = {f["path"] for f in before} & {f["path"] for f in after}
     assert len(kept) == 29, "only the day's file goes"
-    last = history(client, "month")[-1]
+    last = last_of(client, "month", "upsert")
     assert (last["files_removed"], last["files_added"], last["rows_updated"]) == (1, 1, 200)
     same(get(client, "month"), upsert_expected(pandas(old), pandas(upload), ["id"]))
 
@@ -249,22 +256,23 @@ def test_a_change_inside_one_big_file_keeps_its_other_row_groups(uncompacted):
     big = frame(600_000)  # 5 row groups of 128K rows in one file
     put(client, "big", big)
     (only,) = data_files_of(daemon, "big")
-    reply = json.loads(action(client, "delete_rows", {"name": "big", "where": "id >= 300000 and id < 300010"})[0])
-    assert reply == {"rows_deleted": 10, "version": 2}
+    # 40,000 of the 131,072 rows of the third row group: more than marks are for.
+    reply = json.loads(action(client, "delete_rows", {"name": "big", "where": "id >= 300000 and id < 340000"})[0])
+    assert reply == {"rows_deleted": 40_000, "version": 2}
     after = data_files_of(daemon, "big")
     ranges = [f for f in after if f["path"] == only["path"]]
     assert len(ranges) == 2 and all("range" in f for f in ranges), after
-    assert sum(f["rows"] for f in after) == 599_990
+    assert sum(f["rows"] for f in after) == 560_000
     rewritten = [f for f in after if f["path"] != only["path"]]
-    assert len(rewritten) == 1 and rewritten[0]["rows"] == 131_072 - 10
+    assert len(rewritten) == 1 and rewritten[0]["rows"] == 131_072 - 40_000
     df = pandas(big)
-    expected = df[~((df.id >= 300000) & (df.id < 300010))]
+    expected = df[~((df.id >= 300000) & (df.id < 340000))]
     same(get(client, "big"), expected)
     got = get(client, None, sql="select count(*) c, sum(id) s, min(id) lo, max(id) hi from big")
-    assert got.to_pylist() == [{"c": 599_990, "s": int(expected.id.sum()), "lo": 0, "hi": 599_999}]
+    assert got.to_pylist() == [{"c": 560_000, "s": int(expected.id.sum()), "lo": 0, "hi": 599_999}]
     with flight_sql.connect(daemon.location) as conn, conn.cursor() as cur:
-        cur.execute("select id from big where id between 299995 and 300015 order by id")
-        assert [r[0] for r in cur.fetchall()] == [*range(299995, 300000), *range(300010, 300016)]
+        cur.execute("select id from big where id between 299995 and 340005 order by id")
+        assert [r[0] for r in cur.fetchall()] == [*range(299995, 300000), *range(340000, 340006)]
 
 
 def test_kill_9_mid_upsert_keeps_the_previous_version(tmp_path, request, store_kind):
@@ -335,8 +343,8 @@ def test_delete_rows_matches_a_pandas_mask(daemon, client):
     mask = (df.id % 7 == 0) | ((df.site == "south") & (df.value > 150))
     assert reply == {"rows_deleted": int(mask.sum()), "version": 2}
     same(get(client, "d"), df[~mask])
-    last = history(client, "d")[-1]
-    assert (last["operation"], last["rows_deleted"], last["rows"]) == ("delete_rows", int(mask.sum()), int((~mask).sum()))
+    last = last_of(client, "d", "delete_rows")
+    assert (last["version"], last["rows_deleted"], last["rows"]) == (2, int(mask.sum()), int((~mask).sum()))
     assert get(client, "d", version=1).equals(old)
     # A predicate that matches nothing makes no version.
     reply = json.loads(action(client, "delete_rows", {"name": "d", "where": "id > 10000000"})[0])
@@ -354,10 +362,11 @@ def test_delete_rows_by_time_with_nulls_kept(daemon, client):
 def test_delete_rows_leaves_files_the_statistics_rule_out(daemon, client):
     for day in range(5):
         put(client, "days", frame(100, start=day * 100, day=f"2024-02-0{day + 1}"), mode="append")
-    action(client, "delete_rows", {"name": "days", "where": "id >= 210 and id < 220"})
-    last = history(client, "days")[-1]
-    assert (last["files_removed"], last["files_added"], last["rows_deleted"]) == (1, 1, 10)
-    assert get(client, "days").column("id").to_pylist() == [*range(210), *range(220, 500)]
+    # 30 of a file's 100 rows: that file is rewritten, the other four are not read.
+    action(client, "delete_rows", {"name": "days", "where": "id >= 210 and id < 240"})
+    last = last_of(client, "days", "delete_rows")
+    assert (last["files_removed"], last["files_added"], last["rows_deleted"]) == (1, 1, 30)
+    assert get(client, "days").column("id").to_pylist() == [*range(210), *range(240, 500)]
 
 
 def test_delete_rows_errors_write_nothing(daemon, client):
@@ -410,11 +419,11 @@ def test_retention_drops_old_rows_in_the_background(daemon, client):
         put(client, "ret", table.slice(part * 240, 240 if part < 3 else None), mode="append")
     out = cli(daemon, "retention", "ret", "--time-col", "ts", "--keep", "30d").stderr.decode()
     assert "dataframe ret (version 5) keeps rows of the last 30d by ts" in out
-    wait_for(lambda: history(client, "ret")[-1]["operation"] == "retention", "the retention run")
+    wait_for(lambda: any(v["operation"] == "retention" for v in history(client, "ret")), "the retention run")
     df = pandas(table)
     expected = df[df.ts >= now - pd.Timedelta(days=30)]
     same(get(client, "ret"), expected)
-    last = history(client, "ret")[-1]
+    last = last_of(client, "ret", "retention")
     assert last["rows_deleted"] == len(df) - len(expected)
     assert last["files_removed"] >= 1, "the oldest file went whole"
     assert get(client, "ret", version=4).num_rows == len(df)
@@ -431,7 +440,8 @@ def test_bucket_retention_applies_to_dataframes_with_the_column(daemon, client):
     put(client, "a", table, bucket="logs")
     put(client, "other", pa.table({"when": [1, 2]}), bucket="logs")
     cli(daemon, "retention", "--bucket", "logs", "--time-col", "ts", "--keep", "30d")
-    wait_for(lambda: history(client, "a", bucket="logs")[-1]["operation"] == "retention", "the retention run")
+    wait_for(lambda: any(v["operation"] == "retention" for v in history(client, "a", bucket="logs")),
+             "the retention run")
     df = pandas(table)
     same(get(client, "a", bucket="logs"), df[df.ts >= now - pd.Timedelta(days=30)])
     assert [v["operation"] for v in history(client, "other", bucket="logs")] == ["create"]
@@ -460,3 +470,34 @@ def test_retention_errors(daemon, client):
     assert run.returncode == 2 and b"unknown unit" in run.stderr
     run = cli(daemon, "retention", check=False)
     assert run.returncode == 2 and b"give --time-col and --keep, or --off" in run.stderr
+
+
+def test_a_scattered_upsert_marks_rows_deleted_and_compaction_folds_them_in(uncompacted):
+    daemon, client = uncompacted, uncompacted.client()
+    old = frame(300_000)
+    put(client, "s", old)
+    upload = pandas(old.take(pa.array(np.arange(0, 300_000, 100))))
+    upload["value"] = -1.0
+    upload = pa.Table.from_pandas(upload, schema=old.schema, preserve_index=False)
+    put(client, "s", upload, mode="upsert", keys=["id"])
+    entries = data_files_of(daemon, "s")
+    marked = [f for f in entries if "deleted" in f]
+    assert len(marked) == 1 and marked[0]["deleted"]["rows"] == 3000, entries
+    assert sum(f["rows"] for f in entries) == 300_000
+    expected = upsert_expected(pandas(old), pandas(upload), ["id"])
+    same(get(client, "s"), expected)
+    sql = get(client, None, sql="select count(*) n, sum(value) v, count(*) filter (where value < 0) neg from s")
+    assert sql.to_pylist() == [{"n": 300_000, "v": expected.value.sum(), "neg": 3000}]
+    with flight_sql.connect(daemon.location) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from s where id % 100 = 0 and value >= 0")
+        assert cur.fetchone() == (0,)
+    # A row delete on top adds to the marks.
+    reply = json.loads(action(client, "delete_rows", {"name": "s", "where": "id % 1000 = 7"})[0])
+    assert reply["rows_deleted"] == 300
+    expected = expected[expected.id % 1000 != 7]
+    same(get(client, "s"), expected)
+    cli(daemon, "compact", "s")
+    assert not any("deleted" in f for f in data_files_of(daemon, "s"))
+    same(get(client, "s"), expected)
+    cli(daemon, "vacuum", "s", "--retain", "1")
+    assert [f for f in files_under(daemon.bucket_dir) if f.endswith(".deleted")] == []

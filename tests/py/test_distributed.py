@@ -223,3 +223,37 @@ def test_shoots_sql_and_flight_sql_go_through_it(cluster):
         assert cur.fetch_arrow_table().equals(want)
     after = [d.logs().count("running a task") for d in cluster]
     assert all(a > b for a, b in zip(after, before)), (before, after)
+
+
+def test_changed_rows_read_the_same_spread_and_alone(tmp_path, request):
+    """Row groups split by a row delete travel to workers as file ranges;
+    rows marked deleted by a scattered upsert keep the query on the
+    coordinator, with the same rows."""
+    cluster = start_cluster(tmp_path, request, "local", extra_args=["--compact-after", "0"])
+    try:
+        c = cluster[0].client()
+        t = table()
+        put(c, "t", t)
+        list(c.do_action(flight.Action("delete_rows", json.dumps({"name": "t", "where": "id >= 150000 and id < 190000"}).encode())))
+        commits = sorted((tmp_path / "store" / "_default" / "t" / "_log").glob("0*.json"))
+        assert any("range" in f for f in json.loads(commits[-1].read_text())["files"])
+        for label, sql in SUITE.items():
+            same(query(cluster[0], sql, mode="on"), query(cluster[0], sql, mode="off"), label)
+        assert "Network" in "\n".join(query(cluster[0], f"EXPLAIN {SUITE['filter + group by']}").column("plan").to_pylist())
+
+        scattered = t.take(pa.array(np.arange(0, t.num_rows, 97)))
+        scattered = scattered.set_column(scattered.schema.get_field_index("v"), "v", pa.array(np.full(scattered.num_rows, -5)))
+        put(c, "t", scattered, mode="upsert", keys=["id"])
+        commits = sorted((tmp_path / "store" / "_default" / "t" / "_log").glob("0*.json"))
+        assert any("deleted" in f for f in json.loads(commits[-1].read_text())["files"])
+        for label, sql in SUITE.items():
+            same(query(cluster[0], sql, mode="on"), query(cluster[0], sql, mode="off"), label)
+        plan = "\n".join(query(cluster[0], f"EXPLAIN {SUITE['filter + group by']}").column("plan").to_pylist())
+        assert "Network" not in plan, plan
+        df = t.to_pandas()
+        kept = df[~((df.id >= 150000) & (df.id < 190000)) & (df.id % 97 != 0)]
+        got = query(cluster[0], "select count(*) as n, sum(v) as s from t", mode="on").to_pylist()
+        assert got == [{"n": len(kept) + scattered.num_rows, "s": int(kept.v.sum()) - 5 * scattered.num_rows}]
+    finally:
+        for d in cluster:
+            d.stop()

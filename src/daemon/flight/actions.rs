@@ -103,7 +103,9 @@ impl ShootsFlight {
         let request: DeleteRowsRequest = json::parse("delete_rows request", body)?;
         let target = Target::parse(request.bucket.as_deref(), &request.name)?;
         caller.require_bucket(&target.bucket)?;
-        let (rows_deleted, version) = self.store.delete_rows(&target.bucket, &target.name, &request.predicate).await?;
+        let done = self.store.delete_rows(&target.bucket, &target.name, &request.predicate).await?;
+        self.store.maybe_compact_in_background(&target.bucket, &target.name, done.small_files);
+        let (rows_deleted, version) = (done.removed, done.version);
         let detail = format!("{target} -{rows_deleted} rows v{version}");
         Ok((detail, json::reply(&DeleteRowsReply { rows_deleted, version })))
     }

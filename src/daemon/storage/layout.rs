@@ -40,6 +40,11 @@ pub fn new_data_file() -> String {
     format!("data/{}.parquet", uuid::Uuid::new_v4())
 }
 
+/// A new file of deleted row positions, relative as commits name it.
+pub fn new_deleted_rows_file() -> String {
+    format!("data/{}.deleted", uuid::Uuid::new_v4())
+}
+
 /// `<bucket>/_bucket`: the bucket exists, even when it holds nothing.
 pub fn bucket_marker(bucket: &BucketId) -> Path {
     Path::from(bucket.dir()).join("_bucket")

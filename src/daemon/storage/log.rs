@@ -74,11 +74,27 @@ pub struct DataFile {
     /// (DataFusion's rule for a file range, so a query reads the same rows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<[u64; 2]>,
+    /// Rows of the file a change took out without rewriting it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<DeletedRows>,
+}
+
+/// A file of row positions (in the data file) that read as gone; `rows`
+/// of them fall in the entry's row groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedRows {
+    pub path: String,
+    pub rows: u64,
 }
 
 impl DataFile {
     pub fn whole(path: String, rows: u64, bytes: u64) -> DataFile {
-        DataFile { path, rows, bytes, range: None }
+        DataFile { path, rows, bytes, range: None, deleted: None }
+    }
+
+    /// The objects this entry reads: its data file, and its deleted rows' file.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.path.as_str()).chain(self.deleted.as_ref().map(|d| d.path.as_str()))
     }
 }
 
@@ -147,6 +163,12 @@ impl Commit {
         files.iter().position(|f| (f.rows as usize) < file_rows).map_or(0, |first| files.len() - first)
     }
 
+    /// Whether any entry reads with rows marked deleted (compaction folds
+    /// them in, whatever the size of the files).
+    pub fn marks_deleted_rows(&self) -> bool {
+        self.files.iter().any(|f| f.deleted.is_some())
+    }
+
     pub fn new(
         version: u64,
         operation: Operation,
@@ -185,8 +207,8 @@ impl Commit {
 
     /// The files of `before` that no entry of `after` names any more.
     pub fn gone(before: &[DataFile], after: &[DataFile]) -> Vec<String> {
-        let mut seen: std::collections::HashSet<&str> = after.iter().map(|f| f.path.as_str()).collect();
-        before.iter().filter(|f| seen.insert(f.path.as_str())).map(|f| f.path.clone()).collect()
+        let mut seen: std::collections::HashSet<&str> = after.iter().flat_map(DataFile::paths).collect();
+        before.iter().flat_map(DataFile::paths).filter(|p| seen.insert(p)).map(String::from).collect()
     }
 
     pub fn decode_schema(&self) -> Result<SchemaRef> {

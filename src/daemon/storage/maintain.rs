@@ -40,7 +40,8 @@ pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Re
     let snap = store.snapshot(bucket, name, None).await?;
     let before = snap.commit.files.len();
     let tail = snap.commit.small_tail(store.options.file_rows);
-    if tail <= 1 {
+    // Entries with deleted rows are never full: they are in the tail.
+    if tail == 0 || (tail == 1 && !snap.commit.marks_deleted_rows()) {
         return Ok(CompactOutcome { version: None, files_before: before, files_after: before });
     }
     let kept = before - tail;
@@ -138,7 +139,7 @@ pub(super) async fn vacuum(store: &Store, bucket: &BucketId, name: &Name, retain
     let mut named = HashSet::new();
     for (v, meta) in log.entries().await? {
         if let Some(commit) = read_unless_vacuumed(&log, v, &meta).await? {
-            named.extend(commit.files.into_iter().map(|f| f.path));
+            named.extend(commit.files.iter().flat_map(DataFile::paths).map(String::from));
         }
     }
     let unused = |relative: &str| {
@@ -181,13 +182,14 @@ async fn remove_old_versions(store: &Store, bucket: &BucketId, name: &Name, reta
     let mut needed = HashSet::new();
     for (v, meta) in kept.iter().chain(held) {
         if let Some(commit) = read_unless_vacuumed(&log, *v, meta).await? {
-            needed.extend(commit.files.into_iter().map(|f| f.path));
+            needed.extend(commit.files.iter().flat_map(DataFile::paths).map(String::from));
         }
     }
     let mut unneeded = std::collections::BTreeSet::new();
     for (v, meta) in &old {
         let Some(commit) = read_unless_vacuumed(&log, *v, meta).await? else { continue };
-        unneeded.extend(commit.files.into_iter().map(|f| f.path).chain(commit.remove).filter(|p| !needed.contains(p)));
+        let named = commit.files.iter().flat_map(DataFile::paths).map(String::from);
+        unneeded.extend(named.chain(commit.remove).filter(|p| !needed.contains(p)));
     }
     // Listed before the entries go: a crash in between leaves a list whose
     // files are still named, and those are never deleted.

@@ -21,6 +21,7 @@
 
 mod aws_profile;
 mod counted;
+mod deleted;
 mod dictionaries;
 mod encode;
 mod evolve;
@@ -55,6 +56,7 @@ pub use log::{Commit, DataFile, Operation, RetentionRule};
 use log::{Log, LogCache};
 pub use maintain::{CompactOutcome, VacuumOutcome};
 pub use names::{BucketId, Name, Target};
+pub use rewrite::ChangeOutcome;
 pub use write::{PutOutcome, PutSpec};
 
 /// Tuning of how data files are written and read.
@@ -165,6 +167,8 @@ pub struct Store {
     /// versions being read: vacuum keeps its hands off both.
     writing: in_use::InUse<String>,
     reading: in_use::InUse<(BucketId, Name, u64)>,
+    /// Positions of deleted rows, by file.
+    deleted: Arc<deleted::DeletedCache>,
 }
 
 /// Per-dataframe values (locks), each made on first use.
@@ -195,6 +199,7 @@ impl Store {
             gates: Mutex::default(),
             writing: Default::default(),
             reading: Default::default(),
+            deleted: Default::default(),
         })
     }
 
@@ -295,6 +300,22 @@ impl Store {
 
     // ---- reading and writing ---------------------------------------------
 
+    /// How a query reads `file` of `snap` when rows of it are deleted:
+    /// DataFusion's access plan for its row groups less those rows.
+    pub async fn access_plan(
+        &self,
+        snap: &Snapshot,
+        file: &DataFile,
+    ) -> Result<Option<datafusion::datasource::physical_plan::parquet::ParquetAccessPlan>> {
+        if file.deleted.is_none() {
+            return Ok(None);
+        }
+        let positions = self.deleted.load(self.os.as_ref(), snap, file).await?;
+        let meta = read::footer(self, snap, file).await?;
+        let groups = read::row_groups_of(&meta, file);
+        Ok(Some(deleted::access_plan(&meta, &groups, &positions)))
+    }
+
     /// The rows of `snap` in commit order, each batch carrying the
     /// dataframe's exact schema; the version is held while the stream lives.
     pub fn scan(&self, snap: &Snapshot) -> BoxStream<'static, Result<RecordBatch>> {
@@ -338,13 +359,10 @@ impl Store {
     // ---- changing rows in place ---------------------------------------------
 
     /// Removes the rows where the SQL predicate `sql` is true, as a new
-    /// `delete_rows` version: (rows deleted, the version that holds the
-    /// change, or the current one when no row matched).
-    pub async fn delete_rows(&self, bucket: &BucketId, name: &Name, sql: &str) -> Result<(u64, u64)> {
+    /// `delete_rows` version (none when no row matched).
+    pub async fn delete_rows(&self, bucket: &BucketId, name: &Name, sql: &str) -> Result<ChangeOutcome> {
         let change = rewrite::Change { operation: Operation::DeleteRows, add: Vec::new(), schema: None };
-        let done =
-            rewrite::rewrite(self, bucket, name, change, |snap| rewrite::Selection::sql(&snap.schema, sql)).await?;
-        Ok((done.removed, done.version))
+        rewrite::rewrite(self, bucket, name, change, |snap| rewrite::Selection::sql(&snap.schema, sql)).await
     }
 
     /// Sets (or with `None` removes) a dataframe's retention, as a new
@@ -390,17 +408,16 @@ impl Store {
 
     /// Removes the rows of `snap`'s dataframe older than `rule` allows, as a
     /// new `retention` version (none when no row is that old).
-    pub async fn apply_retention(&self, snap: &Snapshot, rule: &RetentionRule) -> Result<(u64, u64)> {
+    pub async fn apply_retention(&self, snap: &Snapshot, rule: &RetentionRule) -> Result<ChangeOutcome> {
         let keep_ns = i64::try_from(rule.keep_s).ok().and_then(|s| s.checked_mul(1_000_000_000)).unwrap_or(i64::MAX);
         let now_ns = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
         let cutoff = now_ns.saturating_sub(keep_ns);
         let change = rewrite::Change { operation: Operation::Retention, add: Vec::new(), schema: None };
         let (bucket, name) = (&snap.bucket, &snap.name);
-        let done = rewrite::rewrite(self, bucket, name, change, |snap| {
+        rewrite::rewrite(self, bucket, name, change, |snap| {
             rewrite::Selection::older_than(&snap.schema, &rule.time_col, cutoff)
         })
-        .await?;
-        Ok((done.removed, done.version))
+        .await
     }
 
     fn log<'a>(&'a self, bucket: &'a BucketId, name: &'a Name) -> Log<'a> {
@@ -536,7 +553,7 @@ impl Store {
         let mut data = std::collections::BTreeSet::new();
         for (v, meta) in &entries {
             let commit = log.read_listed(*v, meta).await?;
-            data.extend(commit.files.into_iter().chain(commit.add).map(|f| f.path));
+            data.extend(commit.files.iter().chain(&commit.add).flat_map(DataFile::paths).map(String::from));
         }
         let pending = maintain::pending_removals(self, bucket, name).await?;
         data.extend(pending.iter().flat_map(|p| p.files.iter().cloned()));

@@ -66,11 +66,13 @@ pub(super) fn read(
     let readers = CachedParquetFileReaderFactory::new(os.clone(), store.footers());
     let metrics = ExecutionPlanMetricsSet::new();
     let opened_target = target.clone();
+    let (deleted, snap_for_deleted) = (store.deleted.clone(), snap.clone());
     futures::stream::iter(pieces)
         .map(move |(path, piece)| {
+            let (deleted, snap, os) = (deleted.clone(), snap_for_deleted.clone(), os.clone());
             let size = piece.file.bytes;
             let reader = if size <= SMALL_FILE_BYTES && piece.file.range.is_none() {
-                Ok(Box::new(SmallFile { store: os.clone(), path, size, bytes: None })
+                Ok(Box::new(SmallFile { store: os.clone(), path: path.clone(), size, bytes: None })
                     as Box<dyn AsyncFileReader + Send>)
             } else {
                 readers.create_reader(0, PartitionedFile::new(path.to_string(), size), FOOTER_HINT, &metrics)
@@ -89,9 +91,17 @@ pub(super) fn read(
                     (None, Some(_)) => Some(row_groups_of(builder.metadata(), &piece.file)),
                     (None, None) => None,
                 };
+                let positions = deleted.load(os.as_ref(), &snap, &piece.file).await?;
+                let selection = (!positions.is_empty()).then(|| {
+                    let all: Vec<usize> = (0..builder.metadata().num_row_groups()).collect();
+                    super::deleted::selection(builder.metadata(), groups.as_deref().unwrap_or(&all), &positions)
+                });
                 let mut builder = builder.with_batch_size(batch_rows);
                 if let Some(groups) = groups {
                     builder = builder.with_row_groups(groups);
+                }
+                if let Some(selection) = selection {
+                    builder = builder.with_row_selection(selection);
                 }
                 let wanted: Vec<usize> = (0..file_schema.fields().len())
                     .filter(|&i| target.field_with_name(file_schema.field(i).name()).is_ok())

@@ -29,6 +29,7 @@ use datafusion::prelude::SessionContext;
 use futures::{StreamExt, TryStreamExt};
 use parquet::file::metadata::ParquetMetaData;
 
+use super::deleted;
 use super::in_use::Held;
 use super::layout;
 use super::log::{Commit, DataFile, Operation, RowChanges};
@@ -289,10 +290,19 @@ struct EntryPlan {
     entries: Vec<DataFile>,
     /// Rows it loses.
     removed: u64,
-    /// The new files among `entries`, kept from vacuum until committed.
-    written: Vec<DataFile>,
+    /// The new data files among `entries`.
+    added: Vec<DataFile>,
+    /// Every object written for it (data files, deleted rows), kept from
+    /// vacuum until committed and deleted if never committed.
+    written: Vec<String>,
     _writing: Vec<Held<String>>,
 }
+
+/// A change marks rows deleted rather than rewrite their row groups when it
+/// takes out at most one in this many of their rows: writing a few
+/// positions costs less than encoding the row groups again, and a read
+/// skips them for little.
+const MARK_AT_MOST_ONE_IN: u64 = 8;
 
 /// The row groups of `groups` that `predicate` does not prune.
 fn unpruned(
@@ -313,13 +323,18 @@ fn unpruned(
 async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection: &Selection) -> Result<EntryPlan> {
     let meta = read::footer(store, snap, entry).await?;
     let groups = read::row_groups_of(&meta, entry);
+    let old = store.deleted.load(store.os.as_ref(), snap, entry).await?;
+    let starts = deleted::group_starts(&meta);
     let may_match = unpruned(selection.may_match.as_ref(), &snap.schema, &meta, &groups);
     let some_survive = unpruned(selection.all_match.as_ref(), &snap.schema, &meta, &groups);
-    let group_rows = |g: usize| meta.row_group(g).num_rows() as u64;
+    // The positions of a row group's rows that read (those not deleted before).
+    let live = |g: usize| (starts[g]..starts[g + 1]).filter(|&p| old.binary_search(&(p as u32)).is_err());
+    let live_rows = |g: usize| starts[g + 1] - starts[g] - deleted::within(&old, starts[g], starts[g + 1]).len() as u64;
 
     // Pass 1: which rows of the row groups that may match do.
     let mut masks: HashMap<usize, BooleanArray> = HashMap::new();
     let mut gone: HashSet<usize> = HashSet::new();
+    let mut marks: Vec<u32> = Vec::new();
     let mut removed = 0;
     for &g in &groups {
         if !may_match.contains(&g) {
@@ -327,7 +342,7 @@ async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection:
         }
         if !some_survive.contains(&g) {
             gone.insert(g);
-            removed += group_rows(g);
+            removed += live_rows(g);
             continue;
         }
         let piece = Piece { file: entry.clone(), row_groups: Some(vec![g]) };
@@ -335,20 +350,40 @@ async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection:
             read::read(store, snap, vec![piece], selection.columns.clone()).try_collect().await?;
         let parts = batches.iter().map(|b| (selection.matches)(b)).collect::<Result<Vec<_>>>()?;
         let matched = parts.iter().map(|p| p.true_count()).sum::<usize>() as u64;
-        if matched == group_rows(g) {
+        if matched == live_rows(g) {
             gone.insert(g);
         } else if matched > 0 {
             let parts: Vec<&dyn Array> = parts.iter().map(|p| p as &dyn Array).collect();
             let mask = concat(&parts).map_err(|e| DaemonError::internal("row mask", e))?;
-            masks.insert(g, mask.as_any().downcast_ref::<BooleanArray>().cloned().expect("boolean"));
+            let mask = mask.as_any().downcast_ref::<BooleanArray>().cloned().expect("boolean");
+            marks.extend(live(g).zip(mask.values().iter()).filter(|(_, hit)| *hit).map(|(p, _)| p as u32));
+            masks.insert(g, mask);
         }
         removed += matched;
     }
-    let mut plan = EntryPlan { entries: Vec::new(), removed, written: Vec::new(), _writing: Vec::new() };
+    let mut plan =
+        EntryPlan { entries: Vec::new(), removed, added: Vec::new(), written: Vec::new(), _writing: Vec::new() };
     if masks.is_empty() && gone.is_empty() {
         plan.entries.push(entry.clone());
         return Ok(plan);
     }
+
+    // Few rows out of the row groups they are in: mark them. Then only the
+    // row groups that went whole split the entry.
+    let partial_rows: u64 = masks.keys().map(|&g| live_rows(g)).sum();
+    let mark = !marks.is_empty() && marks.len() as u64 * MARK_AT_MOST_ONE_IN <= partial_rows;
+    let (deleted_now, deleted_path) = if mark {
+        let mut all = old.as_ref().clone();
+        all.extend_from_slice(&marks);
+        all.sort_unstable();
+        let (path, held) = deleted::save(store, snap, &all).await?;
+        plan.written.push(path.clone());
+        plan._writing.push(held);
+        masks.clear();
+        (Arc::new(all), Some(path))
+    } else {
+        (old.clone(), entry.deleted.as_ref().map(|d| d.path.clone()))
+    };
 
     // Pass 2: runs of untouched row groups stay; the rest lose their matches.
     let touched = |g: &usize| masks.contains_key(g) || gone.contains(g);
@@ -358,11 +393,20 @@ async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection:
         let end = (start..groups.len()).find(|&i| touched(&groups[i]) != run_touched).unwrap_or(groups.len());
         let run = &groups[start..end];
         if !run_touched {
+            let whole = run.len() == groups.len();
+            let deleted = deleted_path.as_deref().and_then(|p| deleted::entry_rows(p, &meta, run, &deleted_now));
+            let rows: u64 =
+                run.iter().map(|&g| starts[g + 1] - starts[g]).sum::<u64>() - deleted.as_ref().map_or(0, |d| d.rows);
             plan.entries.push(DataFile {
                 path: entry.path.clone(),
-                rows: run.iter().map(|&g| group_rows(g)).sum(),
+                rows,
                 bytes: entry.bytes,
-                range: Some(read::range_of(&meta, entry.bytes, run[0], run[run.len() - 1])),
+                range: if whole {
+                    entry.range
+                } else {
+                    Some(read::range_of(&meta, entry.bytes, run[0], run[run.len() - 1]))
+                },
+                deleted,
             });
         } else {
             let partial: Vec<usize> = run.iter().copied().filter(|g| masks.contains_key(g)).collect();
@@ -386,7 +430,8 @@ async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection:
                 let writer = DataWriter::new(store, &snap.bucket, &snap.name, snap.schema.clone());
                 let (files, writing) = writer.write_all(survivors).await?;
                 plan.entries.extend(files.iter().cloned());
-                plan.written.extend(files);
+                plan.written.extend(files.iter().map(|f| f.path.clone()));
+                plan.added.extend(files);
                 plan._writing.extend(writing);
             }
         }
@@ -404,14 +449,24 @@ pub(super) struct Change {
     pub schema: Option<SchemaRef>,
 }
 
+/// What a change in place did.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct RewriteOutcome {
+pub struct ChangeOutcome {
     /// The new version, or the current one when nothing changed.
     pub version: u64,
+    /// Rows taken out (replaced, for an upsert).
     pub removed: u64,
     pub committed: bool,
-    /// Small data files at the end of the version, for deciding on compaction.
+    /// Small data files at the end of the version, for deciding on
+    /// compaction; a version with rows marked deleted counts as due.
     pub small_files: usize,
+}
+
+fn small_files(store: &Store, commit: &Commit) -> usize {
+    match commit.marks_deleted_rows() {
+        true => store.options.compact_files.max(1),
+        false => commit.small_tail(store.options.file_rows),
+    }
 }
 
 /// How often a change that keeps losing its commit to appends on other
@@ -429,7 +484,7 @@ pub(super) async fn rewrite<F>(
     name: &Name,
     change: Change,
     select: F,
-) -> Result<RewriteOutcome>
+) -> Result<ChangeOutcome>
 where
     F: Fn(&Snapshot) -> Result<Selection>,
 {
@@ -453,13 +508,13 @@ where
             }
             let removed: u64 = plans.iter().map(|(_, p)| p.removed).sum();
             if removed == 0 && change.add.is_empty() {
-                let small_files = snap.commit.small_tail(store.options.file_rows);
-                return Ok(RewriteOutcome { version: snap.commit.version, removed, committed: false, small_files });
+                let small_files = small_files(store, &snap.commit);
+                return Ok(ChangeOutcome { version: snap.commit.version, removed, committed: false, small_files });
             }
             let files: Vec<DataFile> =
                 plans.iter().flat_map(|(_, p)| p.entries.iter().cloned()).chain(change.add.iter().cloned()).collect();
             let add: Vec<DataFile> =
-                plans.iter().flat_map(|(_, p)| p.written.iter().cloned()).chain(change.add.iter().cloned()).collect();
+                plans.iter().flat_map(|(_, p)| p.added.iter().cloned()).chain(change.add.iter().cloned()).collect();
             let added: u64 = change.add.iter().map(|f| f.rows).sum();
             let changes = match change.operation {
                 Operation::Upsert => {
@@ -484,8 +539,8 @@ where
                 .await;
             match committed {
                 Ok(commit) => {
-                    let small_files = commit.small_tail(store.options.file_rows);
-                    return Ok(RewriteOutcome { version: commit.version, removed, committed: true, small_files });
+                    let small_files = small_files(store, &commit);
+                    return Ok(ChangeOutcome { version: commit.version, removed, committed: true, small_files });
                 }
                 Err(_) if moved => continue,
                 Err(e) => return Err(e),
@@ -503,7 +558,7 @@ where
         uncommitted.extend(plans.iter().map(|(_, p)| p));
     }
     let paths: Vec<_> =
-        uncommitted.iter().flat_map(|p| &p.written).map(|f| layout::data_file(bucket, name, &f.path)).collect();
+        uncommitted.iter().flat_map(|p| &p.written).map(|f| layout::data_file(bucket, name, f)).collect();
     if !paths.is_empty() {
         store.delete_paths(paths).await.ok();
     }
