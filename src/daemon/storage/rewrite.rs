@@ -150,11 +150,12 @@ fn time_scalar(kind: &DataType, ns: i64) -> Option<ScalarValue> {
     })
 }
 
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
+
 /// The keys of an upsert's upload, each once.
 pub(super) struct KeySet {
     columns: Vec<String>,
-    converter: RowConverter,
-    seen: HashSet<Box<[u8]>>,
+    seen: Seen,
     /// Per key column: the smallest and largest key, and whether a null is one.
     bounds: Vec<(Option<ScalarValue>, Option<ScalarValue>, bool)>,
 }
@@ -167,7 +168,7 @@ impl KeySet {
                 "an upsert needs \"keys\": the columns that identify a row".into(),
             ));
         }
-        let mut fields = Vec::new();
+        let mut types = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             if keys[..i].contains(key) {
                 return Err(DaemonError::InvalidArgument(format!("key column {key:?} is named twice")));
@@ -176,16 +177,18 @@ impl KeySet {
                 let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
                 DaemonError::InvalidArgument(format!("unknown key column {key:?}: the columns are {names:?}"))
             })?;
-            fields.push(SortField::new(field.data_type().clone()));
+            types.push(field.data_type().clone());
         }
-        let converter = RowConverter::new(fields)
-            .map_err(|e| DaemonError::InvalidArgument(format!("these columns cannot be keys: {e}")))?;
-        Ok(KeySet {
-            columns: keys.to_vec(),
-            converter,
-            seen: HashSet::new(),
-            bounds: vec![(None, None, false); keys.len()],
-        })
+        let seen = match (types.as_slice(), fixed_width(&types[0])) {
+            // One integer-like key (an id, a timestamp): its bits are the key.
+            ([_], Some(width)) => Seen::Fixed { width, keys: FastSet::default(), null: false },
+            _ => Seen::Rows {
+                converter: RowConverter::new(types.into_iter().map(SortField::new).collect())
+                    .map_err(|e| DaemonError::InvalidArgument(format!("these columns cannot be keys: {e}")))?,
+                keys: FastSet::default(),
+            },
+        };
+        Ok(KeySet { columns: keys.to_vec(), seen, bounds: vec![(None, None, false); keys.len()] })
     }
 
     fn key_columns(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
@@ -203,23 +206,20 @@ impl KeySet {
     /// Takes note of the keys of `batch`; a key seen before is an error.
     pub(super) fn add(&mut self, batch: &RecordBatch) -> Result<()> {
         let columns = self.key_columns(batch)?;
-        let rows = self.converter.convert_columns(&columns).map_err(internal)?;
-        for (i, row) in rows.iter().enumerate() {
-            if !self.seen.insert(row.as_ref().into()) {
-                let key: Vec<String> = self
-                    .columns
-                    .iter()
-                    .zip(&columns)
-                    .map(|(name, c)| {
-                        let value = arrow::util::display::array_value_to_string(c, i).unwrap_or_default();
-                        format!("{name}={value}")
-                    })
-                    .collect();
-                return Err(DaemonError::InvalidArgument(format!(
-                    "the upload holds the key ({}) more than once; an upsert needs each key once; nothing written",
-                    key.join(", ")
-                )));
-            }
+        if let Some(i) = self.seen.insert_all(&columns)? {
+            let key: Vec<String> = self
+                .columns
+                .iter()
+                .zip(&columns)
+                .map(|(name, c)| {
+                    let value = arrow::util::display::array_value_to_string(c, i).unwrap_or_default();
+                    format!("{name}={value}")
+                })
+                .collect();
+            return Err(DaemonError::InvalidArgument(format!(
+                "the upload holds the key ({}) more than once; an upsert needs each key once; nothing written",
+                key.join(", ")
+            )));
         }
         for (column, (low, high, null)) in columns.iter().zip(&mut self.bounds) {
             *null |= column.null_count() > 0;
@@ -239,8 +239,7 @@ impl KeySet {
 
     /// Which rows of `batch` (which has the key columns) hold one of the keys.
     fn contains(&self, batch: &RecordBatch) -> Result<BooleanArray> {
-        let rows = self.converter.convert_columns(&self.key_columns(batch)?).map_err(internal)?;
-        Ok(rows.iter().map(|r| Some(self.seen.contains(r.as_ref()))).collect())
+        self.seen.contains_all(&self.key_columns(batch)?)
     }
 
     /// True of every row whose key may be one of the keys: each key column
@@ -267,6 +266,75 @@ impl KeySet {
             });
         }
         all
+    }
+}
+
+/// The keys seen, as the bits of one integer-like column or in Arrow's row format.
+enum Seen {
+    Fixed { width: usize, keys: FastSet<u64>, null: bool },
+    Rows { converter: RowConverter, keys: FastSet<Box<[u8]>> },
+}
+
+/// The byte width of a type whose values are equal exactly when their bits are.
+fn fixed_width(kind: &DataType) -> Option<usize> {
+    use DataType::*;
+    match kind {
+        Int8 | UInt8 => Some(1),
+        Int16 | UInt16 => Some(2),
+        Int32 | UInt32 | Date32 | Time32(_) => Some(4),
+        Int64 | UInt64 | Date64 | Time64(_) | Timestamp(..) | Duration(_) => Some(8),
+        _ => None,
+    }
+}
+
+/// The values of a fixed-width column as bits, `None` for a null.
+fn bits(column: &ArrayRef, width: usize) -> impl Iterator<Item = Option<u64>> + '_ {
+    let data = column.to_data();
+    let buffer = data.buffers()[0].clone();
+    let offset = data.offset() * width;
+    (0..column.len()).map(move |i| {
+        let bytes = &buffer.as_slice()[offset..];
+        column.is_valid(i).then(|| {
+            let mut word = [0u8; 8];
+            word[..width].copy_from_slice(&bytes[i * width..(i + 1) * width]);
+            u64::from_le_bytes(word)
+        })
+    })
+}
+
+impl Seen {
+    /// Adds the keys of `columns`; the row of the first one seen before, if any.
+    fn insert_all(&mut self, columns: &[ArrayRef]) -> Result<Option<usize>> {
+        match self {
+            Seen::Fixed { width, keys, null } => {
+                for (i, key) in bits(&columns[0], *width).enumerate() {
+                    let new = match key {
+                        Some(k) => keys.insert(k),
+                        None => !std::mem::replace(null, true),
+                    };
+                    if !new {
+                        return Ok(Some(i));
+                    }
+                }
+                Ok(None)
+            }
+            Seen::Rows { converter, keys } => {
+                let rows = converter.convert_columns(columns).map_err(internal)?;
+                Ok(rows.iter().position(|row| !keys.insert(row.as_ref().into())))
+            }
+        }
+    }
+
+    fn contains_all(&self, columns: &[ArrayRef]) -> Result<BooleanArray> {
+        match self {
+            Seen::Fixed { width, keys, null } => {
+                Ok(bits(&columns[0], *width).map(|key| Some(key.map_or(*null, |k| keys.contains(&k)))).collect())
+            }
+            Seen::Rows { converter, keys } => {
+                let rows = converter.convert_columns(columns).map_err(internal)?;
+                Ok(rows.iter().map(|r| Some(keys.contains(r.as_ref()))).collect())
+            }
+        }
     }
 }
 
@@ -462,10 +530,17 @@ pub struct ChangeOutcome {
     pub small_files: usize,
 }
 
+/// Marked rows make compaction due once they are more than one in this
+/// many of the version's: reads skip them cheaply, and folding them in
+/// after every small change would cost what marking them saved.
+const FOLD_MARKS_ABOVE_ONE_IN: u64 = 8;
+
 fn small_files(store: &Store, commit: &Commit) -> usize {
-    match commit.marks_deleted_rows() {
-        true => store.options.compact_files.max(1),
-        false => commit.small_tail(store.options.file_rows),
+    let marked: u64 = commit.files.iter().filter_map(|f| f.deleted.as_ref()).map(|d| d.rows).sum();
+    if marked * FOLD_MARKS_ABOVE_ONE_IN > commit.rows + marked {
+        store.options.compact_files.max(1)
+    } else {
+        commit.small_tail(store.options.file_rows)
     }
 }
 
