@@ -33,6 +33,7 @@ mod maintain;
 pub mod names;
 mod read;
 mod rewrite;
+mod selection;
 #[cfg(test)]
 mod tests;
 mod write;
