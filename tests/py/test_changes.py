@@ -3,14 +3,11 @@ row deletes and retention, each checked against what pandas computes for the
 same change, through plain pyarrow, the real CLI and ADBC's Flight SQL driver."""
 
 import json
-import signal
-import subprocess
 import threading
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.flight as flight
 import pytest
 from adbc_driver_flightsql import dbapi as flight_sql

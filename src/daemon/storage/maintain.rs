@@ -11,11 +11,11 @@ use object_store::ObjectMeta;
 use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
+use super::data_writer::DataWriter;
 use super::layout;
 use super::location::Unfinished;
 use super::log::{Commit, DataFile, Log, Operation};
 use super::read;
-use super::write::DataWriter;
 use super::{BucketId, Name, Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
 

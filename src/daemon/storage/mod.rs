@@ -21,6 +21,7 @@
 
 mod aws_profile;
 mod counted;
+mod data_writer;
 mod deleted;
 mod dictionaries;
 mod encode;

@@ -24,13 +24,13 @@ use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::{StreamExt, TryStreamExt};
 use parquet::file::metadata::ParquetMetaData;
 
+use super::data_writer::DataWriter;
 use super::deleted;
 use super::in_use::Held;
 use super::layout;
 use super::log::{Commit, DataFile, Operation, RowChanges};
 use super::read::{self, Piece};
 pub(super) use super::selection::{KeySet, Selection};
-use super::write::DataWriter;
 use super::{BucketId, Name, Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
 

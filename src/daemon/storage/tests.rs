@@ -9,7 +9,8 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::memory::InMemory;
 use object_store::ObjectStore;
 
-use super::write::{next_put_commit, DataWriter};
+use super::data_writer::DataWriter;
+use super::write::next_put_commit;
 use super::*;
 use crate::protocol::PutMode;
 
