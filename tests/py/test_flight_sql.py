@@ -313,3 +313,46 @@ def test_a_flight_sql_error_is_a_plain_status(loaded):
     with pytest.raises(pa.ArrowInvalid, match="no_such_frame_.*not found"):
         c.get_flight_info(flight.FlightDescriptor.for_command(any_command("CommandStatementQuery", query)))
     assert c.do_action(flight.Action("ping", b"")).__next__().body.to_pybytes() == b"pong"
+
+
+def test_delete_through_flight_sql_is_delete_rows(loaded, client):
+    """A SQL tool's DELETE: through ADBC's query path (a result of one row)
+    and its update path (CommandStatementUpdate, a record count), as the
+    `delete_rows` action; a bad one writes nothing."""
+    df = sensors().to_pandas()
+    with connect(loaded) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM sensors WHERE value > 10 AND site = 'north'")
+        assert cur.fetchall() == [(int(((df.value > 10) & (df.site == "north")).sum()),)]
+        cur.adbc_statement.set_sql_query("delete from _default.sensors where id < 5")
+        assert cur.adbc_statement.execute_update() == 5
+        cur.execute("DELETE FROM lab.sites WHERE owner = 'bo'")
+        assert cur.fetchall() == [(1,)]
+        before = loaded.files()
+        for bad in ["DELETE FROM sensors WHERE nope = 1", "DELETE FROM absent", "DELETE FROM sensors LIMIT 3"]:
+            with pytest.raises(adbc_driver_manager.Error):
+                cur.execute(bad)
+        assert loaded.files() == before
+    expected = df[~(((df.value > 10) & (df.site == "north")) | (df.id < 5))]
+    assert get(client, "sensors").column("id").to_pylist() == expected.id.tolist()
+    assert get(client, "sites", bucket="lab").column("site").to_pylist() == ["north"]
+    ops = [v["operation"] for v in json.loads(
+        client.do_action(flight.Action("history", b'{"name": "sensors"}')).__next__().body.to_pybytes())]
+    assert ops[1:3] == ["delete_rows", "delete_rows"]
+
+
+def test_delete_through_flight_sql_needs_a_write_token(tmp_path):
+    d = Daemon(tmp_path / "buckets", extra_args=["--secret", SECRET])
+    try:
+        writer = jwt({"type": "write"})
+        with flight_sql.connect(d.location, db_kwargs={"username": "w", "password": writer}) as conn, \
+                conn.cursor() as cur:
+            cur.adbc_ingest("t", sensors(), mode="create")
+        reader = jwt({"type": "read"})
+        with flight_sql.connect(d.location, db_kwargs={"username": "r", "password": reader}) as conn, \
+                conn.cursor() as cur:
+            with pytest.raises(adbc_driver_manager.Error, match="delete rows"):
+                cur.execute("DELETE FROM t")
+            cur.execute("select count(*) from t")
+            assert cur.fetchall() == [(50,)]
+    finally:
+        d.stop()

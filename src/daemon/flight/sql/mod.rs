@@ -4,8 +4,11 @@
 //! command means for shoots. Statements carry everything in their handle
 //! ([`statement`]); metadata calls answer from the store ([`metadata`]).
 
+mod delete;
 mod metadata;
 mod statement;
+
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Schema, SchemaRef};
@@ -48,7 +51,14 @@ fn header_bucket(headers: &MetadataMap) -> Result<Option<String>> {
 }
 
 fn read_only() -> DaemonError {
-    DaemonError::InvalidArgument("SQL in shoots is read-only: updates are refused; write with bulk ingest".into())
+    DaemonError::InvalidArgument(
+        "SQL in shoots is read-only but for DELETE: updates are refused; write with bulk ingest".into(),
+    )
+}
+
+/// What a DELETE statement answers.
+fn deleted_schema() -> Schema {
+    Schema::new(vec![arrow::datatypes::Field::new("rows_deleted", DataType::UInt64, false)])
 }
 
 fn unsupported(what: &str) -> DaemonError {
@@ -109,8 +119,27 @@ impl ShootsFlight {
             }
         };
         let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
+        if let Some(delete) = delete::parse(&handle.sql, &scope.default) {
+            // Submitting a statement runs it: the DoGet only fetches the count.
+            let rows = self.sql_delete(delete?, caller).await?;
+            let mut done = handle;
+            done.deleted = Some(rows);
+            let detail = format!("sql: {} -{rows} rows", done.sql);
+            return Ok((detail, info(&deleted_schema(), descriptor, statement_ticket(&done))?));
+        }
         let schema = self.engine.bound_schema(&scope, &handle.sql, &handle.params()?).await?;
         Ok((format!("sql: {}", handle.sql), info(&schema, descriptor, statement_ticket(&handle))?))
+    }
+
+    /// A DELETE statement: the rows where its WHERE holds go, as the
+    /// `delete_rows` action; the number of rows deleted.
+    async fn sql_delete(&self, delete: delete::Delete, caller: &Principal) -> Result<u64> {
+        caller.require(Role::Write, "delete rows")?;
+        caller.require_bucket(&delete.target.bucket)?;
+        let (bucket, name) = (&delete.target.bucket, &delete.target.name);
+        let done = self.store.delete_rows(bucket, name, &delete.predicate).await?;
+        self.store.maybe_compact_in_background(bucket, name, done.small_files);
+        Ok(done.removed)
     }
 
     pub(super) async fn sql_do_get(
@@ -122,6 +151,20 @@ impl ShootsFlight {
             Command::TicketStatementQuery(ticket) => {
                 let handle = Handle::decode(&ticket.statement_handle)?;
                 let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
+                let deleted = match (handle.deleted, delete::parse(&handle.sql, &scope.default)) {
+                    (Some(rows), _) => Some(rows),
+                    (None, Some(delete)) => Some(self.sql_delete(delete?, caller).await?),
+                    (None, None) => None,
+                };
+                if let Some(rows) = deleted {
+                    let batch = RecordBatch::try_new(
+                        Arc::new(deleted_schema()),
+                        vec![Arc::new(arrow::array::UInt64Array::from(vec![rows]))],
+                    )
+                    .map_err(|e| DaemonError::internal("a DELETE's reply", e))?;
+                    let stream = encode(batch.schema(), futures::stream::iter([Ok(batch)]).boxed());
+                    return Ok((format!("sql: {} -{rows} rows", handle.sql), stream));
+                }
                 let results = self.engine.execute_bound(&scope, &handle.sql, &handle.params()?).await?;
                 let stream = encode(results.schema(), results.map_err(DaemonError::from).boxed());
                 Ok((format!("sql: {}", handle.sql), stream))
@@ -177,7 +220,17 @@ impl ShootsFlight {
                 let reply = DoPutPreparedStatementResult { prepared_statement_handle: Some(bound.encode().into()) };
                 Ok(PutResult { app_metadata: reply.encode_to_vec().into() })
             }
-            Command::CommandStatementUpdate(_) | Command::CommandPreparedStatementUpdate(_) => Err(read_only()),
+            Command::CommandStatementUpdate(update) => match delete::parse(&update.query, &BucketId::Default) {
+                Some(delete) => {
+                    *detail = format!("sql: {}", update.query);
+                    let rows = self.sql_delete(delete?, caller).await?;
+                    detail.push_str(&format!(" -{rows} rows"));
+                    let reply = DoPutUpdateResult { record_count: rows as i64 };
+                    Ok(PutResult { app_metadata: reply.encode_to_vec().into() })
+                }
+                None => Err(read_only()),
+            },
+            Command::CommandPreparedStatementUpdate(_) => Err(read_only()),
             Command::Unknown(any) => Err(unknown(&any)),
             other => Err(DaemonError::InvalidArgument(format!("{} is not an upload", other.type_url()))),
         }
@@ -251,7 +304,10 @@ impl ShootsFlight {
                 }
                 let handle = Handle::new(&request.query, header_bucket(headers)?)?;
                 let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
-                let (schema, params) = self.engine.prepare(&scope, &handle.sql).await?;
+                let (schema, params) = match delete::parse(&handle.sql, &scope.default) {
+                    Some(delete) => delete.map(|_| (Arc::new(deleted_schema()), Vec::new()))?,
+                    None => self.engine.prepare(&scope, &handle.sql).await?,
+                };
                 let result = ActionCreatePreparedStatementResult {
                     prepared_statement_handle: handle.encode().into(),
                     dataset_schema: schema_bytes(&schema)?,
