@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 import changes
 import distributed
+import peers
 import store_requests
 from ports import free_port, wait_port
 
@@ -192,8 +193,14 @@ def main():
                     help="the SQL suite on 1, 2 and 3 daemons of one store and nothing else")
     ap.add_argument("--only-changes", action="store_true",
                     help="upsert and delete of 1%% against a full replace, and ArcticDB's, and nothing else")
+    ap.add_argument("--only-peers", action="store_true",
+                    help="round 3's table: 10M rows against ArcticDB and DuckDB, RSS by phase, a 256MiB limit")
     args = ap.parse_args()
     rows = args.rows
+    if args.only_peers:
+        print("peers (put, append, get, resample, SQL at 2x the rows)", flush=True)
+        peers.run(args.binary, sensor_table(rows))
+        return
     if args.only_changes:
         print("changing data in place", flush=True)
         changes.run(args.binary, sensor_table(rows))
