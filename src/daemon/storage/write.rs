@@ -118,23 +118,25 @@ where
     // Holding `_writing` until the commit is done keeps vacuum off the new files.
     let (files, _writing) = DataWriter::new(store, bucket, name, table_schema.clone()).write_all(batches).await?;
     let committed = match (keys, &existing) {
-        (Some(keys), Some(before)) => {
+        (Some(keys), Some(before)) => match Arc::into_inner(keys) {
             // The upload is in: the stream that shared the keys is gone.
-            let keys =
-                Arc::new(Arc::into_inner(keys).expect("one owner").into_inner().unwrap_or_else(|p| p.into_inner()));
-            let change =
-                Change { operation: Operation::Upsert, add: files.clone(), schema: Some(table_schema.clone()) };
-            rewrite::rewrite(store, bucket, name, change, |snap| {
-                if snap.commit.schema != before.commit.schema {
-                    return Err(DaemonError::SchemaMismatch(format!(
-                        "the schema of dataframe {name} changed during the upsert; nothing written"
-                    )));
-                }
-                Selection::keys(&snap.schema, keys.clone())
-            })
-            .await
-            .map(|outcome| (outcome.version, outcome.small_files))
-        }
+            None => Err(DaemonError::internal("an upsert's keys", "still shared after the upload")),
+            Some(keys) => {
+                let keys = Arc::new(keys.into_inner().unwrap_or_else(|p| p.into_inner()));
+                let change =
+                    Change { operation: Operation::Upsert, add: files.clone(), schema: Some(table_schema.clone()) };
+                rewrite::rewrite(store, bucket, name, change, |snap| {
+                    if snap.commit.schema != before.commit.schema {
+                        return Err(DaemonError::SchemaMismatch(format!(
+                            "the schema of dataframe {name} changed during the upsert; nothing written"
+                        )));
+                    }
+                    Selection::keys(&snap.schema, keys.clone())
+                })
+                .await
+                .map(|outcome| (outcome.version, outcome.small_files))
+            }
+        },
         _ => {
             store.ensure_bucket(bucket).await?;
             store
