@@ -94,7 +94,7 @@ def run(binary, table):
                                                       pa.scalar(table.num_rows * 10, pa.duration("ms"))))
     both = pa.concat_tables([table, later])
     work = Path(tempfile.mkdtemp(prefix="shoots-bench-peers-"))
-    rows = []
+    rows, daemons = [], []
 
     def row(work_, shoots, peer, peer_name, goal=""):
         ratio = shoots / peer if peer else None
@@ -105,6 +105,7 @@ def run(binary, table):
     try:
         store = str(work / "buckets")
         daemon, client = start(binary, store)
+        daemons.append(daemon)
         peak = Peak(daemon.pid)
         t_put, _ = best(lambda: put(client, "sensors", table, "replace"), repeat=2)
         t_append, _ = best(lambda: put(client, "sensors", later, "append"), repeat=1)
@@ -131,6 +132,7 @@ def run(binary, table):
 
         # The same store under a small memory limit: same answers, still up.
         limited, lclient = start(binary, store, "--memory-limit", "256MiB")
+        daemons.append(limited)
         limited_peak = Peak(limited.pid)
         wrong = []
         for label, sql in QUERIES.items():
@@ -161,6 +163,10 @@ def run(binary, table):
         numeric = {c: "max" for c in ("s1", "s2", "s3", "s4", "count")}
         a_resample, _ = best(lambda: lib.read("t", query_builder=arcticdb.QueryBuilder().resample("10s").agg(numeric)).data)
     finally:
+        for proc in daemons:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=60)
         shutil.rmtree(work, ignore_errors=True)
 
     m = f"{table.num_rows / 1e6:g}M"
