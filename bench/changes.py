@@ -63,7 +63,7 @@ def run(binary, table):
     where = f"timestamp >= '{t0.isoformat()}' and timestamp < '{t1.isoformat()}'"
 
     work = Path(tempfile.mkdtemp(prefix="shoots-bench-changes-"))
-    results = {}
+    results, daemon = {}, None
     try:
         port = free_port()
         daemon = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--bucket-dir",
@@ -94,6 +94,9 @@ def run(binary, table):
         results["arcticdb delete_data_in_range 1%"] = best(
             write, lambda: lib.delete_data_in_range("t", (update.index[0], update.index[-1])))
     finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.terminate()
+            daemon.wait(timeout=60)
         shutil.rmtree(work, ignore_errors=True)
 
     replace, arctic_write = results["replace"], results["arcticdb write"]
