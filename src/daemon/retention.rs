@@ -55,13 +55,8 @@ impl RetentionJob {
     async fn run_bucket(&self, bucket: &BucketId) -> crate::daemon::error::Result<()> {
         let shared = self.store.bucket_retention(bucket).await?;
         for snap in self.store.dataframes(bucket).await? {
-            let rule = match (&snap.commit.retention, &shared) {
-                (Some(own), _) => own.clone(),
-                // A bucket's retention passes over dataframes without its column.
-                (None, Some(rule)) if snap.schema.field_with_name(&rule.time_col).is_ok() => rule.clone(),
-                _ => continue,
-            };
-            match self.store.apply_retention(&snap, &rule).await {
+            let Some((rule, _)) = snap.retention(shared.as_ref()) else { continue };
+            match self.store.apply_retention(&snap, rule).await {
                 Ok(done) if !done.committed => {}
                 Ok(done) => {
                     self.store.maybe_compact_in_background(bucket, &snap.name, done.small_files);

@@ -26,11 +26,7 @@ enum Resolved {
 /// `bucket_retention` is its bucket's.
 pub(super) fn frame_info(snap: &Snapshot, bucket_retention: Option<&RetentionRule>) -> Result<FlightInfo> {
     let ticket = Ticket::frame(snap.name.as_str(), snap.bucket.name());
-    let retention = match (&snap.commit.retention, bucket_retention) {
-        (Some(own), _) => Some(json::retention(own, false)),
-        (None, Some(rule)) if snap.schema.field_with_name(&rule.time_col).is_ok() => Some(json::retention(rule, true)),
-        _ => None,
-    };
+    let retention = snap.retention(bucket_retention).map(|(rule, from_bucket)| json::retention(rule, from_bucket));
     let meta = FrameMeta {
         version: snap.commit.version,
         timestamp_ms: snap.commit.timestamp_ms,

@@ -9,13 +9,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use datafusion::datasource::physical_plan::parquet::{ParquetAccessPlan, RowGroupAccess};
+use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use parquet::file::metadata::ParquetMetaData;
 
 use super::in_use::Held;
 use super::layout;
-use super::log::{DataFile, DeletedRows};
+use super::log::DeletedRows;
 use super::{Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
 
@@ -46,15 +47,14 @@ fn decode(path: &str, bytes: &[u8]) -> Result<Vec<u32>> {
 }
 
 impl DeletedCache {
-    /// The positions `entry` (of `snap`) reads as deleted (none without a file of them).
-    pub(super) async fn load(&self, os: &dyn ObjectStore, snap: &Snapshot, entry: &DataFile) -> Result<Arc<Vec<u32>>> {
-        let Some(deleted) = &entry.deleted else { return Ok(Arc::default()) };
-        let path = layout::data_file(&snap.bucket, &snap.name, &deleted.path);
+    /// The positions a file of deleted rows holds (none without one).
+    pub(super) async fn load(&self, os: &dyn ObjectStore, path: Option<&Path>) -> Result<Arc<Vec<u32>>> {
+        let Some(path) = path else { return Ok(Arc::default()) };
         let key = path.to_string();
         if let Some(hit) = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(hit.clone());
         }
-        let bytes = os.get(&path).await?.bytes().await?;
+        let bytes = os.get(path).await?.bytes().await?;
         let positions = Arc::new(decode(&key, &bytes)?);
         let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHED {

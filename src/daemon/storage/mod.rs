@@ -134,6 +134,22 @@ impl Snapshot {
         layout::data_file(&self.bucket, &self.name, &file.path)
     }
 
+    /// The retention that applies to this dataframe, given its bucket's,
+    /// and whether it is the bucket's: its own, else the bucket's if the
+    /// dataframe has that column (a bucket's passes over the others).
+    pub fn retention<'a>(&'a self, bucket: Option<&'a RetentionRule>) -> Option<(&'a RetentionRule, bool)> {
+        match (&self.commit.retention, bucket) {
+            (Some(own), _) => Some((own, false)),
+            (None, Some(rule)) if self.schema.field_with_name(&rule.time_col).is_ok() => Some((rule, true)),
+            _ => None,
+        }
+    }
+
+    /// Where `file`'s deleted rows are listed, if some are.
+    pub fn deleted_path(&self, file: &DataFile) -> Option<Path> {
+        file.deleted.as_ref().map(|d| layout::data_file(&self.bucket, &self.name, &d.path))
+    }
+
     /// What keeps this version from vacuum, for what outlives the snapshot.
     pub fn reading(&self) -> Reading {
         self.reading.clone()
@@ -312,7 +328,7 @@ impl Store {
         if file.deleted.is_none() {
             return Ok(None);
         }
-        let positions = self.deleted.load(self.os.as_ref(), snap, file).await?;
+        let positions = self.deleted.load(self.os.as_ref(), snap.deleted_path(file).as_ref()).await?;
         let meta = read::footer(self, snap, file).await?;
         let groups = read::row_groups_of(&meta, file);
         Ok(Some(deleted::access_plan(&meta, &groups, &positions)))

@@ -60,16 +60,16 @@ pub(super) fn read(
     let reading = snap.reading();
     let os = store.object_store();
     let batch_rows = store.options.read_batch_rows;
-    let pieces: Vec<_> = pieces.into_iter().map(|p| (snap.file_path(&p.file), p)).collect();
+    let pieces: Vec<_> = pieces.into_iter().map(|p| (snap.file_path(&p.file), snap.deleted_path(&p.file), p)).collect();
     // The sizes are in the commit, so no HEAD; the footers are cached, so
     // a file read before costs only its row groups; a small file is one read.
     let readers = CachedParquetFileReaderFactory::new(os.clone(), store.footers());
     let metrics = ExecutionPlanMetricsSet::new();
     let opened_target = target.clone();
-    let (deleted, snap_for_deleted) = (store.deleted.clone(), snap.clone());
+    let deleted = store.deleted.clone();
     futures::stream::iter(pieces)
-        .map(move |(path, piece)| {
-            let (deleted, snap, os) = (deleted.clone(), snap_for_deleted.clone(), os.clone());
+        .map(move |(path, deleted_path, piece)| {
+            let (deleted, os) = (deleted.clone(), os.clone());
             let size = piece.file.bytes;
             let reader = if size <= SMALL_FILE_BYTES && piece.file.range.is_none() {
                 Ok(Box::new(SmallFile { store: os.clone(), path: path.clone(), size, bytes: None })
@@ -91,7 +91,7 @@ pub(super) fn read(
                     (None, Some(_)) => Some(row_groups_of(builder.metadata(), &piece.file)),
                     (None, None) => None,
                 };
-                let positions = deleted.load(os.as_ref(), &snap, &piece.file).await?;
+                let positions = deleted.load(os.as_ref(), deleted_path.as_ref()).await?;
                 let selection = (!positions.is_empty()).then(|| {
                     let all: Vec<usize> = (0..builder.metadata().num_row_groups()).collect();
                     super::deleted::selection(builder.metadata(), groups.as_deref().unwrap_or(&all), &positions)

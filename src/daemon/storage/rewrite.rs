@@ -70,10 +70,17 @@ fn unpruned(
     groups.iter().copied().filter(|g| kept.contains(g)).collect()
 }
 
+/// Masks of consecutive batches as one.
+fn concat_masks(parts: &[BooleanArray]) -> Result<BooleanArray> {
+    let parts: Vec<&dyn Array> = parts.iter().map(|p| p as &dyn Array).collect();
+    let mask = concat(&parts).map_err(|e| DaemonError::internal("row mask", e))?;
+    Ok(mask.as_any().downcast_ref::<BooleanArray>().cloned().expect("concat of booleans is boolean"))
+}
+
 async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection: &Selection) -> Result<EntryPlan> {
     let meta = read::footer(store, snap, entry).await?;
     let groups = read::row_groups_of(&meta, entry);
-    let old = store.deleted.load(store.os.as_ref(), snap, entry).await?;
+    let old = store.deleted.load(store.os.as_ref(), snap.deleted_path(entry).as_ref()).await?;
     let starts = deleted::group_starts(&meta);
     let may_match = unpruned(selection.may_match.as_ref(), &snap.schema, &meta, &groups);
     let some_survive = unpruned(selection.all_match.as_ref(), &snap.schema, &meta, &groups);
@@ -103,9 +110,7 @@ async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection:
         if matched == live_rows(g) {
             gone.insert(g);
         } else if matched > 0 {
-            let parts: Vec<&dyn Array> = parts.iter().map(|p| p as &dyn Array).collect();
-            let mask = concat(&parts).map_err(|e| DaemonError::internal("row mask", e))?;
-            let mask = mask.as_any().downcast_ref::<BooleanArray>().cloned().expect("boolean");
+            let mask = concat_masks(&parts)?;
             marks.extend(live(g).zip(mask.values().iter()).filter(|(_, hit)| *hit).map(|(p, _)| p as u32));
             masks.insert(g, mask);
         }
@@ -166,9 +171,7 @@ async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection:
                     .map(|g| not(&masks[g]))
                     .collect::<std::result::Result<_, _>>()
                     .map_err(|e| DaemonError::internal("row mask", e))?;
-                let keep: Vec<&dyn Array> = keep.iter().map(|k| k as &dyn Array).collect();
-                let keep = concat(&keep).map_err(|e| DaemonError::internal("row mask", e))?;
-                let keep = keep.as_any().downcast_ref::<BooleanArray>().cloned().expect("boolean");
+                let keep = concat_masks(&keep)?;
                 let piece = Piece { file: entry.clone(), row_groups: Some(partial) };
                 let mut offset = 0;
                 let survivors = read::read(store, snap, vec![piece], snap.schema.clone()).map(move |batch| {
