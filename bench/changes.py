@@ -20,17 +20,9 @@ import pyarrow.compute as pc
 import pyarrow.flight as flight
 
 from ports import free_port, wait_port
+from store_requests import put
 
 REPEAT = 3
-
-
-def put(client, name, table, mode, **more):
-    cmd = {"name": name, "mode": mode, "bucket": None, **more}
-    writer, reader = client.do_put(flight.FlightDescriptor.for_command(json.dumps(cmd)), table.schema)
-    writer.write_table(table, max_chunksize=65536)
-    writer.done_writing()
-    reader.read()
-    writer.close()
 
 
 def action(client, kind, body):

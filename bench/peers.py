@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from distributed import SUITE
 from ports import free_port, wait_port
+from store_requests import get, put
 
 QUERIES = {
     **SUITE,
@@ -45,19 +46,6 @@ def best(fn, repeat=3):
         result = fn()
         times.append(time.perf_counter() - started)
     return min(times), result
-
-
-def put(client, name, table, mode):
-    cmd = {"name": name, "mode": mode, "bucket": None}
-    writer, reader = client.do_put(flight.FlightDescriptor.for_command(json.dumps(cmd)), table.schema)
-    writer.write_table(table, max_chunksize=65536)
-    writer.done_writing()
-    reader.read()
-    writer.close()
-
-
-def do_get(client, ticket):
-    return client.do_get(flight.Ticket(json.dumps(ticket).encode())).read_all()
 
 
 def resample(client, agg):
@@ -110,7 +98,7 @@ def run(binary, table):
         t_put, _ = best(lambda: put(client, "sensors", table, "replace"), repeat=2)
         t_append, _ = best(lambda: put(client, "sensors", later, "append"), repeat=1)
         peak.phase("puts")
-        t_get, got = best(lambda: do_get(client, {"name": "sensors"}))
+        t_get, got = best(lambda: get(client, {"name": "sensors"}))
         assert got.num_rows == both.num_rows
         peak.phase("gets")
         t_mean, _ = best(lambda: resample(client, "mean"))
@@ -122,7 +110,7 @@ def run(binary, table):
         con = duckdb.connect()
         answers, sql_times = {}, {}
         for label, sql in QUERIES.items():
-            sql_times[label], answers[label] = best(lambda sql=sql: do_get(client, {"name": "sensors", "sql": sql}))
+            sql_times[label], answers[label] = best(lambda sql=sql: get(client, {"name": "sensors", "sql": sql}))
             duck_sql = DUCKDB.get(label, sql).replace("from sensors", f"from '{parquet}'")
             duck, _ = best(lambda duck_sql=duck_sql: con.sql(duck_sql).to_arrow_table())
             sql_times[label] = (sql_times[label], duck)
@@ -137,7 +125,7 @@ def run(binary, table):
         wrong = []
         for label, sql in QUERIES.items():
             try:
-                got = do_get(lclient, {"name": "sensors", "sql": sql})
+                got = get(lclient, {"name": "sensors", "sql": sql})
             except flight.FlightError as e:
                 wrong.append(f"{label}: {str(e).splitlines()[0][:120]}")
                 continue

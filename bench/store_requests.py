@@ -61,8 +61,9 @@ class Daemon:
         self.proc.wait(timeout=60)
 
 
-def put(client, name, table, mode):
-    cmd = json.dumps({"name": name, "mode": mode})
+def put(client, name, table, mode, **more):
+    """A DoPut of `table`; `more` goes into the command (`keys`, `schema`)."""
+    cmd = json.dumps({"name": name, "mode": mode, **more})
     writer, reader = client.do_put(flight.FlightDescriptor.for_command(cmd), table.schema)
     # In batches, as a client streaming a big table would.
     writer.write_table(table, max_chunksize=65536)
