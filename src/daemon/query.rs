@@ -39,6 +39,19 @@ use crate::daemon::storage::{BucketId, Name, Reading, Snapshot, Store};
 const CATALOG: &str = "shoots";
 const STORE_URL: &str = "shoots://store";
 
+/// How the rows of a daemon's own query over one snapshot are split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partitions {
+    /// However DataFusion likes.
+    Any,
+    /// Each partition a consecutive range of the stored rows, in order, and
+    /// partition `i` before `i + 1`: work that must know which of two equal
+    /// rows came first can still run in parallel.
+    StoredRanges,
+    /// One partition, the stored order.
+    One,
+}
+
 pub struct QueryEngine {
     store: Arc<Store>,
     runtime: Arc<RuntimeEnv>,
@@ -104,7 +117,7 @@ impl QueryEngine {
         let mut buckets = self.store.bucket_ids().await?;
         buckets.retain(|b| scope.visible.as_ref().is_none_or(|v| v.contains(b)));
         let config = self
-            .config(false)
+            .config(Partitions::Any)
             .with_default_catalog_and_schema(CATALOG, scope.default.dir())
             .with_information_schema(true);
         let ctx = match (&self.cluster, mode) {
@@ -139,9 +152,20 @@ impl QueryEngine {
         Ok(ctx)
     }
 
-    fn config(&self, one_partition: bool) -> SessionConfig {
+    fn config(&self, partitions: Partitions) -> SessionConfig {
         let config = SessionConfig::new();
-        let mut config = if one_partition { config.with_target_partitions(1) } else { config };
+        let mut config = match partitions {
+            Partitions::One => config.with_target_partitions(1),
+            Partitions::Any => config,
+            Partitions::StoredRanges => {
+                // Without round-robin repartitioning the partitions are the
+                // scan's file groups, consecutive ranges of stored order
+                // (each read by its own partition: `DataframeTable::in_order`).
+                let mut config = config;
+                config.options_mut().optimizer.enable_round_robin_repartition = false;
+                config
+            }
+        };
         if let Some(limit) = self.memory_limit {
             // Each sorting partition sets this much aside for merging its
             // spill files (10 MB by default); under a small limit that alone
@@ -162,10 +186,12 @@ impl QueryEngine {
         snapshot: &Snapshot,
         table: &str,
         sql: &str,
-        one_partition: bool,
+        partitions: Partitions,
     ) -> Result<DataFrame> {
-        let ctx = SessionContext::new_with_config_rt(self.config(one_partition), self.runtime.clone());
-        ctx.register_table(table, Arc::new(DataframeTable { snapshot: snapshot.clone(), store: self.store.clone() }))?;
+        let ctx = SessionContext::new_with_config_rt(self.config(partitions), self.runtime.clone());
+        let in_order = partitions != Partitions::Any;
+        let table_provider = DataframeTable { snapshot: snapshot.clone(), store: self.store.clone(), in_order };
+        ctx.register_table(table, Arc::new(table_provider))?;
         Ok(ctx.sql(sql).await?)
     }
 
@@ -332,7 +358,7 @@ impl SchemaProvider for BucketSchema {
         match self.store.current(&self.bucket, &name).await {
             Ok(Some(snapshot)) => {
                 self.holds.keep(&snapshot);
-                Ok(Some(Arc::new(DataframeTable { snapshot, store: self.store.clone() })))
+                Ok(Some(Arc::new(DataframeTable { snapshot, store: self.store.clone(), in_order: false })))
             }
             Ok(None) => Ok(None),
             Err(e) => Err(DataFusionError::External(Box::new(e))),
@@ -349,6 +375,9 @@ impl SchemaProvider for BucketSchema {
 struct DataframeTable {
     snapshot: Snapshot,
     store: Arc<Store>,
+    /// Each partition reads its own file ranges, in order (DataFusion's
+    /// partitions otherwise take ranges from a queue they share).
+    in_order: bool,
 }
 
 impl std::fmt::Debug for DataframeTable {
@@ -403,6 +432,7 @@ impl TableProvider for DataframeTable {
             .with_file_group(FileGroup::new(files))
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
+            .with_preserve_order(self.in_order)
             .build();
         Ok(DataSourceExec::from_data_source(config))
     }

@@ -108,11 +108,12 @@ def test_days_in_a_time_zone_are_calendar_days(client, start, rule, func):
     compare(get(client, "dst").to_pandas(), want)
 
 
-@pytest.mark.parametrize("func", ["mean", "count", "max"])
+@pytest.mark.parametrize("func", FUNCTIONS)
 def test_unordered_rows_null_times_and_other_column_types(client, func):
-    """Mean and count fill per-bin slots directly, the others group in SQL:
-    both must see rows in any order, skip rows without a timestamp, and
-    take booleans, integers and millisecond timestamps as pandas does."""
+    """Most functions fill per-bin slots directly, a median over rows out of
+    time order and max of a boolean group in SQL: both must see rows in
+    any order, skip rows without a timestamp, and take booleans, integers
+    and millisecond timestamps as pandas does."""
     df = series("10s", seed=7)
     df["c"] = df["b"] > 0
     df["t"] = df["t"].astype("datetime64[ms]")
@@ -131,6 +132,28 @@ def test_unordered_rows_null_times_and_other_column_types(client, func):
         # boolean max as a nullable boolean (a mean is a float in both).
         got["c"], want["c"] = got["c"].astype("float64"), want["c"].astype("float64")
     compare(got, want)
+
+
+@pytest.mark.parametrize("func", ["first", "last", "median", "std", "min", "max"])
+def test_rows_over_several_partitions(client, func):
+    """A few MB are scanned in several partitions, each a run of the stored
+    rows: a bin split between two of them still gets all its values, and
+    of equal timestamps first and last take the first and last stored
+    (`i` tells which row it was), in time order and out of it."""
+    rng = np.random.default_rng(zlib.crc32(func.encode()))
+    n = 600_000
+    start = pd.Timestamp("2024-03-05 07:13:27").value
+    # 1000 rows a second, all with the same timestamp; 10s bins.
+    t = pd.to_datetime(start + (np.arange(n) // 1000) * 10**9, unit="ns")
+    a = rng.normal(size=n)
+    a[rng.random(n) < 0.05] = np.nan
+    df = pd.DataFrame({"t": t, "a": a, "i": np.arange(n), "s": rng.choice(["north", "south", "east"], size=n)})
+    for frame in (df, df.sample(frac=1, random_state=3).reset_index(drop=True)):
+        put(client, "src", pa.Table.from_pandas(frame, preserve_index=False), mode="replace")
+        resample(client, source="src", target="dst", rule="10s", time_col="t", aggregation_func=func, mode="replace")
+        numeric = frame.drop(columns=["s"]) if func in NUMERIC_ONLY else frame
+        want = numeric.set_index("t").resample("10s").agg(func).reset_index()
+        compare(get(client, "dst").to_pandas(), want)
 
 
 @pytest.mark.parametrize("func", ["sum", "min", "max", "mean", "count"])

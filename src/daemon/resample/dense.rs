@@ -1,9 +1,14 @@
-//! Resampling by direct indexing, for the aggregations that fold values one
-//! at a time (mean, count, sum, min, max of numbers) when the bins from the
-//! first timestamp to the last are few enough to hold: every row folds into
-//! its bin's slot, with no hashing, and the bin of a run of rows
-//! (time-ordered data is all runs) is found once. Each partition of the
-//! scan fills its own slots on its own task; the slots are merged at the end.
+//! Resampling by direct indexing, when the bins from the first timestamp to
+//! the last are few enough to hold: every row folds into its bin's slot,
+//! with no hashing, and the bin of a run of rows (time-ordered data is all
+//! runs) is found once. Each partition of the scan fills its own slots on
+//! its own task; the slots are merged at the end, in partition order.
+//!
+//! The partitions are consecutive ranges of the stored rows
+//! ([`Partitions::StoredRanges`]), so first and last know which of two rows
+//! with the same timestamp came first, and a median can take a bin's values
+//! as they come when the rows are in time order (the usual case; a median
+//! over rows out of order goes to the grouped query).
 //!
 //! The result has the grouped query's shape (bin number, then one column
 //! per source column), so labelling and writing are shared with the SQL
@@ -12,15 +17,16 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, UInt64Array};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use arrow::datatypes::{ArrowPrimitiveType, DataType, Field, Float64Type, Int64Type, Schema, SchemaRef, UInt64Type};
+use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use tokio::task::JoinSet;
 
 use super::computing;
 use super::{quote, Aggregation, TimeSeries, BATCH_ROWS, BIN, SOURCE};
 use crate::daemon::error::{DaemonError, Result};
-use crate::daemon::query::QueryEngine;
+use crate::daemon::query::{Partitions, QueryEngine};
 use crate::daemon::storage::Snapshot;
 
 /// Slots (bins × columns, 16 bytes each at most) held at once over all
@@ -83,6 +89,20 @@ enum Kind {
     BestUInt {
         max: bool,
     },
+    /// Min or max of strings, in byte order (as DataFusion and Python).
+    BestStr {
+        max: bool,
+    },
+    /// The non-null value with the earliest (or with `last` the latest)
+    /// timestamp; of equal timestamps the first (the last) stored. Any type.
+    Pick {
+        last: bool,
+    },
+    Median,
+    /// Sample variance, or with `std` its square root.
+    Spread {
+        std: bool,
+    },
 }
 
 impl Kind {
@@ -91,6 +111,7 @@ impl Kind {
         let float = matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64);
         let signed = matches!(t, DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64);
         let unsigned = matches!(t, DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64);
+        let string = matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
         let max = aggregation == Aggregation::Max;
         Some(match aggregation {
             Aggregation::Mean => Kind::Mean,
@@ -101,27 +122,36 @@ impl Kind {
             Aggregation::Min | Aggregation::Max if float => Kind::BestFloat { max },
             Aggregation::Min | Aggregation::Max if signed => Kind::BestInt { max },
             Aggregation::Min | Aggregation::Max if unsigned => Kind::BestUInt { max },
+            Aggregation::Min | Aggregation::Max if string => Kind::BestStr { max },
+            Aggregation::First => Kind::Pick { last: false },
+            Aggregation::Last => Kind::Pick { last: true },
+            Aggregation::Median => Kind::Median,
+            Aggregation::Std => Kind::Spread { std: true },
+            Aggregation::Var => Kind::Spread { std: false },
             _ => return None,
         })
     }
 
     fn select(self, column: &str) -> String {
         match self {
-            Kind::Count => column.to_string(),
-            Kind::Mean | Kind::SumFloat | Kind::BestFloat { .. } => format!("CAST({column} AS DOUBLE)"),
+            Kind::Count | Kind::BestStr { .. } | Kind::Pick { .. } => column.to_string(),
+            Kind::Mean | Kind::SumFloat | Kind::BestFloat { .. } | Kind::Median | Kind::Spread { .. } => {
+                format!("CAST({column} AS DOUBLE)")
+            }
             Kind::SumInt | Kind::BestInt { .. } => format!("CAST({column} AS BIGINT)"),
             Kind::SumUInt | Kind::BestUInt { .. } => format!("CAST({column} AS BIGINT UNSIGNED)"),
         }
     }
 
     /// The grouped query's type: sums widen (as DataFusion's `sum`),
-    /// min and max keep the column's.
-    fn output(self, column: &DataType) -> DataType {
+    /// min and max keep the column's, first and last the scan's.
+    fn output(self, column: &DataType, scanned: &DataType) -> DataType {
         match self {
-            Kind::Mean | Kind::SumFloat => DataType::Float64,
+            Kind::Mean | Kind::SumFloat | Kind::Median | Kind::Spread { .. } => DataType::Float64,
             Kind::Count | Kind::SumInt => DataType::Int64,
             Kind::SumUInt => DataType::UInt64,
             Kind::BestFloat { .. } | Kind::BestInt { .. } | Kind::BestUInt { .. } => column.clone(),
+            Kind::BestStr { .. } | Kind::Pick { .. } => scanned.clone(),
         }
     }
 }
@@ -136,6 +166,147 @@ enum Acc {
     BestFloat(Vec<Option<f64>>, bool),
     BestInt(Vec<Option<i64>>, bool),
     BestUInt(Vec<Option<u64>>, bool),
+    BestStr(Vec<Option<String>>, bool),
+    /// The value picked so far and its timestamp (an instant, in the
+    /// column's unit).
+    Pick(Vec<Option<(i64, ScalarValue)>>, bool),
+    Median(Medians),
+    Spread(Vec<Moments>, bool),
+}
+
+/// Count, mean and sum of squared deviations of a bin's values, merged by
+/// Chan et al.'s formula (as DataFusion's variance does).
+#[derive(Debug, Clone, Copy, Default)]
+struct Moments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    fn of(values: &[f64]) -> Moments {
+        let n = values.len() as u64;
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let m2 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+        Moments { n, mean, m2 }
+    }
+
+    fn merge(&mut self, other: Moments) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = other;
+            return;
+        }
+        let n = self.n + other.n;
+        let delta = other.mean - self.mean;
+        self.mean += delta * other.n as f64 / n as f64;
+        self.m2 += other.m2 + delta * delta * (self.n as f64 * other.n as f64 / n as f64);
+        self.n = n;
+    }
+
+    fn variance(&self) -> Option<f64> {
+        (self.n > 1).then(|| self.m2 / (self.n - 1) as f64)
+    }
+}
+
+/// Medians of bins whose rows come in time order: a bin's values are held
+/// only until the next bin starts. A partition's first and last bins may
+/// go on in its neighbours, so their values stay until the partitions
+/// merge; rows out of order (a bin that comes back) mark it `unsorted`.
+struct Medians {
+    done: Vec<Option<f64>>,
+    /// The first bin, once another has begun.
+    head: Option<(usize, Vec<f64>)>,
+    open: Option<(usize, Vec<f64>)>,
+    unsorted: bool,
+}
+
+impl Medians {
+    fn new(bins: usize) -> Medians {
+        Medians { done: vec![None; bins], head: None, open: None, unsorted: false }
+    }
+
+    fn add(&mut self, slot: usize, values: &[f64]) {
+        match &mut self.open {
+            Some((open, held)) if *open == slot => held.extend_from_slice(values),
+            Some((open, _)) if *open > slot => self.unsorted = true,
+            _ => {
+                if let Some(closed) = self.open.take() {
+                    if self.head.is_none() {
+                        self.head = Some(closed);
+                    } else {
+                        self.close(closed);
+                    }
+                }
+                self.open = Some((slot, values.to_vec()));
+            }
+        }
+    }
+
+    fn close(&mut self, (slot, mut values): (usize, Vec<f64>)) {
+        self.done[slot] = median(&mut values);
+    }
+
+    /// Takes `values` of bin `slot`, which comes after all this holds.
+    fn carry(&mut self, (slot, values): (usize, Vec<f64>)) {
+        match &mut self.open {
+            Some((open, held)) if *open == slot => held.extend(values),
+            Some((open, _)) if *open > slot => self.unsorted = true,
+            _ => {
+                if let Some(closed) = self.open.take() {
+                    self.close(closed);
+                }
+                self.open = Some((slot, values));
+            }
+        }
+    }
+
+    /// Appends the next partition's bins.
+    fn merge(&mut self, other: Medians) {
+        self.unsorted |= other.unsorted;
+        if let Some(head) = other.head {
+            self.carry(head);
+        }
+        if let Some((first_done, _)) = other.done.iter().enumerate().find(|(_, d)| d.is_some()) {
+            if self.open.as_ref().is_some_and(|(open, _)| *open >= first_done) {
+                self.unsorted = true;
+            }
+            if let Some(closed) = self.open.take() {
+                self.close(closed);
+            }
+        }
+        for (mine, theirs) in self.done.iter_mut().zip(other.done) {
+            if theirs.is_some() {
+                *mine = theirs;
+            }
+        }
+        if let Some(open) = other.open {
+            self.carry(open);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(closed) = self.open.take() {
+            self.close(closed);
+        }
+    }
+}
+
+/// DataFusion's median: the middle value, or the mean of the two middle ones.
+fn median(values: &mut [f64]) -> Option<f64> {
+    let len = values.len();
+    if len == 0 {
+        return None;
+    }
+    let (low, high, _) = values.select_nth_unstable_by(len / 2, f64::total_cmp);
+    let high = *high;
+    if len % 2 == 1 {
+        return Some(high);
+    }
+    let low = low.iter().copied().max_by(f64::total_cmp).unwrap_or(high);
+    Some((low + high) / 2.0)
 }
 
 /// Calls `f(slot, values)` with the non-null values of `column` in `runs`:
@@ -185,10 +356,16 @@ impl Acc {
             Kind::BestFloat { max } => Acc::BestFloat(vec![None; bins], max),
             Kind::BestInt { max } => Acc::BestInt(vec![None; bins], max),
             Kind::BestUInt { max } => Acc::BestUInt(vec![None; bins], max),
+            Kind::BestStr { max } => Acc::BestStr(vec![None; bins], max),
+            Kind::Pick { last } => Acc::Pick(vec![None; bins], last),
+            Kind::Median => Acc::Median(Medians::new(bins)),
+            Kind::Spread { std } => Acc::Spread(vec![Moments::default(); bins], std),
         }
     }
 
-    fn add(&mut self, column: &ArrayRef, runs: &[(usize, Range<usize>)]) {
+    /// Folds in `column`'s rows `runs`; `instants` are their timestamps
+    /// (for first and last).
+    fn add(&mut self, column: &ArrayRef, runs: &[(usize, Range<usize>)], instants: &[i64]) -> Result<()> {
         match self {
             Acc::Mean(sums, counts) => each::<Float64Type>(column, runs, |s, v| {
                 sums[s] += v.iter().sum::<f64>();
@@ -217,7 +394,44 @@ impl Acc {
             Acc::BestUInt(best, max) => {
                 each::<UInt64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, Ord::cmp))
             }
+            Acc::BestStr(best, max) => {
+                let strings = arrow::compute::cast(column, &DataType::Utf8View).map_err(computing)?;
+                let strings = strings.as_string_view();
+                for (slot, rows) in runs {
+                    let run = strings.slice(rows.start, rows.len());
+                    let extreme = if *max {
+                        arrow::compute::max_string_view(&run)
+                    } else {
+                        arrow::compute::min_string_view(&run)
+                    };
+                    let better =
+                        |b: &String| if *max { extreme > Some(b.as_str()) } else { extreme < Some(b.as_str()) };
+                    if let Some(value) = extreme.filter(|_| best[*slot].as_ref().is_none_or(better)) {
+                        best[*slot] = Some(value.to_string());
+                    }
+                }
+            }
+            Acc::Pick(picked, last) => {
+                let nulls = column.logical_nulls();
+                let later = |t: i64, than: i64| if *last { t >= than } else { t < than };
+                for (slot, rows) in runs {
+                    // The run's own pick first: one value taken per run.
+                    let mut best: Option<(i64, usize)> = None;
+                    for row in rows.clone().filter(|r| nulls.as_ref().is_none_or(|n| n.is_valid(*r))) {
+                        if best.is_none_or(|(t, _)| later(instants[row], t)) {
+                            best = Some((instants[row], row));
+                        }
+                    }
+                    let Some((time, row)) = best else { continue };
+                    if picked[*slot].as_ref().is_none_or(|(t, _)| later(time, *t)) {
+                        picked[*slot] = Some((time, ScalarValue::try_from_array(column, row)?));
+                    }
+                }
+            }
+            Acc::Median(medians) => each::<Float64Type>(column, runs, |s, v| medians.add(s, v)),
+            Acc::Spread(moments, _) => each::<Float64Type>(column, runs, |s, v| moments[s].merge(Moments::of(v))),
         }
+        Ok(())
     }
 
     fn merge(&mut self, other: Acc) {
@@ -248,6 +462,23 @@ impl Acc {
             (Acc::BestFloat(b, max), Acc::BestFloat(o, _)) => best(b, o, *max, f64::total_cmp),
             (Acc::BestInt(b, max), Acc::BestInt(o, _)) => best(b, o, *max, Ord::cmp),
             (Acc::BestUInt(b, max), Acc::BestUInt(o, _)) => best(b, o, *max, Ord::cmp),
+            (Acc::BestStr(b, max), Acc::BestStr(o, _)) => zip(b, o, |m, t| {
+                if let Some(t) = t {
+                    if m.as_ref().is_none_or(|m| if *max { t > *m } else { t < *m }) {
+                        *m = Some(t);
+                    }
+                }
+            }),
+            // `other` holds rows stored after these: it wins ties for last.
+            (Acc::Pick(picked, last), Acc::Pick(o, _)) => zip(picked, o, |m, t| {
+                if let Some(t) = t {
+                    if m.as_ref().is_none_or(|m| if *last { t.0 >= m.0 } else { t.0 < m.0 }) {
+                        *m = Some(t);
+                    }
+                }
+            }),
+            (Acc::Median(medians), Acc::Median(o)) => medians.merge(o),
+            (Acc::Spread(moments, _), Acc::Spread(o, _)) => zip(moments, o, |m, t| m.merge(t)),
             _ => unreachable!("partitions fill slots of the same kinds"),
         }
     }
@@ -269,6 +500,19 @@ impl Acc {
             Acc::BestFloat(best, _) => Arc::new(Float64Array::from(best[rows].to_vec())),
             Acc::BestInt(best, _) => Arc::new(Int64Array::from(best[rows].to_vec())),
             Acc::BestUInt(best, _) => Arc::new(UInt64Array::from(best[rows].to_vec())),
+            Acc::BestStr(best, _) => Arc::new(best[rows].iter().map(Option::as_deref).collect::<StringArray>()),
+            Acc::Pick(picked, _) => {
+                let missing = ScalarValue::try_from(output)?;
+                let values = picked[rows].iter().map(|p| p.as_ref().map_or(&missing, |(_, v)| v).clone());
+                ScalarValue::iter_to_array(values)?
+            }
+            Acc::Median(medians) => Arc::new(Float64Array::from(medians.done[rows].to_vec())),
+            Acc::Spread(moments, std) => Arc::new(
+                moments[rows]
+                    .iter()
+                    .map(|m| m.variance().map(|v| if *std { v.sqrt() } else { v }))
+                    .collect::<Float64Array>(),
+            ),
         };
         Ok(if array.data_type() == output { array } else { arrow::compute::cast(&array, output).map_err(computing)? })
     }
@@ -285,17 +529,34 @@ impl Slots {
         Slots { grid, columns: kinds.iter().map(|k| Acc::new(*k, grid.bins)).collect() }
     }
 
-    /// `batch` is the scan's: timestamps as BIGINT, then the columns.
+    /// `batch` is the scan's: timestamps as BIGINT, the columns, and for
+    /// first and last the instants.
     fn add(&mut self, batch: &RecordBatch) -> Result<()> {
-        let runs = self.grid.runs(batch.column(0).as_primitive::<Int64Type>().values())?;
+        let times = |i: usize| batch.column(i).as_primitive::<Int64Type>().values();
+        let runs = self.grid.runs(times(0))?;
+        let instants = times(if batch.num_columns() > self.columns.len() + 1 { batch.num_columns() - 1 } else { 0 });
         for (acc, column) in self.columns.iter_mut().zip(batch.columns().iter().skip(1)) {
-            acc.add(column, &runs);
+            acc.add(column, &runs, instants)?;
         }
         Ok(())
     }
 
+    /// A median met rows out of time order: the grouped query must do it.
+    fn unsorted(&self) -> bool {
+        self.columns.iter().any(|c| matches!(c, Acc::Median(m) if m.unsorted))
+    }
+
+    /// Adds the slots of the partition after the ones merged so far.
     fn merge(&mut self, other: Slots) {
         self.columns.iter_mut().zip(other.columns).for_each(|(mine, theirs)| mine.merge(theirs));
+    }
+
+    fn finish(&mut self) {
+        for column in &mut self.columns {
+            if let Acc::Median(medians) = column {
+                medians.finish();
+            }
+        }
     }
 
     /// Every bin from the first to the last, in the grouped query's shape.
@@ -315,8 +576,8 @@ impl Slots {
 }
 
 /// The grouped rows of `plan` by direct indexing, or `None` when it does not
-/// apply (a function or column type it does not handle, or too many slots
-/// to hold).
+/// apply (a column type it does not handle, too many slots to hold, or a
+/// median over rows out of time order).
 pub(super) async fn grouped(
     plan: &TimeSeries,
     engine: &QueryEngine,
@@ -339,8 +600,13 @@ pub(super) async fn grouped(
     let time = quote(&plan.time_col);
     let mut select = vec![plan.binned_time()];
     select.extend(plan.columns.iter().zip(&kinds).map(|(c, k)| k.select(&quote(c.name()))));
+    if kinds.iter().any(|k| matches!(k, Kind::Pick { .. })) {
+        select.push(format!("CAST({time} AS BIGINT) AS __shoots_instant"));
+    }
     let sql = format!("SELECT {} FROM {SOURCE} WHERE {time} IS NOT NULL", select.join(", "));
-    let partitions = engine.snapshot_query(snapshot, SOURCE, &sql, false).await?.execute_stream_partitioned().await?;
+    let query = engine.snapshot_query(snapshot, SOURCE, &sql, Partitions::StoredRanges).await?;
+    let scanned = query.schema().inner().clone();
+    let partitions = query.execute_stream_partitioned().await?;
     // Each partition fills its own copy, and one more adds them up.
     if slots.saturating_mul(partitions.len() + 1) > MAX_SLOTS {
         return Ok(None);
@@ -348,23 +614,41 @@ pub(super) async fn grouped(
 
     // Dropping the set (the request went away) aborts the partitions.
     let mut tasks = JoinSet::new();
-    for mut partition in partitions {
+    for (index, mut partition) in partitions.into_iter().enumerate() {
         let kinds = kinds.clone();
         tasks.spawn(async move {
             let mut slots = Slots::new(grid, &kinds);
             while let Some(batch) = partition.next().await {
                 slots.add(&batch?)?;
+                if slots.unsorted() {
+                    break;
+                }
             }
-            Ok::<_, DaemonError>(slots)
+            Ok::<_, DaemonError>((index, slots))
         });
     }
+    let mut done = Vec::new();
+    while let Some(finished) = tasks.join_next().await {
+        done.push(finished.map_err(|e| DaemonError::Io(format!("resample partition failed: {e}")))??);
+    }
+    done.sort_by_key(|(index, _)| *index);
     let mut total = Slots::new(grid, &kinds);
-    while let Some(done) = tasks.join_next().await {
-        total.merge(done.map_err(|e| DaemonError::Io(format!("resample partition failed: {e}")))??);
+    for (_, slots) in done {
+        total.merge(slots);
+    }
+    total.finish();
+    if total.unsorted() {
+        return Ok(None);
     }
 
     let mut fields = vec![Field::new(BIN, DataType::Int64, false)];
-    fields.extend(plan.columns.iter().zip(&kinds).map(|(c, k)| Field::new(c.name(), k.output(c.data_type()), true)));
+    fields.extend(
+        plan.columns
+            .iter()
+            .zip(&kinds)
+            .zip(scanned.fields().iter().skip(1))
+            .map(|((c, k), scan)| Field::new(c.name(), k.output(c.data_type(), scan.data_type()), true)),
+    );
     let schema = Arc::new(Schema::new(fields));
     let batches = total.into_batches(&schema)?;
     Ok(Some((schema, batches)))
@@ -384,5 +668,49 @@ mod tests {
         // Outside the planned bins on either side.
         assert!(matches!(grid.runs(&[1]), Err(DaemonError::Io(_))));
         assert!(matches!(grid.runs(&[30]), Err(DaemonError::Io(_))));
+    }
+
+    #[test]
+    fn medians_of_bins_split_between_partitions() {
+        // Bins 0..4; partition one ends inside bin 1, two is all bin 1, three
+        // starts in it.
+        let mut parts = [Medians::new(4), Medians::new(4), Medians::new(4)];
+        parts[0].add(0, &[5.0, 1.0]);
+        parts[0].add(1, &[9.0]);
+        parts[1].add(1, &[2.0, 4.0]);
+        parts[2].add(1, &[3.0]);
+        parts[2].add(3, &[7.0, 8.0]);
+        let mut total = Medians::new(4);
+        for part in parts {
+            total.merge(part);
+        }
+        total.finish();
+        assert!(!total.unsorted);
+        assert_eq!(total.done, vec![Some(3.0), Some(3.5), None, Some(7.5)]);
+
+        // A bin that comes back, in one partition or in a later one.
+        let mut back = Medians::new(4);
+        back.add(2, &[1.0]);
+        back.add(1, &[1.0]);
+        assert!(back.unsorted);
+        let (mut first, mut second) = (Medians::new(4), Medians::new(4));
+        first.add(2, &[1.0]);
+        second.add(1, &[1.0]);
+        let mut total = Medians::new(4);
+        total.merge(first);
+        total.merge(second);
+        assert!(total.unsorted);
+    }
+
+    #[test]
+    fn moments_merge_to_the_variance_of_all() {
+        let values = [1.0, 4.0, 2.0, 8.0, 5.0, 7.0];
+        let mut merged = Moments::of(&values[..2]);
+        merged.merge(Moments::of(&values[2..5]));
+        merged.merge(Moments::default());
+        merged.merge(Moments::of(&values[5..]));
+        let whole = Moments::of(&values);
+        assert!((merged.variance().unwrap() - whole.variance().unwrap()).abs() < 1e-12);
+        assert_eq!(Moments::of(&[3.0]).variance(), None);
     }
 }

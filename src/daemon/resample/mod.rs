@@ -1,12 +1,13 @@
 //! The `resample` action (the README's "Resample"): a query's result, or a time series
 //! downsampled with pandas' semantics, written to a dataframe on the server.
 //!
-//! The time-series path reads one version of the source throughout. Mean,
-//! count, sum, min and max of numbers over a manageable number of bins fold
-//! into per-bin slots directly ([`dense`]); everything else is one grouped
-//! DataFusion query over integer bin numbers, streamed in bin order. Either
-//! way the gaps between present bins are filled here as the rows stream to
-//! the target.
+//! The time-series path reads one version of the source throughout. Over a
+//! manageable number of bins every function folds into per-bin slots
+//! directly ([`dense`]); the rest (too many bins, a median over rows out of
+//! time order, min and max of types other than numbers and strings) is one
+//! grouped DataFusion query over integer bin numbers, streamed in bin
+//! order. Either way the gaps between present bins are filled here as the
+//! rows stream to the target.
 
 mod dense;
 
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use super::auth::Principal;
 use super::error::{DaemonError, Result};
-use super::query::{QueryEngine, Scope};
+use super::query::{Partitions, QueryEngine, Scope};
 use super::storage::{PutSpec, Snapshot, Store, Target};
 use crate::protocol::{PutMode, ResampleReply};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, Scalar, UInt32Array};
@@ -261,7 +262,7 @@ pub async fn resample(
     let plan = TimeSeries::plan(&snapshot, &req)?;
     let time = plan.binned_time();
     let bounds_sql = format!("SELECT min({time}), max({time}) FROM {SOURCE}");
-    let bounds = engine.snapshot_query(&snapshot, SOURCE, &bounds_sql, false).await?.collect().await?;
+    let bounds = engine.snapshot_query(&snapshot, SOURCE, &bounds_sql, Partitions::Any).await?.collect().await?;
     let bound = |i: usize| {
         let row = bounds.iter().find(|b| b.num_rows() > 0)?;
         let values = row.column(i).as_primitive::<Int64Type>();
@@ -269,7 +270,8 @@ pub async fn resample(
     };
     let (Some(first), Some(last)) = (bound(0), bound(1)) else {
         // No timestamps: an empty result with the target's columns.
-        let grouped = engine.snapshot_query(&snapshot, SOURCE, &plan.sql(0), false).await?.schema().inner().clone();
+        let grouped =
+            engine.snapshot_query(&snapshot, SOURCE, &plan.sql(0), Partitions::Any).await?.schema().inner().clone();
         let schema = plan.output_schema(&grouped);
         let outcome =
             store.put(&target.bucket, &target.name, PutSpec::plain(mode), schema, futures::stream::empty()).await?;
@@ -292,8 +294,11 @@ pub async fn resample(
             Some((schema, batches)) => (schema, futures::stream::iter(batches.into_iter().map(Ok)).boxed()),
             None => {
                 // first/last need equal timestamps in stored order: one partition.
-                let in_order = matches!(plan.aggregation, Aggregation::First | Aggregation::Last);
-                let query = engine.snapshot_query(&snapshot, SOURCE, &plan.sql(origin), in_order).await?;
+                let partitions = match plan.aggregation {
+                    Aggregation::First | Aggregation::Last => Partitions::One,
+                    _ => Partitions::Any,
+                };
+                let query = engine.snapshot_query(&snapshot, SOURCE, &plan.sql(origin), partitions).await?;
                 let stream = query.execute_stream().await?;
                 (stream.schema(), stream.map_err(DaemonError::from).boxed())
             }
