@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
+use datafusion::common::stats::Precision;
+use datafusion::common::Statistics;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider, Session, TableProvider};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::listing::PartitionedFile;
@@ -370,6 +372,26 @@ impl SchemaProvider for BucketSchema {
     }
 }
 
+/// What the planner may assume of a version's rows: how many there are, and
+/// how many distinct values its low-cardinality columns hold (at most the
+/// sum over its files of what each file's sample saw). Estimates only, so
+/// no answer is taken from them.
+fn estimates(snapshot: &Snapshot) -> Statistics {
+    let schema = &snapshot.schema;
+    let rows = usize::try_from(snapshot.commit.rows).unwrap_or(usize::MAX);
+    let mut statistics = Statistics::new_unknown(schema);
+    statistics.num_rows = Precision::Inexact(rows);
+    let files = &snapshot.commit.files;
+    for (field, column) in schema.fields().iter().zip(&mut statistics.column_statistics) {
+        let counts: Option<Vec<u64>> = files.iter().map(|f| f.distinct.get(field.name()).copied()).collect();
+        if let Some(counts) = counts.filter(|c| !c.is_empty()) {
+            let sum = counts.iter().sum::<u64>();
+            column.distinct_count = Precision::Inexact(usize::try_from(sum).unwrap_or(usize::MAX).min(rows));
+        }
+    }
+    statistics
+}
+
 /// One version of one dataframe as a DataFusion table: a Parquet scan of
 /// exactly the files that version lists (no directory listing).
 struct DataframeTable {
@@ -433,6 +455,7 @@ impl TableProvider for DataframeTable {
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .with_preserve_order(self.in_order)
+            .with_statistics(estimates(&self.snapshot))
             .build();
         Ok(DataSourceExec::from_data_source(config))
     }

@@ -12,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::runtime::Handle;
 
 use super::dictionaries::{Dictionaries, METADATA_KEY};
+use super::distinct::DistinctSample;
 use super::encode::FileEncoder;
 use super::in_use::{Held, InUse};
 use super::layout;
@@ -48,6 +49,7 @@ enum Input {
 struct OpenFile {
     encoder: FileEncoder,
     dictionaries: Dictionaries,
+    distinct: DistinctSample,
     sink: BufWriter,
     relative: String,
     rows: usize,
@@ -149,6 +151,7 @@ impl DataWriter {
             let take = (self.file_rows - file.rows).min(batch.num_rows() - offset);
             let rows = batch.slice(offset, take);
             file.dictionaries.observe(&rows)?;
+            file.distinct.observe(&rows)?;
             file.encoder.write(&rows)?;
             file.rows += take;
             offset += take;
@@ -174,17 +177,19 @@ impl DataWriter {
         let props = writer_properties(&self.schema, self.row_group_rows, Some(sample));
         let encoder = FileEncoder::new(self.schema.clone(), props, self.threads)?;
         let dictionaries = Dictionaries::new(&self.schema)?;
-        Ok(OpenFile { encoder, dictionaries, sink, relative, rows: 0 })
+        Ok(OpenFile { encoder, dictionaries, distinct: DistinctSample::new(&self.schema), sink, relative, rows: 0 })
     }
 
     fn close(&self, current: &mut Option<OpenFile>, done: &mut Vec<DataFile>, runtime: &Handle) -> Result<()> {
-        let Some(OpenFile { encoder, dictionaries, mut sink, relative, rows }) = current.take() else { return Ok(()) };
+        let Some(OpenFile { encoder, dictionaries, distinct, mut sink, relative, rows }) = current.take() else {
+            return Ok(());
+        };
         let (tail, bytes) = encoder.finish(dictionaries.encode()?.map(|d| (METADATA_KEY, d)))?;
         runtime.block_on(async {
             sink.put(tail.into()).await?;
             sink.shutdown().await.map_err(|e| DaemonError::internal(format!("writing {relative}"), e))
         })?;
-        done.push(DataFile::whole(relative, rows as u64, bytes));
+        done.push(DataFile { distinct: distinct.counts(), ..DataFile::whole(relative, rows as u64, bytes) });
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 //! re-reads and retries. `<df>/_log/_latest` points near the newest entry
 //! (see [`Log::head`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{Schema, SchemaRef};
@@ -77,6 +77,10 @@ pub struct DataFile {
     /// Rows of the file a change took out without rewriting it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<DeletedRows>,
+    /// Distinct values of the file's low-cardinality columns, counted on a
+    /// sample of its rows (estimates for the query planner).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub distinct: BTreeMap<String, u64>,
 }
 
 /// A file of row positions (in the data file) that read as gone; `rows`
@@ -89,7 +93,7 @@ pub struct DeletedRows {
 
 impl DataFile {
     pub fn whole(path: String, rows: u64, bytes: u64) -> DataFile {
-        DataFile { path, rows, bytes, range: None, deleted: None }
+        DataFile { path, rows, bytes, range: None, deleted: None, distinct: BTreeMap::new() }
     }
 
     /// The objects this entry reads: its data file, and its deleted rows' file.

@@ -24,6 +24,7 @@ mod counted;
 mod data_writer;
 mod deleted;
 mod dictionaries;
+mod distinct;
 mod encode;
 mod evolve;
 mod in_use;

@@ -162,6 +162,7 @@ async fn plan_entry(store: &Store, snap: &Snapshot, entry: &DataFile, selection:
                     Some(read::range_of(&meta, entry.bytes, run[0], run[run.len() - 1]))
                 },
                 deleted,
+                distinct: entry.distinct.clone(),
             });
         } else {
             let partial: Vec<usize> = run.iter().copied().filter(|g| masks.contains_key(g)).collect();
