@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
-use datafusion::common::stats::Precision;
-use datafusion::common::Statistics;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider, Session, TableProvider};
+use datafusion::common::stats::Precision;
+use datafusion::common::Column;
+use datafusion::common::Statistics;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
@@ -24,7 +25,7 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{cast, Expr};
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::ExecutionPlan;
@@ -192,8 +193,7 @@ impl QueryEngine {
     ) -> Result<DataFrame> {
         let ctx = SessionContext::new_with_config_rt(self.config(partitions), self.runtime.clone());
         let in_order = partitions != Partitions::Any;
-        let table_provider = DataframeTable { snapshot: snapshot.clone(), store: self.store.clone(), in_order };
-        ctx.register_table(table, Arc::new(table_provider))?;
+        ctx.register_table(table, Arc::new(DataframeTable::new(snapshot.clone(), self.store.clone(), in_order)))?;
         Ok(ctx.sql(sql).await?)
     }
 
@@ -207,9 +207,9 @@ impl QueryEngine {
         if self.cluster.is_some() && !matches!(mode, Mode::Off) && holds.local_only() {
             // Rows marked deleted travel in no plan a worker gets: such a
             // query runs here (until compaction folds the marks in).
-            return self.plan_as(scope, sql, params, holds, Mode::Off).await;
+            return plain_strings(self.plan_as(scope, sql, params, holds, Mode::Off).await?);
         }
-        Ok(planned)
+        plain_strings(planned)
     }
 
     async fn plan_as(
@@ -360,7 +360,7 @@ impl SchemaProvider for BucketSchema {
         match self.store.current(&self.bucket, &name).await {
             Ok(Some(snapshot)) => {
                 self.holds.keep(&snapshot);
-                Ok(Some(Arc::new(DataframeTable { snapshot, store: self.store.clone(), in_order: false })))
+                Ok(Some(Arc::new(DataframeTable::new(snapshot, self.store.clone(), false))))
             }
             Ok(None) => Ok(None),
             Err(e) => Err(DataFusionError::External(Box::new(e))),
@@ -396,10 +396,57 @@ fn estimates(snapshot: &Snapshot) -> Statistics {
 /// exactly the files that version lists (no directory listing).
 struct DataframeTable {
     snapshot: Snapshot,
+    /// The snapshot's schema as queries see it ([`read_types`]).
+    schema: SchemaRef,
     store: Arc<Store>,
     /// Each partition reads its own file ranges, in order (DataFusion's
     /// partitions otherwise take ranges from a queue they share).
     in_order: bool,
+}
+
+impl DataframeTable {
+    fn new(snapshot: Snapshot, store: Arc<Store>, in_order: bool) -> DataframeTable {
+        DataframeTable { schema: read_types(&snapshot.schema), snapshot, store, in_order }
+    }
+}
+
+/// Strings are scanned as views: decoding them from a Parquet dictionary,
+/// hashing and comparing them is then a matter of 16-byte views, not of
+/// copying every string. They leave as the `Utf8` they were stored as
+/// ([`plain_strings`]).
+fn read_types(schema: &SchemaRef) -> SchemaRef {
+    if !schema.fields().iter().any(|f| f.data_type() == &DataType::Utf8) {
+        return schema.clone();
+    }
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View)),
+            _ => f.clone(),
+        })
+        .collect();
+    Arc::new(arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `planned` with its string views cast back to `Utf8`, the type strings
+/// were stored with and every client reads.
+pub fn plain_strings(planned: DataFrame) -> Result<DataFrame> {
+    if !planned.schema().fields().iter().any(|f| f.data_type() == &DataType::Utf8View) {
+        return Ok(planned);
+    }
+    let columns: Vec<Expr> = planned
+        .schema()
+        .iter()
+        .map(|(qualifier, field)| {
+            let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+            match field.data_type() {
+                DataType::Utf8View => cast(column, DataType::Utf8).alias_qualified(qualifier.cloned(), field.name()),
+                _ => column,
+            }
+        })
+        .collect();
+    Ok(planned.select(columns)?)
 }
 
 impl std::fmt::Debug for DataframeTable {
@@ -411,7 +458,7 @@ impl std::fmt::Debug for DataframeTable {
 #[async_trait]
 impl TableProvider for DataframeTable {
     fn schema(&self) -> SchemaRef {
-        self.snapshot.schema.clone()
+        self.schema.clone()
     }
 
     fn table_type(&self) -> TableType {
@@ -425,7 +472,7 @@ impl TableProvider for DataframeTable {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let schema = self.snapshot.schema.clone();
+        let schema = self.schema.clone();
         if self.snapshot.commit.files.is_empty() {
             let projected = datafusion::physical_plan::project_schema(&schema, projection)?;
             return Ok(Arc::new(EmptyExec::new(projected)));

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use super::auth::Principal;
 use super::error::{DaemonError, Result};
-use super::query::{Partitions, QueryEngine, Scope};
+use super::query::{plain_strings, Partitions, QueryEngine, Scope};
 use super::storage::{PutSpec, Snapshot, Store, Target};
 use crate::protocol::{PutMode, ResampleReply};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, Scalar, UInt32Array};
@@ -270,8 +270,10 @@ pub async fn resample(
     };
     let (Some(first), Some(last)) = (bound(0), bound(1)) else {
         // No timestamps: an empty result with the target's columns.
-        let grouped =
-            engine.snapshot_query(&snapshot, SOURCE, &plan.sql(0), Partitions::Any).await?.schema().inner().clone();
+        let grouped = plain_strings(engine.snapshot_query(&snapshot, SOURCE, &plan.sql(0), Partitions::Any).await?)?
+            .schema()
+            .inner()
+            .clone();
         let schema = plan.output_schema(&grouped);
         let outcome =
             store.put(&target.bucket, &target.name, PutSpec::plain(mode), schema, futures::stream::empty()).await?;
@@ -299,6 +301,7 @@ pub async fn resample(
                     _ => Partitions::Any,
                 };
                 let query = engine.snapshot_query(&snapshot, SOURCE, &plan.sql(origin), partitions).await?;
+                let query = plain_strings(query)?;
                 let stream = query.execute_stream().await?;
                 (stream.schema(), stream.map_err(DaemonError::from).boxed())
             }

@@ -52,7 +52,13 @@ impl DistinctSample {
                 continue;
             }
             let nulls = sampled.logical_nulls();
-            set.extend(hashes.iter().enumerate().filter(|(i, _)| nulls.as_ref().is_none_or(|n| n.is_valid(*i))).map(|(_, h)| *h));
+            set.extend(
+                hashes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| nulls.as_ref().is_none_or(|n| n.is_valid(*i)))
+                    .map(|(_, h)| *h),
+            );
             if set.len() > MAX_COUNTED {
                 *seen = None;
             }
@@ -94,8 +100,7 @@ mod tests {
                 (0..rows).map(|i| if i % 7 == 0 { None } else { Some(["a", "b", "c"][i % 3]) }).collect();
             let k: Int64Array = (0..rows as i64).map(|i| i % 10).collect();
             let x: Float64Array = (0..rows).map(|i| (part * rows + i) as f64).collect();
-            let batch =
-                RecordBatch::try_new(schema.clone(), vec![Arc::new(sites), Arc::new(k), Arc::new(x)]).unwrap();
+            let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(sites), Arc::new(k), Arc::new(x)]).unwrap();
             sample.observe(&batch).unwrap();
         }
         let counts = sample.counts();
