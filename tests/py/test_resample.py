@@ -65,11 +65,16 @@ def compare(got, want):
 @pytest.mark.parametrize("func", FUNCTIONS)
 def test_time_series_matches_pandas(client, rule, func):
     df = series(rule, seed=zlib.crc32(f"{rule}/{func}".encode()))
-    put(client, "src", pa.Table.from_pandas(df, preserve_index=False), mode="replace")
+    source = pa.Table.from_pandas(df, preserve_index=False)
+    put(client, "src", source, mode="replace")
     reply = resample(client, source="src", target="dst", rule=rule, time_col="t", aggregation_func=func,
                      mode="replace")
     want = expected(df, rule, func)
-    got = get(client, "dst").to_pandas()
+    got = get(client, "dst")
+    if func not in NUMERIC_ONLY and func != "count":
+        # As stored, not as the scan reads it.
+        assert got.schema.field("s").type == source.schema.field("s").type
+    got = got.to_pandas()
     assert reply["source_rows"] == len(df)
     assert reply["target_rows"] == len(want) == len(got)
     if func in NUMERIC_ONLY:
@@ -131,6 +136,22 @@ def test_unordered_rows_null_times_and_other_column_types(client, func):
         # pandas turns booleans with empty bins into floats; shoots keeps a
         # boolean max as a nullable boolean (a mean is a float in both).
         got["c"], want["c"] = got["c"].astype("float64"), want["c"].astype("float64")
+    compare(got, want)
+
+
+@pytest.mark.parametrize("func", ["first", "last"])
+def test_first_and_last_keep_a_dictionary_column(client, func):
+    """first and last take any type, a dictionary (categorical) column's
+    included, and hand it back as it was stored."""
+    df = series("10s", seed=9)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = table.set_column(3, "s", table.column("s").dictionary_encode())
+    put(client, "src", table, mode="replace")
+    resample(client, source="src", target="dst", rule="10s", time_col="t", aggregation_func=func, mode="replace")
+    got = get(client, "dst")
+    assert pa.types.is_dictionary(got.schema.field("s").type)
+    got, want = got.to_pandas(), expected(df, "10s", func)
+    got["s"] = got["s"].astype(want["s"].dtype)
     compare(got, want)
 
 

@@ -4,6 +4,7 @@ read-only refusals, and the memory limit."""
 import json
 import subprocess
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.flight as flight
@@ -119,6 +120,46 @@ def test_refusals_say_why(two_buckets):
     with pytest.raises(flight.FlightServerError) as e:
         sql_ticket(two_buckets, "DROP TABLE sensors")
     assert error_info(e)["message"].startswith("SQL in shoots is read-only")
+
+
+def test_strings_come_back_as_strings(two_buckets):
+    """Queries scan strings as views (cheaper to decode, hash and compare);
+    what a query hands back, and the schema it announces, is the plain
+    string type the column was stored as."""
+    for sql in ["select place from meta.places order by place",
+                "select place, count(*) as n from meta.places group by place order by place",
+                "select upper(place) as u, min(place) as lo from meta.places group by upper(place) order by u",
+                "select m.place, s.reading from sensors s join meta.places m on s.id = m.id order by m.place"]:
+        got = sql_ticket(two_buckets, sql)
+        announced = two_buckets.get_flight_info(flight.FlightDescriptor.for_command(json.dumps({"sql": sql}))).schema
+        strings = [f.name for f in got.schema if f.name in ("place", "u", "lo")]
+        assert strings and all(got.schema.field(name).type == pa.string() for name in strings), sql
+        assert announced == got.schema, sql
+    assert sql_ticket(two_buckets, "select min(place) as lo from meta.places").to_pydict() == {"lo": ["east"]}
+
+
+def test_a_join_with_a_small_aggregate_builds_on_the_aggregate(client):
+    """Each data file counts the distinct values of its low-cardinality
+    columns; with them the planner knows `group by site` is a few rows and
+    builds the join's hash table on that, not on the table it probes."""
+    rng = np.random.default_rng(1)
+    n = 100_000
+    table = pa.table({"site": rng.choice(["north", "south", "east"], n), "x": rng.normal(size=n), "id": np.arange(n)})
+    put(client, "t", table)
+    put(client, "t", table, mode="append")
+    sql = ("select t.site, count(*) as n from t join (select site, max(x) as top from t group by site) m "
+           "on t.site = m.site and t.x > m.top - 0.5 group by t.site order by t.site")
+    plan = "\n".join(get(client, "t", sql="explain " + sql).column("plan").to_pylist())
+    join = plan[plan.index("HashJoinExec"):]
+    assert "mode=CollectLeft" in join.splitlines()[0], plan
+    # The build side, the join's first input, is the aggregate over the table.
+    build = join[:join.index("DataSourceExec")]
+    assert "AggregateExec" in build and "max(" in build, plan
+    frame = pa.concat_tables([table, table]).to_pandas()
+    top = frame.groupby("site")["x"].max()
+    want = frame[frame["x"] > frame["site"].map(top) - 0.5].groupby("site").size()
+    got = get(client, "t", sql=sql).to_pydict()
+    assert got == {"site": list(want.index), "n": list(want.values)}
 
 
 def test_bad_sql_and_unknown_tables(two_buckets):

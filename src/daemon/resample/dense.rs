@@ -143,15 +143,18 @@ impl Kind {
         }
     }
 
-    /// The grouped query's type: sums widen (as DataFusion's `sum`),
-    /// min and max keep the column's, first and last the scan's.
-    fn output(self, column: &DataType, scanned: &DataType) -> DataType {
+    /// The grouped query's type: sums widen (as DataFusion's `sum`), the
+    /// others keep the column's.
+    fn output(self, column: &DataType) -> DataType {
         match self {
             Kind::Mean | Kind::SumFloat | Kind::Median | Kind::Spread { .. } => DataType::Float64,
             Kind::Count | Kind::SumInt => DataType::Int64,
             Kind::SumUInt => DataType::UInt64,
-            Kind::BestFloat { .. } | Kind::BestInt { .. } | Kind::BestUInt { .. } => column.clone(),
-            Kind::BestStr { .. } | Kind::Pick { .. } => scanned.clone(),
+            Kind::BestFloat { .. }
+            | Kind::BestInt { .. }
+            | Kind::BestUInt { .. }
+            | Kind::BestStr { .. }
+            | Kind::Pick { .. } => column.clone(),
         }
     }
 }
@@ -501,11 +504,25 @@ impl Acc {
             Acc::BestInt(best, _) => Arc::new(Int64Array::from(best[rows].to_vec())),
             Acc::BestUInt(best, _) => Arc::new(UInt64Array::from(best[rows].to_vec())),
             Acc::BestStr(best, _) => Arc::new(best[rows].iter().map(Option::as_deref).collect::<StringArray>()),
-            Acc::Pick(picked, _) => {
-                let missing = ScalarValue::try_from(output)?;
-                let values = picked[rows].iter().map(|p| p.as_ref().map_or(&missing, |(_, v)| v).clone());
-                ScalarValue::iter_to_array(values)?
-            }
+            Acc::Pick(picked, _) => match picked[rows.clone()].iter().flatten().next() {
+                None => arrow::array::new_null_array(output, rows.len()),
+                // In the scan's type, which may differ from the output's
+                // (strings are scanned as views).
+                Some((_, value)) => {
+                    let missing = ScalarValue::try_from(value.data_type())?;
+                    let values = picked[rows].iter().map(|p| p.as_ref().map_or(&missing, |(_, v)| v).clone());
+                    let array = ScalarValue::iter_to_array(values)?;
+                    match array.data_type() {
+                        // Null dictionary scalars make a null *value*; unpacked
+                        // and packed again, the dictionary has null keys instead.
+                        DataType::Dictionary(_, values) => {
+                            let plain = arrow::compute::cast(&array, values).map_err(computing)?;
+                            arrow::compute::cast(&plain, array.data_type()).map_err(computing)?
+                        }
+                        _ => array,
+                    }
+                }
+            },
             Acc::Median(medians) => Arc::new(Float64Array::from(medians.done[rows].to_vec())),
             Acc::Spread(moments, std) => Arc::new(
                 moments[rows]
@@ -605,7 +622,6 @@ pub(super) async fn grouped(
     }
     let sql = format!("SELECT {} FROM {SOURCE} WHERE {time} IS NOT NULL", select.join(", "));
     let query = engine.snapshot_query(snapshot, SOURCE, &sql, Partitions::StoredRanges).await?;
-    let scanned = query.schema().inner().clone();
     let partitions = query.execute_stream_partitioned().await?;
     // Each partition fills its own copy, and one more adds them up.
     if slots.saturating_mul(partitions.len() + 1) > MAX_SLOTS {
@@ -642,13 +658,7 @@ pub(super) async fn grouped(
     }
 
     let mut fields = vec![Field::new(BIN, DataType::Int64, false)];
-    fields.extend(
-        plan.columns
-            .iter()
-            .zip(&kinds)
-            .zip(scanned.fields().iter().skip(1))
-            .map(|((c, k), scan)| Field::new(c.name(), k.output(c.data_type(), scan.data_type()), true)),
-    );
+    fields.extend(plan.columns.iter().zip(&kinds).map(|(c, k)| Field::new(c.name(), k.output(c.data_type()), true)));
     let schema = Arc::new(Schema::new(fields));
     let batches = total.into_batches(&schema)?;
     Ok(Some((schema, batches)))
