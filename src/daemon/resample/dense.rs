@@ -333,7 +333,7 @@ fn each<T: ArrowPrimitiveType>(
 }
 
 /// Keeps the smaller (or with `max` the larger) of `best` and `value`.
-fn keep<T: Copy>(best: &mut Option<T>, value: T, max: bool, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
+fn keep<T>(best: &mut Option<T>, value: T, max: bool, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
     let better = |b: &T| if max { cmp(&value, b).is_gt() } else { cmp(&value, b).is_lt() };
     if best.as_ref().is_none_or(better) {
         *best = Some(value);
@@ -441,7 +441,7 @@ impl Acc {
         fn zip<T>(mine: &mut [T], theirs: Vec<T>, f: impl Fn(&mut T, T)) {
             mine.iter_mut().zip(theirs).for_each(|(m, t)| f(m, t));
         }
-        fn best<T: Copy>(
+        fn best<T>(
             mine: &mut [Option<T>],
             theirs: Vec<Option<T>>,
             max: bool,
@@ -465,13 +465,7 @@ impl Acc {
             (Acc::BestFloat(b, max), Acc::BestFloat(o, _)) => best(b, o, *max, f64::total_cmp),
             (Acc::BestInt(b, max), Acc::BestInt(o, _)) => best(b, o, *max, Ord::cmp),
             (Acc::BestUInt(b, max), Acc::BestUInt(o, _)) => best(b, o, *max, Ord::cmp),
-            (Acc::BestStr(b, max), Acc::BestStr(o, _)) => zip(b, o, |m, t| {
-                if let Some(t) = t {
-                    if m.as_ref().is_none_or(|m| if *max { t > *m } else { t < *m }) {
-                        *m = Some(t);
-                    }
-                }
-            }),
+            (Acc::BestStr(b, max), Acc::BestStr(o, _)) => best(b, o, *max, Ord::cmp),
             // `other` holds rows stored after these: it wins ties for last.
             (Acc::Pick(picked, last), Acc::Pick(o, _)) => zip(picked, o, |m, t| {
                 if let Some(t) = t {
