@@ -102,6 +102,8 @@ def test_browse_query_chart_and_download(browser, tmp_path):
         c = d.client()
         put(c, "readings", sensors(50), bucket="lab")
         put(c, "readings", sensors(10, start=50), bucket="lab", mode="append")
+        # The last ten again, by key: a version that changes rows but not the table.
+        put(c, "readings", sensors(10, start=50), bucket="lab", mode="upsert", keys=["ts"])
         put(c, "plain", sensors(5))
         browser.get(d.http_url + "/")
         lab = wait(browser, shown.element_to_be_clickable((By.CSS_SELECTOR, "button[data-bucket='lab']")))
@@ -111,7 +113,7 @@ def test_browse_query_chart_and_download(browser, tmp_path):
         lab.click()
         frame = wait(browser, shown.element_to_be_clickable((By.CSS_SELECTOR, "button[data-frame='readings']")))
         meta = frame.find_element(By.XPATH, "following-sibling::span[@class='meta']").text
-        assert meta.startswith("60 rows") and meta.endswith("v2"), meta
+        assert meta.startswith("60 rows") and meta.endswith("v3"), meta
         screenshot(browser, "02-bucket")
 
         frame.click()
@@ -120,7 +122,8 @@ def test_browse_query_chart_and_download(browser, tmp_path):
         wait(browser, shown.visibility_of_element_located((By.ID, "details")))
         history = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
                    for tr in browser.find_elements(By.CSS_SELECTOR, "#history tr")[1:]]
-        assert [(h[0], h[2], h[3]) for h in history] == [("2", "append", "60"), ("1", "create", "50")]
+        assert [(h[0], h[2], h[3], h[4]) for h in history] == [
+            ("3", "upsert", "60", "+0 ~10"), ("2", "append", "60", "+10"), ("1", "create", "50", "+50")]
         assert browser.find_element(By.ID, "sql").get_attribute("value") == "select * from lab.readings limit 100"
         screenshot(browser, "03-dataframe")
 

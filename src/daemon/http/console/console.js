@@ -141,20 +141,27 @@ function frameItem(bucket, frame) {
   return item;
 }
 
+// As `shoots history` shows them: `+10`, `+2 ~5` (upserted), `-40` (deleted).
+function changed(v) {
+  const n = (x) => x.toLocaleString("en");
+  if (v.rows_deleted > 0) return "-" + n(v.rows_deleted);
+  return v.rows_updated > 0 ? `+${n(v.rows_added)} ~${n(v.rows_updated)}` : "+" + n(v.rows_added);
+}
+
 async function showHistory(bucket, frame) {
   const query = [param(bucket.name), "name=" + encodeURIComponent(frame.name)].filter(Boolean).join("&");
   const versions = await json("/api/history?" + query);
   const title = (bucket.name === null ? "" : bucket.name + "/") + frame.name;
   $("details-title").textContent = `History of ${title}`;
   const table = $("history");
-  table.replaceChildren(el("tr", {}, ...["version", "time", "operation", "rows", "rows added", "files"].map((h) => el("th", {}, h))));
+  table.replaceChildren(el("tr", {}, ...["version", "time", "operation", "rows", "rows changed", "files"].map((h) => el("th", {}, h))));
   for (const v of versions.slice().reverse()) {
     table.append(el("tr", {},
       el("td", { class: "num" }, v.version),
       el("td", {}, new Date(v.timestamp_ms).toISOString()),
       el("td", {}, v.operation),
       el("td", { class: "num" }, v.rows.toLocaleString("en")),
-      el("td", { class: "num" }, v.rows_added.toLocaleString("en")),
+      el("td", { class: "num" }, changed(v)),
       el("td", { class: "num" }, v.files)));
   }
   $("details").hidden = false;
