@@ -277,8 +277,14 @@ impl QueryEngine {
     /// in order, and the result's schema.
     pub async fn prepare(&self, scope: &Scope, sql: &str) -> Result<(SchemaRef, Vec<(String, Option<DataType>)>)> {
         let planned = self.plan(scope, sql, &[], &Holds::default()).await?;
-        let mut params: Vec<(String, Option<DataType>)> =
-            planned.logical_plan().get_parameter_types()?.into_iter().collect();
+        let mut params: Vec<(String, Option<DataType>)> = planned
+            .logical_plan()
+            .get_parameter_types()?
+            .into_iter()
+            // Compared with a string column, a placeholder is inferred as the
+            // view it is scanned as; clients bind plain strings (cast on bind).
+            .map(|(name, t)| (name, t.map(|t| if t == DataType::Utf8View { DataType::Utf8 } else { t })))
+            .collect();
         params.sort_by_key(|(name, _)| name.trim_start_matches('$').parse::<usize>().unwrap_or(usize::MAX));
         Ok((planned.schema().inner().clone(), params))
     }

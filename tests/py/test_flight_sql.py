@@ -74,6 +74,9 @@ def test_a_join_across_buckets_and_parameters(loaded):
         assert rows == [(i, "bo") for i in range(50) if i / 4 >= 5.0 and i % 3 == 1]
         cur.execute("select count(*) from sensors where id < $1", (10,))
         assert cur.fetchall() == [(10,)]
+        # Strings are scanned as views; a placeholder compared with one is announced as a plain string.
+        params = cur.adbc_prepare("select owner from lab.sites where owner = ? and site <> ?")
+        assert params.types == [pa.string(), pa.string()]
 
 
 def test_the_bucket_header_names_the_bucket_of_bare_names(loaded):

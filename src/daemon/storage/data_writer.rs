@@ -151,7 +151,7 @@ impl DataWriter {
             let take = (self.file_rows - file.rows).min(batch.num_rows() - offset);
             let rows = batch.slice(offset, take);
             file.dictionaries.observe(&rows)?;
-            file.distinct.observe(&rows)?;
+            file.distinct.observe(&rows);
             file.encoder.write(&rows)?;
             file.rows += take;
             offset += take;

@@ -12,8 +12,6 @@ use arrow::compute::take;
 use arrow::datatypes::SchemaRef;
 use datafusion::common::hash_utils::{create_hashes, RandomState};
 
-use crate::daemon::error::{DaemonError, Result};
-
 /// Every this many rows one is looked at (a prime, so that values which
 /// repeat with a short period are all seen).
 const STRIDE: usize = 31;
@@ -35,18 +33,21 @@ impl DistinctSample {
         DistinctSample { schema: schema.clone(), seen: vec![Some(HashSet::new()); schema.fields().len()], rows: 0 }
     }
 
-    pub(super) fn observe(&mut self, batch: &RecordBatch) -> Result<()> {
+    pub(super) fn observe(&mut self, batch: &RecordBatch) {
         let first = (STRIDE - self.rows % STRIDE) % STRIDE;
         self.rows += batch.num_rows();
         if self.seen.iter().all(Option::is_none) {
-            return Ok(());
+            return;
         }
         let picks: UInt32Array = (first..batch.num_rows()).step_by(STRIDE).map(|r| r as u32).collect();
         let mut hashes = vec![0; picks.len()];
         for (seen, column) in self.seen.iter_mut().zip(batch.columns()) {
             let Some(set) = seen else { continue };
-            let sampled = take(column.as_ref(), &picks, None)
-                .map_err(|e| DaemonError::internal("sampling distinct values", e))?;
+            // A type that cannot be taken or hashed is left uncounted.
+            let Ok(sampled) = take(column.as_ref(), &picks, None) else {
+                *seen = None;
+                continue;
+            };
             if create_hashes([&sampled], &RandomState::default(), &mut hashes).is_err() {
                 *seen = None;
                 continue;
@@ -63,7 +64,6 @@ impl DistinctSample {
                 *seen = None;
             }
         }
-        Ok(())
     }
 
     /// The counts of the columns that stayed few, by name.
@@ -101,7 +101,7 @@ mod tests {
             let k: Int64Array = (0..rows as i64).map(|i| i % 10).collect();
             let x: Float64Array = (0..rows).map(|i| (part * rows + i) as f64).collect();
             let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(sites), Arc::new(k), Arc::new(x)]).unwrap();
-            sample.observe(&batch).unwrap();
+            sample.observe(&batch);
         }
         let counts = sample.counts();
         assert_eq!(counts.get("site"), Some(&3));
