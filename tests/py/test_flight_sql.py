@@ -99,7 +99,8 @@ def test_objects_and_table_schemas(loaded):
         assert tables["sensors"]["table_type"] == "BASE TABLE"
         assert [c["column_name"] for c in tables["sensors"]["table_columns"]] == ["id", "ts", "site", "value"]
         assert conn.adbc_get_table_schema("sensors") == sensors().schema
-        assert conn.adbc_get_table_schema("sites", db_schema_filter="lab").names == ["site", "owner"]
+        sites = conn.adbc_get_table_schema("sites", db_schema_filter="lab")
+        assert sites.names == ["site", "owner"] and sites.types == [pa.string(), pa.string()]  # as stored
         assert "BASE TABLE" in conn.adbc_get_table_types()
         # LIKE patterns, and the table type as clients spell it.
         like = conn.adbc_get_objects(depth="tables", table_name_filter="sen%", table_types_filter=["TABLE"])
