@@ -23,6 +23,7 @@ import pyarrow.flight as flight
 import pyarrow.parquet as pq
 
 from distributed import SUITE
+from peak import Peak
 from ports import free_port, wait_port
 from store_requests import get, put
 
@@ -76,8 +77,6 @@ def sorted_table(table):
 
 
 def run(binary, table):
-    from run import Peak
-
     later = table.set_column(0, "timestamp", pc.add(table.column("timestamp"),
                                                       pa.scalar(table.num_rows * 10, pa.duration("ms"))))
     both = pa.concat_tables([table, later])
