@@ -340,6 +340,18 @@ fn keep<T>(best: &mut Option<T>, value: T, max: bool, cmp: impl Fn(&T, &T) -> st
     }
 }
 
+/// `f64::total_cmp`'s order as an integer order (the same bit trick), so
+/// that the extreme of a run is an integer max or min, which vectorizes.
+fn total_order_key(value: f64) -> i64 {
+    let bits = value.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
+/// The inverse of [`total_order_key`] (the trick undoes itself).
+fn from_total_order_key(key: i64) -> f64 {
+    f64::from_bits((key ^ (((key >> 63) as u64) >> 1) as i64) as u64)
+}
+
 /// [`keep`] for every value of a slice.
 fn keep_all<T: Copy>(best: &mut Option<T>, values: &[T], max: bool, cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Copy) {
     let extreme = if max { values.iter().copied().max_by(cmp) } else { values.iter().copied().min_by(cmp) };
@@ -388,9 +400,12 @@ impl Acc {
             Acc::SumUInt(sums) => {
                 each::<UInt64Type>(column, runs, |s, v| sums[s] = v.iter().fold(sums[s], |a, b| a.wrapping_add(*b)))
             }
-            Acc::BestFloat(best, max) => {
-                each::<Float64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, f64::total_cmp))
-            }
+            Acc::BestFloat(best, max) => each::<Float64Type>(column, runs, |s, v| {
+                let keys = v.iter().map(|x| total_order_key(*x));
+                if let Some(key) = if *max { keys.max() } else { keys.min() } {
+                    keep(&mut best[s], from_total_order_key(key), *max, f64::total_cmp);
+                }
+            }),
             Acc::BestInt(best, max) => {
                 each::<Int64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, Ord::cmp))
             }
@@ -672,6 +687,17 @@ mod tests {
         // Outside the planned bins on either side.
         assert!(matches!(grid.runs(&[1]), Err(DaemonError::Io(_))));
         assert!(matches!(grid.runs(&[30]), Err(DaemonError::Io(_))));
+    }
+
+    #[test]
+    fn float_keys_order_as_total_cmp() {
+        let values = [f64::NEG_INFINITY, -2.5, -0.0, 0.0, 1e-300, 3.0, f64::INFINITY, f64::NAN, -f64::NAN];
+        for a in values {
+            assert_eq!(from_total_order_key(total_order_key(a)).to_bits(), a.to_bits());
+            for b in values {
+                assert_eq!(total_order_key(a).cmp(&total_order_key(b)), a.total_cmp(&b), "{a} {b}");
+            }
+        }
     }
 
     #[test]
