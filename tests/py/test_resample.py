@@ -204,9 +204,9 @@ def test_numeric_columns_of_every_width(client, func):
 
 
 def test_more_bins_than_slots_give_the_same_mean(client):
-    """Past the slots the daemon holds in memory (4M; here 2 columns ×
-    1.2M bins in each partition and the total), mean goes through the
-    grouped query; the answer must not change."""
+    """Past the slots the daemon holds in memory (64 MB; here 2 columns ×
+    1.2M bins × 16 bytes in each partition and the total), mean goes
+    through the grouped query; the answer must not change."""
     rng = np.random.default_rng(8)
     start = pd.Timestamp("2024-03-05 07:13:27").value
     offsets = np.sort(rng.integers(0, 1_200_000_000, size=5000))

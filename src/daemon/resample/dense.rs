@@ -29,10 +29,10 @@ use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::{Partitions, QueryEngine};
 use crate::daemon::storage::Snapshot;
 
-/// Slots (bins × columns, 16 bytes each at most) held at once over all
-/// partitions: 64 MB. Beyond that the grouped query, which streams, does
-/// the work.
-const MAX_SLOTS: usize = 4 << 20;
+/// Bytes of slots (bins × columns × [`Kind::slot_bytes`]) held at once over
+/// all partitions. Beyond that the grouped query, which streams, does the
+/// work.
+const MAX_SLOT_BYTES: usize = 64 << 20;
 
 /// Where a timestamp's bin is, in nanoseconds since the epoch.
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +140,18 @@ impl Kind {
             }
             Kind::SumInt | Kind::BestInt { .. } => format!("CAST({column} AS BIGINT)"),
             Kind::SumUInt | Kind::BestUInt { .. } => format!("CAST({column} AS BIGINT UNSIGNED)"),
+        }
+    }
+
+    /// What one bin's slot takes (a picked or best string's bytes beyond
+    /// that are not counted: the values the slots are sized by are short).
+    fn slot_bytes(self) -> usize {
+        match self {
+            Kind::Count | Kind::SumFloat | Kind::SumInt | Kind::SumUInt => 8,
+            Kind::Mean | Kind::BestFloat { .. } | Kind::BestInt { .. } | Kind::BestUInt { .. } | Kind::Median => 16,
+            Kind::Spread { .. } => size_of::<Moments>(),
+            Kind::BestStr { .. } => size_of::<Option<String>>(),
+            Kind::Pick { .. } => size_of::<Option<(i64, ScalarValue)>>(),
         }
     }
 
@@ -617,8 +629,8 @@ pub(super) async fn grouped(
         return Ok(None);
     };
     let count = usize::try_from(bins.end - bins.start).unwrap_or(usize::MAX);
-    let slots = count.saturating_mul(plan.columns.len().max(1));
-    if slots > MAX_SLOTS {
+    let bytes = count.saturating_mul(kinds.iter().map(|k| k.slot_bytes()).sum::<usize>().max(1));
+    if bytes > MAX_SLOT_BYTES {
         return Ok(None);
     }
     let grid = Grid { origin, unit_nanos: plan.unit_nanos, rule: plan.rule.nanos, first_bin: bins.start, bins: count };
@@ -633,7 +645,7 @@ pub(super) async fn grouped(
     let query = engine.snapshot_query(snapshot, SOURCE, &sql, Partitions::StoredRanges).await?;
     let partitions = query.execute_stream_partitioned().await?;
     // Each partition fills its own copy, and one more adds them up.
-    if slots.saturating_mul(partitions.len() + 1) > MAX_SLOTS {
+    if bytes.saturating_mul(partitions.len() + 1) > MAX_SLOT_BYTES {
         return Ok(None);
     }
 
@@ -687,6 +699,19 @@ mod tests {
         // Outside the planned bins on either side.
         assert!(matches!(grid.runs(&[1]), Err(DaemonError::Io(_))));
         assert!(matches!(grid.runs(&[30]), Err(DaemonError::Io(_))));
+    }
+
+    #[test]
+    fn slots_take_at_most_80_bytes() {
+        // As the README says of the slots in their 64 MB.
+        let kinds = [
+            Kind::Count,
+            Kind::Mean,
+            Kind::Spread { std: true },
+            Kind::BestStr { max: true },
+            Kind::Pick { last: true },
+        ];
+        assert!(kinds.iter().all(|k| (8..=80).contains(&k.slot_bytes())), "{:?}", kinds.map(|k| k.slot_bytes()));
     }
 
     #[test]
