@@ -86,6 +86,43 @@ fn unknown(what: &str, got: &str, allowed: &[&str]) -> String {
     format!("unknown {what} \"{}\": must be one of {}", got.escape_default(), allowed.join(", "))
 }
 
+/// `as_str`, parsing (an unknown spelling names the ones that exist) and
+/// serde's conversions for an enum that travels as one lowercase word.
+macro_rules! wire_words {
+    ($enum:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $enum {
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $word,)+
+                }
+            }
+        }
+
+        impl FromStr for $enum {
+            type Err = String;
+            fn from_str(s: &str) -> Result<$enum, String> {
+                match s {
+                    $($word => Ok($enum::$variant),)+
+                    _ => Err(unknown($what, s, &[$($word),+])),
+                }
+            }
+        }
+
+        impl TryFrom<String> for $enum {
+            type Error = String;
+            fn try_from(s: String) -> Result<$enum, String> {
+                s.parse()
+            }
+        }
+
+        impl From<$enum> for &'static str {
+            fn from(m: $enum) -> &'static str {
+                m.as_str()
+            }
+        }
+    };
+}
+
 /// What a put does when the dataframe exists. On the wire `mode` defaults
 /// to `error` for a put and to `append` for resample, as in the original.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -101,39 +138,7 @@ pub enum PutMode {
     Upsert,
 }
 
-impl PutMode {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            PutMode::Error => "error",
-            PutMode::Append => "append",
-            PutMode::Replace => "replace",
-            PutMode::Upsert => "upsert",
-        }
-    }
-}
-
-impl FromStr for PutMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<PutMode, String> {
-        [PutMode::Error, PutMode::Append, PutMode::Replace, PutMode::Upsert]
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| unknown("mode", s, &["error", "append", "replace", "upsert"]))
-    }
-}
-
-impl TryFrom<String> for PutMode {
-    type Error = String;
-    fn try_from(s: String) -> Result<PutMode, String> {
-        s.parse()
-    }
-}
-
-impl From<PutMode> for &'static str {
-    fn from(m: PutMode) -> &'static str {
-        m.as_str()
-    }
-}
+wire_words!(PutMode, "mode", { Error => "error", Append => "append", Replace => "replace", Upsert => "upsert" });
 
 /// Whether an append or upsert may change the dataframe's schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -146,30 +151,7 @@ pub enum SchemaPolicy {
     Merge,
 }
 
-impl SchemaPolicy {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            SchemaPolicy::Exact => "exact",
-            SchemaPolicy::Merge => "merge",
-        }
-    }
-}
-
-impl TryFrom<String> for SchemaPolicy {
-    type Error = String;
-    fn try_from(s: String) -> Result<SchemaPolicy, String> {
-        [SchemaPolicy::Exact, SchemaPolicy::Merge]
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| unknown("schema", &s, &["exact", "merge"]))
-    }
-}
-
-impl From<SchemaPolicy> for &'static str {
-    fn from(m: SchemaPolicy) -> &'static str {
-        m.as_str()
-    }
-}
+wire_words!(SchemaPolicy, "schema", { Exact => "exact", Merge => "merge" });
 
 /// `90m`, `12h`, `30d`: a count and a unit (s, m, h, d, w).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -209,30 +191,7 @@ pub enum BucketDeleteMode {
     Delete,
 }
 
-impl BucketDeleteMode {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            BucketDeleteMode::Error => "error",
-            BucketDeleteMode::Delete => "delete",
-        }
-    }
-}
-
-impl TryFrom<String> for BucketDeleteMode {
-    type Error = String;
-    fn try_from(s: String) -> Result<BucketDeleteMode, String> {
-        [BucketDeleteMode::Error, BucketDeleteMode::Delete]
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| unknown("delete_bucket mode", &s, &["error", "delete"]))
-    }
-}
-
-impl From<BucketDeleteMode> for &'static str {
-    fn from(m: BucketDeleteMode) -> &'static str {
-        m.as_str()
-    }
-}
+wire_words!(BucketDeleteMode, "delete_bucket mode", { Error => "error", Delete => "delete" });
 
 #[cfg(test)]
 mod tests {
