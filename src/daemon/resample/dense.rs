@@ -243,39 +243,42 @@ impl Medians {
         Medians { done: vec![None; bins], head: None, open: None, unsorted: false }
     }
 
+    /// A partition's rows of bin `slot`.
     fn add(&mut self, slot: usize, values: &[f64]) {
         match &mut self.open {
             Some((open, held)) if *open == slot => held.extend_from_slice(values),
-            Some((open, _)) if *open > slot => self.unsorted = true,
-            _ => {
-                if let Some(closed) = self.open.take() {
-                    if self.head.is_none() {
-                        self.head = Some(closed);
-                    } else {
-                        self.close(closed);
-                    }
-                }
-                self.open = Some((slot, values.to_vec()));
-            }
+            _ => self.begin(slot, values.to_vec(), true),
         }
-    }
-
-    fn close(&mut self, (slot, mut values): (usize, Vec<f64>)) {
-        self.done[slot] = median(&mut values);
     }
 
     /// Takes `values` of bin `slot`, which comes after all this holds.
     fn carry(&mut self, (slot, values): (usize, Vec<f64>)) {
         match &mut self.open {
             Some((open, held)) if *open == slot => held.extend(values),
-            Some((open, _)) if *open > slot => self.unsorted = true,
-            _ => {
-                if let Some(closed) = self.open.take() {
-                    self.close(closed);
-                }
-                self.open = Some((slot, values));
+            _ => self.begin(slot, values, false),
+        }
+    }
+
+    /// Opens bin `slot`, which must come after the open one (else the rows
+    /// are out of order), and closes that one: in a `partition` its first
+    /// bin stays as it is (`head`), as the partition before may hold more.
+    fn begin(&mut self, slot: usize, values: Vec<f64>, partition: bool) {
+        if self.open.as_ref().is_some_and(|(open, _)| *open > slot) {
+            self.unsorted = true;
+            return;
+        }
+        if let Some(closed) = self.open.take() {
+            if partition && self.head.is_none() {
+                self.head = Some(closed);
+            } else {
+                self.close(closed);
             }
         }
+        self.open = Some((slot, values));
+    }
+
+    fn close(&mut self, (slot, mut values): (usize, Vec<f64>)) {
+        self.done[slot] = median(&mut values);
     }
 
     /// Appends the next partition's bins.
@@ -365,10 +368,10 @@ fn from_total_order_key(key: i64) -> f64 {
 }
 
 /// [`keep`] for every value of a slice.
-fn keep_all<T: Copy>(best: &mut Option<T>, values: &[T], max: bool, cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Copy) {
-    let extreme = if max { values.iter().copied().max_by(cmp) } else { values.iter().copied().min_by(cmp) };
+fn keep_all<T: Ord + Copy>(best: &mut Option<T>, values: &[T], max: bool) {
+    let extreme = if max { values.iter().max() } else { values.iter().min() };
     if let Some(value) = extreme {
-        keep(best, value, max, cmp);
+        keep(best, *value, max, Ord::cmp);
     }
 }
 
@@ -418,12 +421,8 @@ impl Acc {
                     keep(&mut best[s], from_total_order_key(key), *max, f64::total_cmp);
                 }
             }),
-            Acc::BestInt(best, max) => {
-                each::<Int64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, Ord::cmp))
-            }
-            Acc::BestUInt(best, max) => {
-                each::<UInt64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max, Ord::cmp))
-            }
+            Acc::BestInt(best, max) => each::<Int64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max)),
+            Acc::BestUInt(best, max) => each::<UInt64Type>(column, runs, |s, v| keep_all(&mut best[s], v, *max)),
             Acc::BestStr(best, max) => {
                 let strings = arrow::compute::cast(column, &DataType::Utf8View).map_err(computing)?;
                 let strings = strings.as_string_view();
