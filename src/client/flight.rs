@@ -7,7 +7,6 @@ use std::time::Duration;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow_flight::decode::FlightRecordBatchStream;
-use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
 use arrow_flight::error::FlightError;
 use arrow_flight::{Action, FlightClient, FlightData, FlightDescriptor, FlightInfo};
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -157,11 +156,8 @@ impl Client {
     {
         let (failed_tx, mut failed_rx) = futures::channel::oneshot::channel::<FlightError>();
         let mut failed_tx = Some(failed_tx);
-        let data = FlightDataEncoderBuilder::new()
-            .with_schema(schema)
-            .with_dictionary_handling(DictionaryHandling::Resend)
-            .with_flight_descriptor(Some(FlightDescriptor::new_cmd(protocol::to_json(command))))
-            .build(batches)
+        let descriptor = FlightDescriptor::new_cmd(protocol::to_json(command));
+        let data = protocol::flight_data::encode(schema, Some(descriptor), batches)
             .map(move |item| match item {
                 Ok(data) => futures::future::Either::Left(futures::stream::once(async { data })),
                 Err(e) => {

@@ -51,6 +51,10 @@ pub enum DaemonError {
     Io(String),
     #[error("{0}")]
     Store(#[from] object_store::Error),
+    /// A commit whose answer the store lost and whose entry it would not
+    /// show either: it may yet appear, so what it names must be kept.
+    #[error("{0}")]
+    CommitUncertain(String),
     #[error("parquet: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
     /// The daemon's own failure: a bug or an environment problem, not the
@@ -85,6 +89,12 @@ impl DaemonError {
         DaemonError::Internal { what: what.into(), source: source.into() }
     }
 
+    /// Whether a failed commit may still have been made: then the files it
+    /// names must stay (vacuum's grace period takes them if it was not).
+    pub fn commit_uncertain(&self) -> bool {
+        matches!(self, DaemonError::CommitUncertain(_))
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             DaemonError::NotFound(_) => ErrorKind::NotFound,
@@ -96,9 +106,11 @@ impl DaemonError {
                 ErrorKind::InvalidArgument
             }
             DaemonError::DataFusion(_) => ErrorKind::DataFusion,
-            DaemonError::Io(_) | DaemonError::Store(_) | DaemonError::Parquet(_) | DaemonError::Internal { .. } => {
-                ErrorKind::Io
-            }
+            DaemonError::Io(_)
+            | DaemonError::Store(_)
+            | DaemonError::CommitUncertain(_)
+            | DaemonError::Parquet(_)
+            | DaemonError::Internal { .. } => ErrorKind::Io,
             DaemonError::InvalidToken(_) => ErrorKind::InvalidToken,
             DaemonError::Unauthenticated(_) => ErrorKind::Unauthenticated,
             DaemonError::Unauthorized(_) => ErrorKind::Unauthorized,

@@ -38,6 +38,7 @@ use crate::daemon::auth::Principal;
 use crate::daemon::distributed::{self, Cluster, Mode};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::storage::{BucketId, Name, Reading, Snapshot, Store};
+use crate::protocol::Ticket;
 
 const CATALOG: &str = "shoots";
 const STORE_URL: &str = "shoots://store";
@@ -195,6 +196,27 @@ impl QueryEngine {
         let in_order = partitions != Partitions::Any;
         ctx.register_table(table, Arc::new(DataframeTable::new(snapshot.clone(), self.store.clone(), in_order)))?;
         Ok(ctx.sql(sql).await?)
+    }
+
+    /// A ticket's selection from `snapshot`, in stored order: its columns
+    /// (all when it names none) of the rows where its SQL predicate holds,
+    /// at most its limit. The predicate is parsed as an expression over the
+    /// dataframe's columns, so it cannot reach anything else.
+    pub async fn select(&self, snapshot: &Snapshot, ticket: &Ticket) -> Result<DataFrame> {
+        let ctx = SessionContext::new_with_config_rt(self.config(Partitions::One), self.runtime.clone());
+        let mut df = ctx.read_table(Arc::new(DataframeTable::new(snapshot.clone(), self.store.clone(), true)))?;
+        if let Some(filter) = &ticket.filter {
+            let predicate = df.parse_sql_expr(filter)?;
+            df = df.filter(predicate)?;
+        }
+        if let Some(columns) = &ticket.columns {
+            let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+            df = df.select_columns(&columns)?;
+        }
+        if let Some(limit) = ticket.limit {
+            df = df.limit(0, Some(usize::try_from(limit).unwrap_or(usize::MAX)))?;
+        }
+        plain_strings(df)
     }
 
     /// Plans `sql` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other

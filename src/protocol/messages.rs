@@ -62,9 +62,24 @@ pub struct Ticket {
     /// Read an older version instead of the current one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
+    /// A selection from one version, in stored order (not with `sql`):
+    /// only these columns, in this order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    /// Only the rows where this SQL predicate is true.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// At most this many rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
 
 impl Ticket {
+    /// Whether it selects columns, rows or a limit of a version.
+    pub fn selects(&self) -> bool {
+        self.columns.is_some() || self.filter.is_some() || self.limit.is_some()
+    }
+
     pub fn frame(name: &str, bucket: Option<&str>) -> Ticket {
         Ticket { name: Some(name.into()), bucket: bucket.map(String::from), ..Ticket::default() }
     }

@@ -5,6 +5,7 @@
 //! side, so both depend on it and it depends on neither.
 
 pub mod actions;
+pub mod flight_data;
 pub mod kinds;
 pub mod messages;
 

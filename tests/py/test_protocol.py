@@ -277,3 +277,32 @@ def test_hostile_names_everywhere(client, daemon, tmp_path, bad):
     assert files_under(tmp_path) - before <= {"daemon.log"}
     assert daemon.files() == stored
     assert get(client, "ok", bucket="good").num_rows == 2
+
+
+def selection(client, ticket):
+    return client.do_get(flight.Ticket(json.dumps(ticket).encode())).read_all()
+
+
+def test_a_ticket_selects_columns_rows_and_a_limit_in_stored_order(client):
+    put(client, "frame", sample(50_000), batch_size=7_000)
+    put(client, "frame", sample(50_000, offset=50_000), mode="append")
+    got = selection(client, {"name": "frame", "columns": ["id"], "where": "id % 1000 = 7 AND id > 20000"})
+    assert got.column_names == ["id"]
+    assert got.column("id").to_pylist() == list(range(20_007, 100_000, 1000))
+    assert selection(client, {"name": "frame", "limit": 3}).equals(sample(3))
+    assert selection(client, {"name": "frame", "limit": 0}).schema.equals(sample(1).schema)
+    # Of an older version too.
+    assert selection(client, {"name": "frame", "version": 1, "where": "id >= 49998"}).column("id").to_pylist() == \
+        [49_998, 49_999]
+    # GetSchema and GetFlightInfo announce what the DoGet streams.
+    descriptor = flight.FlightDescriptor.for_command(json.dumps({"name": "frame", "columns": ["id"]}))
+    assert client.get_schema(descriptor).schema.names == ["id"]
+
+    expect_error("InvalidArgumentError", selection, client, {"name": "frame", "sql": "select 1", "limit": 1})
+    expect_error("DataFusionError", selection, client, {"name": "frame", "where": "nope > 1"})
+    expect_error("DataFusionError", selection, client, {"name": "frame", "where": "id + 1"})
+    expect_error("DataFusionError", selection, client, {"name": "frame", "columns": ["nope"]})
+    # The predicate is an expression over the dataframe: nothing else parses.
+    expect_error("DataFusionError", selection, client, {"name": "frame", "where": "1 = 1; DROP TABLE frame"})
+    expect_error("FileNotFoundError", selection, client, {"name": "frame", "version": 9, "limit": 1})
+    assert get(client, "frame").num_rows == 100_000

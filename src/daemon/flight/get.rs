@@ -19,7 +19,12 @@ use crate::protocol::{FrameMeta, Ticket};
 /// What a descriptor or ticket points at.
 enum Resolved {
     Frame(Snapshot),
-    Query { scope: Scope, sql: String },
+    /// Some columns, rows or a limit of one version, in stored order.
+    Selection(Snapshot, Ticket),
+    Query {
+        scope: Scope,
+        sql: String,
+    },
 }
 
 /// A dataframe's FlightInfo, as ListFlights and GetFlightInfo give it;
@@ -52,6 +57,10 @@ impl ShootsFlight {
         let (detail, resolved) = self.resolve_ticket(&json::ticket(ticket)?, caller).await?;
         let stream = match resolved {
             Resolved::Frame(snap) => encode(snap.schema.clone(), self.store.scan(&snap)),
+            Resolved::Selection(snap, ticket) => {
+                let results = self.engine.select(&snap, &ticket).await?.execute_stream().await?;
+                encode(results.schema(), results.map_err(DaemonError::from).boxed())
+            }
             Resolved::Query { scope, sql } => {
                 let results = self.engine.execute(&scope, &sql).await?;
                 encode(results.schema(), results.map_err(DaemonError::from).boxed())
@@ -68,7 +77,7 @@ impl ShootsFlight {
         let (detail, resolved) = self.resolve_descriptor(descriptor, caller).await?;
         let info = match &resolved {
             Resolved::Frame(snap) => frame_info(snap, self.store.bucket_retention(&snap.bucket).await?.as_ref())?,
-            Resolved::Query { .. } => FlightInfo::new()
+            Resolved::Selection(..) | Resolved::Query { .. } => FlightInfo::new()
                 .try_with_schema(self.schema_of(&resolved).await?.as_ref())
                 .map_err(|e| DaemonError::internal("encoding a schema", e))?
                 .with_descriptor(descriptor.clone())
@@ -96,6 +105,11 @@ impl ShootsFlight {
         if ticket.sql.is_some() && ticket.version.is_some() {
             return Err(DaemonError::InvalidArgument("a ticket takes either sql or version, not both".into()));
         }
+        if ticket.sql.is_some() && ticket.selects() {
+            return Err(DaemonError::InvalidArgument(
+                "a ticket takes either sql or columns, where and limit, not both".into(),
+            ));
+        }
         let bucket = BucketId::parse(ticket.bucket.as_deref())?;
         let Some(name) = &ticket.name else {
             let Some(sql) = &ticket.sql else {
@@ -110,6 +124,7 @@ impl ShootsFlight {
         let snap = self.store.snapshot(&target.bucket, &target.name, ticket.version).await?;
         let resolved = match &ticket.sql {
             Some(sql) => Resolved::Query { scope: Scope::new(target.bucket.clone(), caller), sql: sql.clone() },
+            None if ticket.selects() => Resolved::Selection(snap, ticket.clone()),
             None => Resolved::Frame(snap),
         };
         Ok((target.to_string(), resolved))
@@ -145,6 +160,9 @@ impl ShootsFlight {
     async fn schema_of(&self, resolved: &Resolved) -> Result<SchemaRef> {
         match resolved {
             Resolved::Frame(snap) => Ok(snap.schema.clone()),
+            Resolved::Selection(snap, ticket) => {
+                Ok(std::sync::Arc::new(self.engine.select(snap, ticket).await?.schema().as_arrow().clone()))
+            }
             Resolved::Query { scope, sql } => self.engine.schema(scope, sql).await,
         }
     }

@@ -5,7 +5,6 @@ use std::pin::Pin;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
 use arrow_flight::error::FlightError;
 use arrow_flight::FlightData;
 use futures::stream::BoxStream;
@@ -14,20 +13,14 @@ use tonic::Status;
 
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::metrics::Metrics;
+use crate::protocol::flight_data;
 
 pub(super) type FlightStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send + 'static>>;
 
-/// Streams batches as Flight data; dictionaries are sent as dictionaries so
-/// categoricals come back as categoricals.
+/// Streams batches as Flight data ([`flight_data::encode`]).
 pub(super) fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -> FlightStream<FlightData> {
     let input = read_ahead(batches).map_err(|e| FlightError::Tonic(Box::new(e.into_status())));
-    Box::pin(
-        FlightDataEncoderBuilder::new()
-            .with_schema(schema)
-            .with_dictionary_handling(DictionaryHandling::Resend)
-            .build(input)
-            .map_err(Status::from),
-    )
+    Box::pin(flight_data::encode(schema, None, input).map_err(Status::from))
 }
 
 /// Produces `batches` in a task of their own, one batch ahead of the

@@ -404,28 +404,86 @@ impl<'a> Log<'a> {
 
     /// Creates `commit`'s entry if no entry of its version exists yet
     /// (put-if-absent); `false` when another writer got there first.
+    ///
+    /// A commit is judged by what is on the store, never by the answer to
+    /// its request: a store may make the entry and then fail the answer (a
+    /// 500 after the write, a connection cut), and a retry of our own PUT
+    /// then finds our entry there. So whenever the answer is not a plain
+    /// success the entry is read back: our bytes are our commit, anyone
+    /// else's mean we lost the race, and no entry means the same bytes are
+    /// offered again. When the store never tells, the error is
+    /// [`DaemonError::CommitUncertain`] and the caller must keep its files.
     pub async fn create(&self, commit: &Commit) -> Result<bool> {
-        let body = serde_json::to_vec_pretty(commit).map_err(|e| DaemonError::internal("cannot encode a commit", e))?;
-        let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
+        let body: bytes::Bytes =
+            serde_json::to_vec_pretty(commit).map_err(|e| DaemonError::internal("cannot encode a commit", e))?.into();
         let path = self.entry_path(commit.version);
-        match self.os.put_opts(&path, PutPayload::from(body), opts).await {
-            Ok(put) => {
-                self.cache.keep(&path, put.e_tag, commit);
-                self.cache.saw_head(&self.dir(), Some(commit.version));
-                if commit.version.is_multiple_of(POINTER_EVERY) {
-                    // Only a hint: the commit stands whether or not it is written.
-                    let pointer = PutPayload::from(commit.version.to_string());
-                    if let Err(e) = self.os.put(&self.pointer_path(), pointer).await {
-                        tracing::warn!("cannot update the log pointer of {}/{}: {e}", self.bucket, self.name);
-                    }
+        let mut attempt = 0;
+        let e_tag = loop {
+            let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
+            let failure = match self.os.put_opts(&path, PutPayload::from(body.clone()), opts).await {
+                Ok(put) => break put.e_tag,
+                Err(e) => e,
+            };
+            match self.read_back(&path, &body).await {
+                Ok(Entry::Ours(e_tag)) => break e_tag,
+                Ok(Entry::Theirs) => return Ok(false),
+                // Gone again after the store said it existed: a delete of the
+                // dataframe ran in between, which the caller's re-read sees.
+                Ok(Entry::Absent) if matches!(failure, object_store::Error::AlreadyExists { .. }) => return Ok(false),
+                Ok(Entry::Absent) | Err(_) if attempt + 1 < COMMIT_ATTEMPTS => {
+                    tracing::warn!(
+                        "commit {} of {}/{}: {failure}; its entry is not there yet, offering it again",
+                        commit.version,
+                        self.bucket,
+                        self.name
+                    );
                 }
-                Ok(true)
+                Ok(Entry::Absent) | Err(_) => {
+                    return Err(DaemonError::CommitUncertain(format!(
+                        "cannot tell whether version {} of dataframe {} was committed: {failure}",
+                        commit.version, self.name
+                    )))
+                }
             }
-            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
+            attempt += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(100 << attempt.min(6))).await;
+        };
+        self.cache.keep(&path, e_tag, commit);
+        self.cache.saw_head(&self.dir(), Some(commit.version));
+        if commit.version.is_multiple_of(POINTER_EVERY) {
+            // Only a hint: the commit stands whether or not it is written.
+            let pointer = PutPayload::from(commit.version.to_string());
+            if let Err(e) = self.os.put(&self.pointer_path(), pointer).await {
+                tracing::warn!("cannot update the log pointer of {}/{}: {e}", self.bucket, self.name);
+            }
         }
+        Ok(true)
+    }
+
+    /// Whose entry is at `path`, if any: ours when it holds `body`.
+    async fn read_back(&self, path: &Path, body: &[u8]) -> Result<Entry> {
+        let got = match self.os.get(path).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => return Ok(Entry::Absent),
+            Err(e) => return Err(e.into()),
+        };
+        let e_tag = got.meta.e_tag.clone();
+        let stored = got.bytes().await?;
+        Ok(if stored.as_ref() == body { Entry::Ours(e_tag) } else { Entry::Theirs })
     }
 }
+
+/// What reading back a log entry found.
+enum Entry {
+    Absent,
+    /// Our commit, with the e-tag it is stored under.
+    Ours(Option<String>),
+    Theirs,
+}
+
+/// How often a commit whose answer was lost is offered again before the
+/// daemon gives up telling whether it was made.
+const COMMIT_ATTEMPTS: u32 = 8;
 
 pub fn entry_name(version: u64) -> String {
     format!("{version:020}.json")

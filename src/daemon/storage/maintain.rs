@@ -53,7 +53,12 @@ pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Re
             Ok(CompactOutcome { version: Some(commit.version), files_before: before, files_after: commit.files.len() })
         }
         Err(e) => {
-            store.delete_paths(new_files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();
+            if !e.commit_uncertain() {
+                store
+                    .delete_paths(new_files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect())
+                    .await
+                    .ok();
+            }
             Err(e)
         }
     }

@@ -313,9 +313,12 @@ where
         )))
     }
     .await;
-    // Files of plans that were never committed go.
+    // Files of plans that were never committed go (those of a commit that
+    // may have been made stay).
     let mut uncommitted: Vec<&EntryPlan> = discarded.iter().collect();
-    if !matches!(&result, Ok(outcome) if outcome.committed) {
+    let maybe_committed =
+        matches!(&result, Ok(outcome) if outcome.committed) || matches!(&result, Err(e) if e.commit_uncertain());
+    if !maybe_committed {
         uncommitted.extend(plans.iter().map(|(_, p)| p));
     }
     let paths: Vec<_> =

@@ -148,7 +148,9 @@ where
     match committed {
         Ok((version, small_files)) => Ok(PutOutcome { version, rows: files.iter().map(|f| f.rows).sum(), small_files }),
         Err(e) => {
-            store.delete_paths(files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();
+            if !e.commit_uncertain() {
+                store.delete_paths(files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();
+            }
             Err(e)
         }
     }
