@@ -34,6 +34,7 @@ import peers
 import store_requests
 from peak import Peak
 from ports import free_port, wait_port
+from tables import sensor_table
 
 ROOT = Path(__file__).resolve().parent.parent
 # ADBC asks to turn autocommit off; shoots has no transactions and says so.
@@ -75,18 +76,6 @@ def concurrent_read(port, n):
     for p in procs:
         p.join()
     return sum(r[2] for r in done) / (max(r[1] for r in done) - min(r[0] for r in done))
-
-
-def sensor_table(rows, seed=0):
-    rng = np.random.default_rng(seed)
-    start = np.datetime64("2024-01-01T00:00:00", "ns")
-    return pa.table({
-        "timestamp": pa.array(start + np.arange(rows) * np.timedelta64(10, "ms")),
-        "s1": rng.normal(size=rows), "s2": rng.normal(size=rows),
-        "s3": rng.normal(size=rows), "s4": rng.normal(size=rows),
-        "count": rng.integers(0, 1000, size=rows),
-        "site": pa.array(rng.choice(["north", "south", "east", "west", "centre"], size=rows)),
-    })
 
 
 def put_table(client, name, table, mode="replace"):
