@@ -61,6 +61,9 @@ complete -c shoots -n "__fish_shoots_using_subcommand serve" -l retention-every 
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l compact-after -d 'Compact a dataframe in the background once a put leaves this many small files at its end (0: only when asked, with `shoots compact`)' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l pid-file -d 'Pid file for --daemon [default: shoots-PORT.pid in the platform state directory]' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l log-file -d 'Log file for --daemon [default: shoots-PORT.log in the platform state directory]' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l store-retries -d 'Retries of an object store request that failed (a 5xx, a cut connection, a timeout), with exponential backoff' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l store-retry-timeout -d 'No retry of an object store request starts after this long since its first attempt, e.g. 20s, 2m' -r
+complete -c shoots -n "__fish_shoots_using_subcommand serve" -l store-timeout -d 'How long one attempt of an object store request may take, body included, e.g. 30s' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l secret -d 'Require a token signed with this secret on every call (see `shoots token create`)' -r
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -l daemon -d 'Detach and run in the background, with a pid file and a log file'
 complete -c shoots -n "__fish_shoots_using_subcommand serve" -s h -l help -d 'Print help'

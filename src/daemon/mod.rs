@@ -25,7 +25,7 @@ use error::{DaemonError, Result};
 use flight::ShootsFlight;
 use query::QueryEngine;
 use shutdown::{stop_requested, Shutdown};
-use storage::{Location, Store, StoreOptions};
+use storage::{Location, Store, StoreOptions, StorePatience};
 /// How long in-flight calls get to finish once a stop was asked for.
 const GRACE_PERIOD: Duration = Duration::from_secs(30);
 
@@ -43,6 +43,8 @@ pub struct ServeConfig {
     pub retain_versions: usize,
     /// How long unneeded files stay before vacuum deletes them.
     pub vacuum_grace: Duration,
+    /// Retries and timeouts of object store requests.
+    pub store_patience: StorePatience,
     /// The other daemons of the same store (`--peers`), for distributed queries.
     pub peers: Vec<String>,
     /// PEM certificates TLS peers' certificates must chain to (`--peer-ca-file`).
@@ -127,6 +129,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
     let options = StoreOptions {
         retain_versions: config.retain_versions.max(1),
         grace: config.vacuum_grace,
+        patience: config.store_patience,
         compact_files: config.compact_after,
         ..StoreOptions::default()
     };

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::daemon::storage::StorePatience;
 use crate::daemon::{self, Secret, ServeConfig};
 use crate::error::{CliError, Result};
 
@@ -75,6 +76,18 @@ pub struct ServeArgs {
     /// Log file for --daemon [default: shoots-PORT.log in the platform state directory]
     #[arg(long, requires = "daemon")]
     pub log_file: Option<PathBuf>,
+    /// Retries of an object store request that failed (a 5xx, a cut
+    /// connection, a timeout), with exponential backoff
+    #[arg(long, env = "SHOOTS_STORE_RETRIES", default_value_t = 3)]
+    pub store_retries: usize,
+    /// No retry of an object store request starts after this long since its
+    /// first attempt, e.g. 20s, 2m
+    #[arg(long, env = "SHOOTS_STORE_RETRY_TIMEOUT", default_value = "20s", value_parser = crate::cmd::token::parse_duration)]
+    pub store_retry_timeout: std::time::Duration,
+    /// How long one attempt of an object store request may take, body
+    /// included, e.g. 30s
+    #[arg(long, env = "SHOOTS_STORE_TIMEOUT", default_value = "30s", value_parser = crate::cmd::token::parse_duration)]
+    pub store_timeout: std::time::Duration,
     /// Require a token signed with this secret on every call (see `shoots token create`)
     #[arg(long, env = "SHOOTS_SECRET", hide_env_values = true)]
     pub secret: Option<Secret>,
@@ -116,6 +129,11 @@ impl ServeArgs {
             secret: self.secret.clone(),
             retain_versions: self.retain_versions as usize,
             vacuum_grace: self.vacuum_grace,
+            store_patience: StorePatience {
+                retries: self.store_retries,
+                retry_timeout: self.store_retry_timeout,
+                timeout: self.store_timeout,
+            },
             peers: self.peers.clone(),
             peer_ca: self.peer_ca_file.as_ref().map(|p| read(p, "peer CA certificate")).transpose()?,
             http_port: self.http_port,

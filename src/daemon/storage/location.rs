@@ -16,6 +16,27 @@ use object_store::{ClientConfigKey, ObjectStore, RetryConfig};
 use crate::daemon::error::{DaemonError, Result};
 
 /// Where the buckets are.
+/// How long the daemon waits on an object store that fails or does not
+/// answer (`--store-retries`, `--store-retry-timeout`, `--store-timeout`).
+#[derive(Debug, Clone, Copy)]
+pub struct StorePatience {
+    /// Retries of a request that failed with a 5xx, a cut connection or a
+    /// timeout (with exponential backoff).
+    pub retries: usize,
+    /// No retry starts after this long since the first attempt.
+    pub retry_timeout: Duration,
+    /// One attempt's time, from connecting to the end of its body.
+    pub timeout: Duration,
+}
+
+impl Default for StorePatience {
+    /// A store that does not answer should fail the call within seconds,
+    /// not retry for minutes (object_store's default).
+    fn default() -> Self {
+        StorePatience { retries: 3, retry_timeout: Duration::from_secs(20), timeout: Duration::from_secs(30) }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Location {
     /// A directory of the local file system (created if missing).
@@ -52,13 +73,14 @@ impl Location {
         Ok(Location::Local(PathBuf::from(raw)))
     }
 
-    pub fn open(&self) -> Result<Arc<dyn ObjectStore>> {
+    pub fn open(&self, patience: &StorePatience) -> Result<Arc<dyn ObjectStore>> {
         match self {
             Location::S3 { bucket, prefix } => {
-                // A store that does not answer should fail the call within
-                // seconds, not retry for minutes (object_store's default).
-                let retry =
-                    RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(20), ..Default::default() };
+                let retry = RetryConfig {
+                    max_retries: patience.retries,
+                    retry_timeout: patience.retry_timeout,
+                    ..Default::default()
+                };
                 // Set key by key: `with_client_options` would drop what the
                 // environment said (AWS_ALLOW_HTTP among it).
                 let mut s3 = AmazonS3Builder::from_env();
@@ -70,6 +92,10 @@ impl Location {
                     .with_bucket_name(bucket)
                     .with_retry(retry)
                     .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout), "5s")
+                    .with_config(
+                        AmazonS3ConfigKey::Client(ClientConfigKey::Timeout),
+                        format!("{}ms", patience.timeout.as_millis()),
+                    )
                     .build()
                     .map_err(|e| DaemonError::internal(format!("cannot use the store {self}"), e))?;
                 if prefix.is_empty() {

@@ -54,7 +54,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode as Create, PutOptions, P
 use crate::daemon::error::{DaemonError, Result};
 use crate::protocol::BucketDeleteMode;
 use counted::{Counted, RequestCounts};
-pub use location::Location;
+pub use location::{Location, StorePatience};
 pub use log::{Commit, DataFile, Operation, RetentionRule};
 use log::{Log, LogCache};
 pub use maintain::{CompactOutcome, VacuumOutcome};
@@ -85,6 +85,8 @@ pub struct StoreOptions {
     /// version went, and a put on another daemon may not have committed
     /// the files it wrote yet (`--vacuum-grace`).
     pub grace: std::time::Duration,
+    /// Retries and timeouts of requests to an object store.
+    pub patience: StorePatience,
 }
 
 impl Default for StoreOptions {
@@ -102,6 +104,7 @@ impl Default for StoreOptions {
             retain_versions: 10,
             compact_files: 8,
             grace: std::time::Duration::from_secs(3600),
+            patience: StorePatience::default(),
         }
     }
 }
@@ -205,7 +208,7 @@ pub(super) fn not_found(bucket: &BucketId, name: &Name) -> DaemonError {
 
 impl Store {
     pub fn open(location: Location, options: StoreOptions) -> Result<Store> {
-        let os = Counted::new(location.open()?);
+        let os = Counted::new(location.open(&options.patience)?);
         Ok(Store {
             requests: os.counts(),
             os: Arc::new(os),
