@@ -19,7 +19,7 @@ import pyarrow as pa
 from pyarrow import flight
 
 from . import frames
-from .errors import BucketNotEmptyError, DataframeNotFoundError, DataFusionError, translate
+from .errors import BucketNotEmptyError, DataframeNotFoundError, DataFusionError, ShootsIOError, translate
 from .frames import Frame, Output
 from .jwt_client_auth_handler import JWTClientAuthHandler
 
@@ -222,7 +222,7 @@ class ShootsClient:
             reply = reader.read()
             writer.close()
         if reply is None:
-            return PutResult(version=0, rows=0)
+            raise ShootsIOError("the daemon closed the put without saying what it committed")
         meta = json.loads(reply.to_pybytes())
         return PutResult(version=meta["version"], rows=meta["rows"])
 
