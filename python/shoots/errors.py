@@ -11,6 +11,7 @@ pyarrow class a caller may already catch, so code written for ``shoots``
 from __future__ import annotations
 
 import json
+import re
 
 from pyarrow import flight
 
@@ -101,9 +102,19 @@ KINDS: dict[str, type[ShootsError]] = {
 }
 
 
-def translate(error: flight.FlightError) -> BaseException:
-    """The typed exception for a Flight error, or the error itself when its
-    kind is unknown (a transport failure, say)."""
+# A failure after a result began to stream reaches pyarrow without
+# `extra_info`, as an ArrowException whose text holds the daemon's
+# "KIND: message".
+_STREAMED = re.compile(r"^(?:[\w ]+error: )?(\w+): (.*?)(?:\. gRPC client debug context:|\. Detail:|$)", re.S)
+
+
+def translate(error: Exception) -> BaseException:
+    """The typed exception for a Flight error (or an error that cut a result
+    stream), or the error itself when its kind is unknown (a transport
+    failure, say)."""
+    if not isinstance(error, flight.FlightError):
+        m = _STREAMED.match(str(error))
+        return KINDS[m.group(1)](m.group(2)) if m and m.group(1) in KINDS else error
     if isinstance(error, flight.FlightUnauthenticatedError):
         return AuthenticationError(_message(error))
     if isinstance(error, flight.FlightUnauthorizedError):

@@ -92,7 +92,7 @@ def _typed_errors() -> Iterator[None]:
     """Known error kinds leave as their own exception class."""
     try:
         yield
-    except flight.FlightError as e:
+    except (flight.FlightError, pa.ArrowException) as e:
         typed = translate(e)
         if typed is e:
             raise

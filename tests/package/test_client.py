@@ -194,3 +194,12 @@ def test_shutdown_from_the_client(tmp_path):
     d = shoots.serve(tmp_path / "b")
     assert d.client().shutdown() == '["shutdown command received"]'
     assert d.wait(timeout=60) == 0
+
+
+def test_a_store_failure_is_shoots_io_error(client, daemon, tmp_path):
+    client.put("s", sensor(4))
+    data = next((tmp_path / "buckets" / "_default" / "s" / "data").glob("*.parquet"))
+    data.write_bytes(b"not parquet at all")
+    with pytest.raises(shoots.ShootsIOError) as e:
+        client.get("s")
+    assert isinstance(e.value, OSError) and str(e.value).startswith("parquet: ")
