@@ -44,6 +44,12 @@ struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    /// `commits` (log entries) or `footers` (Parquet footers).
+    cache: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BucketLabels {
     /// `_default` for the default bucket, as SQL names it.
     bucket: String,
@@ -191,6 +197,14 @@ impl Metrics {
         now.register("dataframes", "Dataframes per bucket", frames);
         now.register("stored_rows", "Rows of the current versions, per bucket", rows);
         now.register_with_unit("stored", "Bytes of the current versions' data files, per bucket", Unit::Bytes, bytes);
+        let (held, limits) = (Family::<CacheLabels, Gauge>::default(), Family::<CacheLabels, Gauge>::default());
+        for (cache, used, limit) in store.caches() {
+            let labels = CacheLabels { cache: cache.into() };
+            held.get_or_create(&labels).set(used as i64);
+            limits.get_or_create(&labels).set(limit as i64);
+        }
+        now.register_with_unit("cache", "Memory held by each of the daemon's caches", Unit::Bytes, held);
+        now.register_with_unit("cache_limit", "The most each cache may hold", Unit::Bytes, limits);
         let uptime = Gauge::<f64, AtomicU64>::default();
         uptime.set(self.uptime().as_secs_f64());
         now.register_with_unit("uptime", "Time since the daemon started", Unit::Seconds, uptime);

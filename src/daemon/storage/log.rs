@@ -7,7 +7,7 @@
 //! re-reads and retries. `<df>/_log/_latest` points near the newest entry
 //! (see [`Log::head`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{Schema, SchemaRef};
@@ -241,14 +241,26 @@ pub fn encode_schema(schema: &Schema) -> Result<String> {
 /// a listing shows with the same e-tag.
 #[derive(Debug, Default)]
 pub struct LogCache {
-    commits: Mutex<HashMap<(Path, String), Commit>>,
+    commits: Mutex<CachedCommits>,
     /// The newest version seen, per log directory: where the next look
     /// for newer entries starts.
     heads: Mutex<HashMap<Path, u64>>,
 }
 
-/// Commits kept in memory; the cache starts afresh beyond this.
-const CACHED_COMMITS: usize = 4096;
+/// Commits by entry path and e-tag, oldest first out once their entries'
+/// bytes pass [`CACHED_COMMIT_BYTES`]. Each commit lists every file of its
+/// version, so a dataframe fed by many small appends makes commits of tens
+/// of kilobytes: a bound by count (4,096 of them) let this cache alone grow
+/// to hundreds of megabytes.
+#[derive(Debug, Default)]
+struct CachedCommits {
+    by_key: HashMap<(Path, String), (Commit, usize)>,
+    order: VecDeque<(Path, String)>,
+    bytes: usize,
+}
+
+/// Memory for cached commits, counted as the size of their log entries.
+pub const CACHED_COMMIT_BYTES: usize = 32 << 20;
 
 /// Every this many versions a commit also rewrites the log's pointer
 /// (`_log/_latest`), so that a daemon new to a dataframe lists only the
@@ -258,16 +270,31 @@ const POINTER_EVERY: u64 = 16;
 impl LogCache {
     fn commit(&self, path: &Path, e_tag: Option<&str>) -> Option<Commit> {
         let commits = self.commits.lock().unwrap_or_else(|p| p.into_inner());
-        commits.get(&(path.clone(), e_tag?.to_string())).cloned()
+        commits.by_key.get(&(path.clone(), e_tag?.to_string())).map(|(commit, _)| commit.clone())
     }
 
-    fn keep(&self, path: &Path, e_tag: Option<String>, commit: &Commit) {
+    /// Keeps `commit`, whose entry is `bytes` long.
+    fn keep(&self, path: &Path, e_tag: Option<String>, commit: &Commit, bytes: usize) {
         let Some(e_tag) = e_tag else { return };
         let mut commits = self.commits.lock().unwrap_or_else(|p| p.into_inner());
-        if commits.len() >= CACHED_COMMITS {
-            commits.clear();
+        let key = (path.clone(), e_tag);
+        if let Some((_, old)) = commits.by_key.insert(key.clone(), (commit.clone(), bytes)) {
+            commits.bytes -= old;
+        } else {
+            commits.order.push_back(key);
         }
-        commits.insert((path.clone(), e_tag), commit.clone());
+        commits.bytes += bytes;
+        while commits.bytes > CACHED_COMMIT_BYTES {
+            let Some(oldest) = commits.order.pop_front() else { break };
+            if let Some((_, size)) = commits.by_key.remove(&oldest) {
+                commits.bytes -= size;
+            }
+        }
+    }
+
+    /// The bytes of the cached commits' entries.
+    pub fn bytes(&self) -> usize {
+        self.commits.lock().unwrap_or_else(|p| p.into_inner()).bytes
     }
 
     fn head(&self, dir: &Path) -> Option<u64> {
@@ -351,7 +378,7 @@ impl<'a> Log<'a> {
         let bytes = got.bytes().await?;
         let commit: Commit =
             serde_json::from_slice(&bytes).map_err(|e| DaemonError::Io(format!("corrupt commit {path}: {e}")))?;
-        self.cache.keep(&path, e_tag, &commit);
+        self.cache.keep(&path, e_tag, &commit, bytes.len());
         Ok(commit)
     }
 
@@ -448,7 +475,7 @@ impl<'a> Log<'a> {
             attempt += 1;
             tokio::time::sleep(std::time::Duration::from_millis(100 << attempt.min(6))).await;
         };
-        self.cache.keep(&path, e_tag, commit);
+        self.cache.keep(&path, e_tag, commit, body.len());
         self.cache.saw_head(&self.dir(), Some(commit.version));
         if commit.version.is_multiple_of(POINTER_EVERY) {
             // Only a hint: the commit stands whether or not it is written.
@@ -505,6 +532,26 @@ mod tests {
     use super::*;
     use arrow::datatypes::{DataType, Field, TimeUnit};
     use std::collections::HashMap;
+
+    #[test]
+    fn the_commit_cache_is_bounded_in_bytes_and_lets_the_oldest_go() {
+        let schema = Schema::new(vec![Field::new("a", DataType::Int64, false)]);
+        let cache = LogCache::default();
+        let entry = CACHED_COMMIT_BYTES / 10;
+        for v in 0..25u64 {
+            let commit = Commit::new(v, Operation::Append, vec![], vec![], vec![], &schema).unwrap();
+            cache.keep(&Path::from(entry_name(v)), Some(format!("e{v}")), &commit, entry);
+            assert!(cache.bytes() <= CACHED_COMMIT_BYTES);
+        }
+        assert_eq!(cache.bytes(), 10 * entry);
+        assert!(cache.commit(&Path::from(entry_name(24)), Some("e24")).is_some());
+        assert!(cache.commit(&Path::from(entry_name(15)), Some("e15")).is_some());
+        assert!(cache.commit(&Path::from(entry_name(14)), Some("e14")).is_none());
+        // The same entry kept again is counted once.
+        let commit = Commit::new(24, Operation::Append, vec![], vec![], vec![], &schema).unwrap();
+        cache.keep(&Path::from(entry_name(24)), Some("e24".into()), &commit, entry);
+        assert_eq!(cache.bytes(), 10 * entry);
+    }
 
     #[test]
     fn entry_names_sort_by_version_and_parse_back() {

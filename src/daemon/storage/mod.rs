@@ -111,6 +111,8 @@ impl Default for StoreOptions {
 
 /// Parquet footers by data file path.
 pub type FooterCache = datafusion::execution::cache::cache_manager::FileMetadataCache;
+type Footers =
+    DefaultCache<object_store::path::Path, datafusion::execution::cache::cache_manager::CachedFileMetadataEntry>;
 
 /// Memory for cached footers (DataFusion's default for its own).
 const FOOTER_CACHE_BYTES: usize = 50 << 20;
@@ -174,7 +176,7 @@ pub struct Store {
     logs: LogCache,
     /// Parquet footers of data files (immutable, uniquely named), shared
     /// by gets and SQL.
-    footers: Arc<FooterCache>,
+    footers: Arc<Footers>,
     /// Serialises commits to one dataframe within this daemon; put-if-absent
     /// on the log is what makes them safe, this only avoids retry storms.
     commit_locks: PerFrame<tokio::sync::Mutex<()>>,
@@ -267,6 +269,14 @@ impl Store {
 
     pub fn footers(&self) -> Arc<FooterCache> {
         self.footers.clone()
+    }
+
+    /// Each cache's name, the bytes it holds and the most it may hold.
+    pub fn caches(&self) -> [(&'static str, usize, usize); 2] {
+        [
+            ("commits", self.logs.bytes(), log::CACHED_COMMIT_BYTES),
+            ("footers", self.footers.memory_used(), FOOTER_CACHE_BYTES),
+        ]
     }
 
     // ---- versions --------------------------------------------------------
