@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("raw", "ours", "ours_64k", "original")
+KINDS = ("raw", "raw_5000", "ours", "ours_64k", "original")
 
 
 def worker(kind, port, rows, repeat):
@@ -29,14 +29,15 @@ def worker(kind, port, rows, repeat):
 
     df = sensor_table(rows).to_pandas()
     name = f"bench_{kind}"
-    if kind == "raw":
+    if kind.startswith("raw"):
         client = flight.FlightClient(f"grpc://127.0.0.1:{port}")
+        chunk = 5000 if kind == "raw_5000" else 65536
 
         def put():
             table = pa.Table.from_pandas(df)
             cmd = json.dumps({"name": name, "mode": "replace", "bucket": None})
             writer, reader = client.do_put(flight.FlightDescriptor.for_command(cmd), table.schema)
-            writer.write_table(table, max_chunksize=65536)
+            writer.write_table(table, max_chunksize=chunk)
             writer.done_writing()
             reader.read()
             writer.close()
@@ -134,11 +135,12 @@ def main():
 
     with shoots.serve(log=open(os.devnull, "w")) as daemon:
         print(f"daemon {shoots.binary()}, {args.rows:,} rows, best of {args.turns} turns x {args.repeat}", flush=True)
-        python_for = {"raw": sys.executable, "ours": sys.executable, "ours_64k": sys.executable,
-                      "original": args.original_python}
+        python_for = {kind: sys.executable for kind in KINDS}
+        python_for["original"] = args.original_python
         best = run(python_for, daemon.port, args.rows, args.repeat, args.turns)
         print(f"{'client':<34}{'put s':>8}{'get s':>8}{'put/raw':>9}{'get/raw':>9}")
-        labels = {"raw": "pyarrow.flight (raw, 64K rows/msg)", "ours": "shoots-df (default 5000/msg)",
+        labels = {"raw": "pyarrow.flight (raw, 64K rows/msg)", "raw_5000": "pyarrow.flight (raw, 5000/msg)",
+                  "ours": "shoots-df (default 5000/msg)",
                   "ours_64k": "shoots-df (batch_size=65536)", "original": "shoots 0.1.1 (original, 5000)"}
         for kind in KINDS:
             b = best[kind]
