@@ -449,6 +449,14 @@ impl<'a> Log<'a> {
             let opts = PutOptions { mode: PutMode::Create, ..Default::default() };
             let failure = match self.os.put_opts(&path, PutPayload::from(body.clone()), opts).await {
                 Ok(put) => break put.e_tag,
+                // Refused before anything was written.
+                Err(
+                    e @ (object_store::Error::NotImplemented { .. }
+                    | object_store::Error::NotSupported { .. }
+                    | object_store::Error::PermissionDenied { .. }
+                    | object_store::Error::Unauthenticated { .. }
+                    | object_store::Error::InvalidPath { .. }),
+                ) => return Err(e.into()),
                 Err(e) => e,
             };
             match self.read_back(&path, &body).await {
