@@ -5,7 +5,9 @@ that misbehaves as S3 does now and then, on a seeded schedule:
 - `error_after`: the request is done by the store, then answered 500;
 - `reset_after`: the request is done by the store, then the connection is
   cut without an answer;
-- `truncate`: the store's answer is cut half-way through its body.
+- `truncate`: the store's answer is cut half-way through its body;
+- `delay`: the request is done by the store, and its answer held back
+  `delay` seconds (past the daemon's `--store-timeout`).
 
 Faults hit only while `active` is set; every request and its fate is kept
 in `log`.
@@ -15,9 +17,10 @@ import http.client
 import random
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("slowdown", "error_after", "reset_after", "truncate")
+FAULTS = ("slowdown", "error_after", "reset_after", "truncate", "delay")
 
 SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
              b'<Message>Please reduce your request rate.</Message></Error>')
@@ -26,8 +29,8 @@ INTERNAL = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</
 
 
 class FaultProxy:
-    def __init__(self, upstream_port, seed, rate=0.2, faults=FAULTS):
-        self.upstream_port = upstream_port
+    def __init__(self, upstream_port, seed, rate=0.2, faults=FAULTS, delay=1.5):
+        self.upstream_port, self.delay = upstream_port, delay
         self.random = random.Random(seed)
         self.rate, self.faults = rate, faults
         self.active = threading.Event()
@@ -55,6 +58,8 @@ class FaultProxy:
                 upstream.close()
                 if fault == "error_after":
                     return self.answer(500, INTERNAL)
+                if fault == "delay":
+                    time.sleep(proxy.delay)
                 if fault == "reset_after":
                     self.close_connection = True
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -82,7 +87,11 @@ class FaultProxy:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a client that gave up on a delayed answer
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"

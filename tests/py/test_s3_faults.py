@@ -1,8 +1,9 @@
 """S3 that misbehaves (README: Buckets on S3): a fault proxy of the tests'
 own between the daemon and moto's server answers 503 SlowDown, answers 500
-or cuts the connection after the store did the work, and truncates bodies,
-on a seeded schedule. A commit is judged by what is on the store: none
-acknowledged is lost or applied twice, a failed put is all or nothing,
+or cuts the connection after the store did the work, holds answers past the
+daemon's --store-timeout, and truncates bodies, on a seeded schedule. A
+commit is judged by what is on the store: none acknowledged is lost or
+applied twice, a failed put is all or nothing, a get is whole or fails,
 versions stay contiguous, and after the faults everything works without a
 restart."""
 
@@ -27,12 +28,12 @@ def rows(writer, i):
 def test_faults_lose_no_acknowledged_commit_and_apply_none_twice(s3_server, tmp_path):
     proxy = FaultProxy(s3_server.port, seed=20261206, rate=0.2)
     prefix = S3Prefix(s3_server, tmp_path.name)
-    d = Daemon(tmp_path / "buckets", ["--vacuum-grace", "0s"], s3=prefix,
+    d = Daemon(tmp_path / "buckets", ["--vacuum-grace", "0s", "--store-timeout", "1s"], s3=prefix,
                env={"AWS_ENDPOINT_URL": proxy.endpoint})
     try:
         client = d.client()
         put(client, "f", rows(9, 0))
-        acked, failed, errors = [], [], []
+        acked, failed, errors, reads, torn = [], [], [], [], []
 
         def writer(w):
             c = d.client()
@@ -43,6 +44,21 @@ def test_faults_lose_no_acknowledged_commit_and_apply_none_twice(s3_server, tmp_
                 except flight.FlightError as e:
                     failed.append((w, i))
                     errors.append(str(e))
+            c.close()
+
+        def reader():
+            c = d.client()
+            for _ in range(15):
+                try:
+                    ids = get(c, "f").column("id").to_pylist()
+                except flight.FlightError as e:
+                    errors.append(str(e))
+                    continue
+                # Whole appends only, each once: never a short or mixed read.
+                groups = Counter(x // ROWS for x in ids)
+                if len(ids) != len(set(ids)) or any(n != ROWS for n in groups.values()):
+                    torn.append(len(ids))
+                reads.append(len(ids))
             c.close()
 
         def compactor():
@@ -56,7 +72,7 @@ def test_faults_lose_no_acknowledged_commit_and_apply_none_twice(s3_server, tmp_
 
         proxy.active.set()
         threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
-        threads.append(threading.Thread(target=compactor))
+        threads += [threading.Thread(target=compactor), threading.Thread(target=reader)]
         for t in threads:
             t.start()
         for t in threads:
@@ -66,7 +82,8 @@ def test_faults_lose_no_acknowledged_commit_and_apply_none_twice(s3_server, tmp_
         faults = Counter(f for *_, f in proxy.log if f)
         on_commits = [f for m, path, f in proxy.log if f in ("error_after", "reset_after") and m == "PUT"
                       and "/_log/" in path]
-        assert sum(faults.values()) > 20 and on_commits, (faults, on_commits)
+        assert sum(faults.values()) > 20 and on_commits and faults["delay"], (faults, on_commits)
+        assert reads and not torn, (reads, torn)
 
         # After the faults: reads, compaction and vacuum work, no restart.
         table = get(client, "f")
@@ -84,8 +101,8 @@ def test_faults_lose_no_acknowledged_commit_and_apply_none_twice(s3_server, tmp_
         assert get(client, "f").sort_by("id").equals(table.sort_by("id"))
         put(client, "f", rows(8, 0), mode="append")
         assert get(client, "f").num_rows == table.num_rows + ROWS
-        print(f"faults {dict(faults)}, on commits {len(on_commits)}, acked {len(acked)}, failed {len(failed)}",
-              errors[:3])
+        print(f"faults {dict(faults)}, on commits {len(on_commits)}, acked {len(acked)}, failed {len(failed)}, "
+              f"whole reads {len(reads)}", errors[:3])
     finally:
         d.stop()
         proxy.stop()
