@@ -126,8 +126,8 @@ def test_metrics_parse_and_move_after_a_put_a_get_and_a_failed_query(web):
     assert sample_value(after, "process_resident_memory_bytes") > 1 << 20
     assert sample_value(after, "process_open_fds") > 0
     # Each cache's bytes and bound: the commit just made; a query's footer.
-    assert 0 < sample_value(after, "shoots_cache_bytes", cache="commits") <= 32 << 20
-    assert sample_value(after, "shoots_cache_limit_bytes", cache="commits") == 32 << 20
+    assert 0 < sample_value(after, "shoots_cache_bytes", cache="commits") <= 8 << 20
+    assert sample_value(after, "shoots_cache_limit_bytes", cache="commits") == 8 << 20
     assert sample_value(after, "shoots_cache_limit_bytes", cache="footers") == 50 << 20
     get(c, None, sql="select sum(id) from m")
     assert 0 < sample_value(families(web), "shoots_cache_bytes", cache="footers") <= 50 << 20

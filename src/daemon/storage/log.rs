@@ -259,8 +259,10 @@ struct CachedCommits {
     bytes: usize,
 }
 
-/// Memory for cached commits, counted as the size of their log entries.
-pub const CACHED_COMMIT_BYTES: usize = 32 << 20;
+/// Memory for cached commits, counted as the size of their log entries:
+/// room for the head commits of the dataframes being written and read and
+/// the recent ones around them (32 MiB let the test suite's soak grow).
+pub const CACHED_COMMIT_BYTES: usize = 8 << 20;
 
 /// Every this many versions a commit also rewrites the log's pointer
 /// (`_log/_latest`), so that a daemon new to a dataframe lists only the
