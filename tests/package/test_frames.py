@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
-import pytest
+import pyarrow.compute as pc
 from pandas.testing import assert_frame_equal
 from polars.testing import assert_frame_equal as assert_pl_equal
 
-import shoots
 from conftest import metric
 
 
@@ -91,7 +90,7 @@ def test_five_million_rows_put_and_get_streamed(client):
     total, rows = 0, 0
     for batch in client.get("big", as_="reader"):
         rows += batch.num_rows
-        total += pa.compute.sum(batch.column("i")).as_py()
+        total += pc.sum(batch.column("i")).as_py()
     assert rows == n and total == n * (n - 1) // 2
 
 
