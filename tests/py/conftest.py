@@ -91,6 +91,12 @@ class Daemon:
         """Every object in the daemon's store, by its path in the store."""
         return self.s3.keys() if self.s3 else files_under(self.bucket_dir)
 
+    def read(self, path: str) -> bytes:
+        """An object of the store, read behind the daemon's back."""
+        if self.s3:
+            return self.s3.client().get_object(Bucket=self.s3.bucket, Key=f"{self.s3.prefix}/{path}")["Body"].read()
+        return (self.bucket_dir / path).read_bytes()
+
     def write(self, path: str, data: bytes):
         """Overwrites an object of the store behind the daemon's back."""
         if self.s3:
