@@ -15,7 +15,6 @@ use object_store::{ClientConfigKey, ObjectStore, RetryConfig};
 
 use crate::daemon::error::{DaemonError, Result};
 
-/// Where the buckets are.
 /// How long the daemon waits on an object store that fails or does not
 /// answer (`--store-retries`, `--store-retry-timeout`, `--store-timeout`).
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +36,7 @@ impl Default for StorePatience {
     }
 }
 
+/// Where the buckets are.
 #[derive(Debug, Clone)]
 pub enum Location {
     /// A directory of the local file system (created if missing).

@@ -53,12 +53,7 @@ pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Re
             Ok(CompactOutcome { version: Some(commit.version), files_before: before, files_after: commit.files.len() })
         }
         Err(e) => {
-            if !e.commit_uncertain() {
-                store
-                    .delete_paths(new_files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect())
-                    .await
-                    .ok();
-            }
+            store.discard_written(bucket, name, &new_files, &e).await;
             Err(e)
         }
     }

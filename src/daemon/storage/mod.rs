@@ -624,6 +624,16 @@ impl Store {
 
     /// Deletes every path it can; one already gone is no error and does
     /// not stop the rest. Returns how many it deleted.
+    /// After a commit failed with `failure`: deletes the data files it would
+    /// have named, unless it may have been made after all (then they stay,
+    /// and vacuum's grace period takes them if it was not).
+    async fn discard_written(&self, bucket: &BucketId, name: &Name, files: &[DataFile], failure: &DaemonError) {
+        if !failure.commit_uncertain() {
+            let paths = files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect();
+            self.delete_paths(paths).await.ok();
+        }
+    }
+
     async fn delete_paths(&self, paths: Vec<Path>) -> Result<usize> {
         let stream = futures::stream::iter(paths.into_iter().map(Ok)).boxed();
         let mut results = self.os.delete_stream(stream);

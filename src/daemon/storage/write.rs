@@ -12,7 +12,6 @@ use arrow::datatypes::{Schema, SchemaRef};
 use futures::{Stream, StreamExt};
 
 use super::data_writer::DataWriter;
-use super::layout;
 use super::log::{Commit, DataFile, Operation};
 use super::rewrite::{self, Change, KeySet, Selection};
 use super::{evolve, BucketId, Name, Store};
@@ -148,9 +147,7 @@ where
     match committed {
         Ok((version, small_files)) => Ok(PutOutcome { version, rows: files.iter().map(|f| f.rows).sum(), small_files }),
         Err(e) => {
-            if !e.commit_uncertain() {
-                store.delete_paths(files.iter().map(|f| layout::data_file(bucket, name, &f.path)).collect()).await.ok();
-            }
+            store.discard_written(bucket, name, &files, &e).await;
             Err(e)
         }
     }
