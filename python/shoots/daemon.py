@@ -111,6 +111,7 @@ def serve(
     http_port: Optional[int] = None,
     cert_file: Optional[StrPath] = None,
     key_file: Optional[StrPath] = None,
+    certs: Optional[tuple[str, str]] = None,
     secret: Optional[str] = None,
     memory_limit: Optional[str] = None,
     args: Sequence[str] = (),
@@ -127,6 +128,9 @@ def serve(
         http_port: also serve the console, ``/metrics`` and ``/health``
             there (0: a free port; ``.http_url``).
         cert_file, key_file: PEM files to serve TLS with.
+        certs: or the certificate and key themselves, PEM strings (as
+            ``ShootsServer`` takes them): written to a private temporary
+            directory, removed when the daemon stops.
         secret: require tokens signed with it (see :func:`shoots.create_token`).
         memory_limit: query memory, e.g. ``"512MiB"``.
         args: more ``shoots serve`` flags.
@@ -140,10 +144,18 @@ def serve(
             client = daemon.client()
             client.put("t", pd.DataFrame({"a": [1, 2]}))
     """
+    if certs is not None and (cert_file is not None or key_file is not None):
+        raise ValueError("give certs or cert_file and key_file, not both")
     cleanup = None
-    if bucket_dir is None:
+    if bucket_dir is None or certs is not None:
         cleanup = Path(tempfile.mkdtemp(prefix="shoots-"))
+    if bucket_dir is None:
         bucket_dir = cleanup / "buckets"
+    if certs is not None:
+        cert_file, key_file = cleanup / "cert.pem", cleanup / "key.pem"
+        for path, pem in ((cert_file, certs[0]), (key_file, certs[1])):
+            path.touch(mode=0o600)
+            path.write_text(pem)
     flags = ["--host", host, "--port", str(port), "--bucket-dir", os.fspath(bucket_dir)]
     if http_port is not None:
         flags += ["--http-port", str(http_port)]

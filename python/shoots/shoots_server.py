@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
@@ -41,18 +38,9 @@ class ShootsServer:
         if secret:
             print("Generating admin JWT:")
             print(self.generate_admin_jwt())
-        self._certs_dir = None
-        tls: dict[str, Any] = {}
-        if certs is not None:
-            self._certs_dir = Path(tempfile.mkdtemp(prefix="shoots-certs-"))
-            for kind, pem in zip(("cert", "key"), certs):
-                path = self._certs_dir / f"{kind}.pem"
-                path.write_text(pem)
-                path.chmod(0o600)
-                tls[f"{kind}_file"] = path
         self._daemon: Daemon = serve(
             os.path.abspath(bucket_dir), host=parts.hostname or "localhost", port=parts.port or 0,
-            secret=secret, **tls,
+            certs=certs, secret=secret,
         )
 
     @property
@@ -80,17 +68,10 @@ class ShootsServer:
 
     def wait(self) -> None:
         self._daemon.wait()
-        self._remove_certs()
 
     def shutdown(self) -> None:
         """Stop the daemon gracefully and wait until it is gone."""
         self._daemon.stop()
-        self._remove_certs()
-
-    def _remove_certs(self) -> None:
-        if self._certs_dir is not None:
-            shutil.rmtree(self._certs_dir, ignore_errors=True)
-            self._certs_dir = None
 
     def __enter__(self) -> ShootsServer:
         return self

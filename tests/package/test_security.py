@@ -1,5 +1,7 @@
 """TLS and tokens: roles and bucket scopes, by Handshake and as a bearer."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import trustme
@@ -82,7 +84,11 @@ def test_original_server_class_with_tls_and_secret(tmp_path):
     client = shoots.ShootsClient("localhost", server.port, True, ca.cert_pem.bytes().decode(), token=token)
     client.put("x", pd.DataFrame({"a": [1]}))
     assert client.get("x")["a"].tolist() == [1]
+    args = server._daemon.process.args
+    key = Path(args[args.index("--key-file") + 1])
+    assert key.stat().st_mode & 0o077 == 0  # the key is the owner's only
     server.shutdown()
+    assert not key.parent.exists()  # nor left behind
     with shoots.ShootsServer(flight.Location.for_grpc_tcp("localhost", 0), str(tmp_path / "c")) as plain:
         with pytest.raises(ValueError, match="secret"):
             plain.generate_admin_jwt()
