@@ -44,9 +44,9 @@ def _literal(node: dict) -> Optional[str]:
         return "TRUE" if v else "FALSE"
     if isinstance(v, bool):
         return None
-    if (kind == "Int" or kind.startswith(("Int", "UInt"))) and isinstance(v, int):
+    if kind.startswith(("Int", "UInt")) and isinstance(v, int):
         return str(v)
-    if (kind == "Float" or kind.startswith("Float")) and isinstance(v, (int, float)) and math.isfinite(v):
+    if kind.startswith("Float") and isinstance(v, (int, float)) and math.isfinite(v):
         return repr(float(v))
     return None
 
