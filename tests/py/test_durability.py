@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.flight as flight
 import pytest
 
-from helpers import cli, get, put, sample, wait_for
+from helpers import action, cli, get, put, sample, wait_for
 
 ROWS = 1_000_000
 
@@ -199,6 +199,29 @@ def test_vacuum_removes_what_a_crash_left_behind(daemon):
     assert f"removed 0 versions, {len(left)} files" in out, out
     assert data_files(daemon, "frame") == committed
     assert get(c, "frame").equals(original)
+
+
+def test_vacuum_removes_log_entries_and_lists_a_crash_cut_short(daemon):
+    """A kill between staging a log entry (or a vacuum list) and linking it
+    into place leaves `NAME#N` beside it, which no listing shows."""
+    c = daemon.client()
+    put(c, "frame", sample(10))
+    frame = daemon.bucket_dir / "_default" / "frame"
+    (frame / "_vacuum").mkdir(exist_ok=True)
+    staged = [frame / "_log" / "00000000000000000002.json#7", frame / "_vacuum" / "1-x.json#3"]
+    for path in staged:
+        path.write_bytes(b"")
+    # Too recent to be sure nobody is writing it: kept.
+    cli(daemon, "vacuum", "frame")
+    assert all(p.exists() for p in staged)
+    backdate(staged)
+    out = cli(daemon, "vacuum", "frame").stderr.decode()
+    assert "removed 0 versions, 0 files" in out, out
+    assert not any(p.exists() for p in staged)
+    assert get(c, "frame").num_rows == 10
+    # The version the staged entry was for is still free.
+    put(c, "frame", sample(5), mode="append")
+    assert [v["version"] for v in json.loads(action(c, "history", {"name": "frame"})[0])][-1] == 2
 
 
 def test_vacuum_spares_the_files_of_a_put_in_progress(daemon):

@@ -158,7 +158,26 @@ pub(super) async fn vacuum(store: &Store, bucket: &BucketId, name: &Name, retain
         listed.extend(pending.files);
     }
     outcome.files_deleted += candidates.remove(store, |f| unused(f) && !listed.contains(f)).await?;
+    remove_unfinished_entries(store, bucket, name, cutoff).await?;
     Ok(outcome)
+}
+
+/// A log entry or a vacuum list whose write a crash cut short: its staging
+/// file is never read (only whole entries are), so it goes once it is older
+/// than the grace period, when no daemon can still be writing it. Not
+/// counted: no data went with it.
+async fn remove_unfinished_entries(store: &Store, bucket: &BucketId, name: &Name, cutoff: SystemTime) -> Result<()> {
+    let location = store.location.clone();
+    let dirs = [layout::log_dir(bucket, name).to_string(), layout::pending_dir(bucket, name).to_string()];
+    blocking(move || {
+        for dir in dirs {
+            for upload in location.unfinished_uploads(&dir, cutoff)? {
+                upload.remove()?;
+            }
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes the log entries of all but the newest `retain` versions; the
