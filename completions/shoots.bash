@@ -1079,7 +1079,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__serve)
-            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --retain-versions --vacuum-grace --peers --peer-ca-file --http-port --idle-timeout --retention-every --compact-after --daemon --pid-file --log-file --store-retries --store-retry-timeout --store-timeout --secret --help"
+            opts="-h --host --port --bucket-dir --cert-file --key-file --memory-limit --retain-versions --vacuum-grace --peers --peer-ca-file --http-port --pg-port --idle-timeout --retention-every --compact-after --daemon --pid-file --log-file --store-retries --store-retry-timeout --store-timeout --secret --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1126,6 +1126,10 @@ _shoots() {
                     return 0
                     ;;
                 --http-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pg-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -54,6 +54,7 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --peers 'The other daemons of the same store (grpc://HOST:PORT or grpc+tls://HOST:PORT, comma-separated): queries large enough are spread over them and this one'
             cand --peer-ca-file 'PEM certificate(s) of the CA that grpc+tls:// peers'' certificates chain to'
             cand --http-port 'Also serve HTTP on this port (0 picks a free one): the web console at /, /health, /metrics (Prometheus) and the JSON API; https with --cert-file, the same tokens as Flight'
+            cand --pg-port 'Also answer the Postgres wire protocol on this port (0 picks a free one): psql, BI tools and drivers; the database is the bucket, TLS with --cert-file, a token as the password with --secret'
             cand --idle-timeout 'How long a put may send nothing before the daemon cuts it off (and keeps none of it), e.g. 30s, 5m'
             cand --retention-every 'How often the daemon drops rows older than each dataframe''s retention (`shoots retention`), e.g. 1m, 1h; also soon after one is set'
             cand --compact-after 'Compact a dataframe in the background once a put leaves this many small files at its end (0: only when asked, with `shoots compact`)'

@@ -25,6 +25,15 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   fi
 fi
 
+# The Postgres tests drive Debian's psql.
+if ! command -v psql >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
+  else
+    echo "test.sh: the Postgres tests need psql (apt-get install postgresql-client)" >&2
+  fi
+fi
+
 # House style first: it fails in seconds where the rest takes minutes.
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings

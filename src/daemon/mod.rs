@@ -6,6 +6,7 @@ pub mod error;
 mod flight;
 mod http;
 pub mod metrics;
+mod postgres;
 pub mod query;
 pub mod resample;
 mod retention;
@@ -51,6 +52,8 @@ pub struct ServeConfig {
     pub peer_ca: Option<Vec<u8>>,
     /// The HTTP port of the console, `/health` and `/metrics` (`--http-port`).
     pub http_port: Option<u16>,
+    /// The port of the Postgres wire protocol (`--pg-port`).
+    pub pg_port: Option<u16>,
     /// How long an upload may send nothing before it is cut off (`--idle-timeout`).
     pub idle_timeout: Duration,
     /// How often retention is applied in the background.
@@ -65,6 +68,7 @@ pub struct ServeConfig {
 pub struct Bound {
     pub flight: SocketAddr,
     pub http: Option<SocketAddr>,
+    pub postgres: Option<SocketAddr>,
 }
 
 /// The signing secret; never printed.
@@ -166,7 +170,11 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
         None => None,
         Some(port) => {
             let listener = bind(&config.host, port).await?;
-            let tls = config.tls.as_ref().map(|(cert, key)| http::tls_acceptor(cert, key)).transpose()?;
+            let tls = config
+                .tls
+                .as_ref()
+                .map(|(cert, key)| http::tls_acceptor(cert, key, &[b"h2", b"http/1.1"]))
+                .transpose()?;
             let addr = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;
             let state = http::HttpState {
                 store: store.clone(),
@@ -176,6 +184,24 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
             };
             let stopping = shutdown.clone();
             let task = tokio::spawn(http::serve(listener, tls, state, async move { stopping.wait().await }));
+            Some((addr, task))
+        }
+    };
+    let postgres = match config.pg_port {
+        None => None,
+        Some(port) => {
+            let listener = bind(&config.host, port).await?;
+            let tls =
+                config.tls.as_ref().map(|(cert, key)| http::tls_acceptor(cert, key, &[b"postgresql"])).transpose()?;
+            let addr = listener.local_addr().map_err(|e| DaemonError::Io(e.to_string()))?;
+            let state = postgres::PgState {
+                store: store.clone(),
+                engine: engine.clone(),
+                auth: auth.clone(),
+                catalogs: Default::default(),
+            };
+            let stopping = shutdown.clone();
+            let task = tokio::spawn(postgres::serve(listener, tls, state, async move { stopping.wait().await }));
             Some((addr, task))
         }
     };
@@ -202,7 +228,11 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
             .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
             .map_err(|e| DaemonError::Io(format!("bad TLS certificate or key: {e}")))?;
     }
-    ready(Bound { flight: local, http: http.as_ref().map(|(addr, _)| *addr) });
+    ready(Bound {
+        flight: local,
+        http: http.as_ref().map(|(addr, _)| *addr),
+        postgres: postgres.as_ref().map(|(addr, _)| *addr),
+    });
 
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
@@ -226,7 +256,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
             tracing::warn!("calls still running {}s after the stop request; exiting anyway", GRACE_PERIOD.as_secs());
         }
     }
-    if let Some((_, task)) = http {
+    for (_, task) in http.into_iter().chain(postgres) {
         let _ = task.await;
     }
     tracing::info!("stopped");

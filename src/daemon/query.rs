@@ -72,11 +72,17 @@ pub struct QueryEngine {
 pub struct Scope {
     pub default: BucketId,
     pub visible: Option<BTreeSet<BucketId>>,
+    /// Postgres clients also see this `pg_catalog` and its functions.
+    pub pg_catalog: Option<Arc<dyn SchemaProvider>>,
 }
 
 impl Scope {
     pub fn new(default: BucketId, caller: &Principal) -> Scope {
-        Scope { default, visible: caller.buckets.clone() }
+        Scope { default, visible: caller.buckets.clone(), pg_catalog: None }
+    }
+
+    pub fn with_pg_catalog(self, pg_catalog: Arc<dyn SchemaProvider>) -> Scope {
+        Scope { pg_catalog: Some(pg_catalog), ..self }
     }
 
     /// The scope of a caller's SQL run from `default`: any token may start
@@ -153,6 +159,9 @@ impl QueryEngine {
             catalog.register_schema(bucket.dir(), Arc::new(schema))?;
         }
         ctx.register_catalog(CATALOG, Arc::new(catalog));
+        if let Some(pg_catalog) = &scope.pg_catalog {
+            crate::daemon::postgres::install_catalog(&ctx, pg_catalog.clone())?;
+        }
         Ok(ctx)
     }
 

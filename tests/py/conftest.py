@@ -55,6 +55,8 @@ class Daemon:
         self.port = int(m.group(1))
         web = re.search(r"console on (https?)://[^:/]+:(\d+)/", line)
         self.http_url = f"{web.group(1)}://127.0.0.1:{web.group(2)}" if web else None
+        pg = re.search(r"postgres on [^:]+:(\d+)", line)
+        self.pg_port = int(pg.group(1)) if pg else None
 
     @property
     def location(self) -> str:

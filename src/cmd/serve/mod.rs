@@ -55,6 +55,11 @@ pub struct ServeArgs {
     /// --cert-file, the same tokens as Flight
     #[arg(long, env = "SHOOTS_HTTP_PORT")]
     pub http_port: Option<u16>,
+    /// Also answer the Postgres wire protocol on this port (0 picks a free
+    /// one): psql, BI tools and drivers; the database is the bucket, TLS
+    /// with --cert-file, a token as the password with --secret
+    #[arg(long, env = "SHOOTS_PG_PORT")]
+    pub pg_port: Option<u16>,
     /// How long a put may send nothing before the daemon cuts it off (and
     /// keeps none of it), e.g. 30s, 5m
     #[arg(long, env = "SHOOTS_IDLE_TIMEOUT", default_value = "5m", value_parser = crate::cmd::token::parse_duration)]
@@ -137,6 +142,7 @@ impl ServeArgs {
             peers: self.peers.clone(),
             peer_ca: self.peer_ca_file.as_ref().map(|p| read(p, "peer CA certificate")).transpose()?,
             http_port: self.http_port,
+            pg_port: self.pg_port,
             idle_timeout: self.idle_timeout,
             retention_every: self.retention_every,
             compact_after: self.compact_after,
@@ -181,7 +187,16 @@ fn serve_blocking(config: ServeConfig, announce: impl FnOnce(String)) -> Result<
                 }
                 None => String::new(),
             };
-            announce(format!("shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens}){console}"));
+            let postgres = match bound.postgres {
+                Some(pg) => {
+                    tracing::info!("postgres wire protocol on {pg}");
+                    format!("; postgres on {pg}")
+                }
+                None => String::new(),
+            };
+            announce(format!(
+                "shoots serve: listening on {scheme}://{addr} (bucket directory {dir}{tokens}){console}{postgres}"
+            ));
         }))
         .map_err(|e| CliError::Local(e.to_string()))
 }

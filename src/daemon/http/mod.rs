@@ -41,11 +41,11 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections get to finish once the daemon stops.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The acceptor for the daemon's PEM certificate chain and key.
-pub fn tls_acceptor(cert: &[u8], key: &[u8]) -> Result<TlsAcceptor> {
+/// A TLS acceptor for `cert` and `key`, offering the `alpn` protocols.
+pub fn tls_acceptor(cert: &[u8], key: &[u8], alpn: &[&[u8]]) -> Result<TlsAcceptor> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let bad = |e: &dyn std::fmt::Display| DaemonError::Io(format!("bad TLS certificate or key for HTTP: {e}"));
+    let bad = |e: &dyn std::fmt::Display| DaemonError::Io(format!("bad TLS certificate or key: {e}"));
     let chain =
         CertificateDer::pem_slice_iter(cert).collect::<std::result::Result<Vec<_>, _>>().map_err(|e| bad(&e))?;
     let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| bad(&e))?;
@@ -56,7 +56,7 @@ pub fn tls_acceptor(cert: &[u8], key: &[u8]) -> Result<TlsAcceptor> {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| bad(&e))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
