@@ -152,12 +152,9 @@ impl CatalogInfo for StoreListing {
     }
 }
 
-/// Adds to a query session what Postgres clients read: `pg_catalog`, the
-/// functions psql and tools call, and a `version()` that names a Postgres
-/// release, which drivers parse.
+/// Adds to a query session what Postgres clients read: `pg_catalog` and
+/// the functions psql, tools and drivers call.
 pub fn install(ctx: &SessionContext, pg_catalog: Arc<dyn SchemaProvider>) -> Result<()> {
-    use datafusion::logical_expr::{create_udf, ColumnarValue, Volatility};
-    use datafusion::scalar::ScalarValue;
     use datafusion_pg_catalog::pg_catalog as pg;
 
     let catalog = ctx.catalog(CATALOG).ok_or_else(|| DaemonError::Io(format!("no catalog {CATALOG} to extend")))?;
@@ -193,14 +190,9 @@ pub fn install(ctx: &SessionContext, pg_catalog: Arc<dyn SchemaProvider>) -> Res
         ctx.register_udf(udf);
     }
     ctx.register_udtf("pg_get_keywords", static_tables()?.pg_get_keywords.clone());
-    let version = format!("PostgreSQL {}, compatible; served by shoots over Apache DataFusion", super::SERVER_VERSION);
-    ctx.register_udf(create_udf(
-        "version",
-        vec![],
-        arrow::datatypes::DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(move |_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(version.clone()))))),
-    ));
+    for udf in super::functions::all() {
+        ctx.register_udf(udf);
+    }
     // Postgres' OID type names (`regclass`, ...) in casts, and int4 bounds
     // for generate_series, as datafusion-pg-catalog's own setup adds them.
     let state = ctx.state_ref();

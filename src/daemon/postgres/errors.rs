@@ -37,7 +37,8 @@ pub mod code {
 
 impl From<DaemonError> for PgWireError {
     fn from(e: DaemonError) -> PgWireError {
-        let message = e.to_string();
+        // One line, as every error of shoots (DataFusion adds suggestions below).
+        let message = e.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
         let code = match &e {
             DaemonError::NotFound(_) => code::UNDEFINED_TABLE,
             DaemonError::Unauthenticated(_) | DaemonError::InvalidToken(_) => code::INVALID_PASSWORD,

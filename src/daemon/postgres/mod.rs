@@ -6,6 +6,7 @@
 mod catalog;
 mod copy;
 mod errors;
+mod functions;
 mod queries;
 mod session;
 mod startup;

@@ -26,6 +26,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("default_transaction_read_only", "off"),
     ("extra_float_digits", "1"),
     ("integer_datetimes", "on"),
+    ("jit", "off"),
     ("intervalstyle", "postgres"),
     ("lc_collate", "C"),
     ("lc_ctype", "C"),
@@ -38,6 +39,15 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("transaction_isolation", "read committed"),
     ("transaction_read_only", "off"),
 ];
+
+/// A setting's value in a fresh session.
+pub fn default_setting(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    if name == "server_version" {
+        return Some(super::SERVER_VERSION);
+    }
+    DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
 
 impl Session {
     pub fn new(scope: Scope) -> Session {
@@ -60,13 +70,10 @@ impl Session {
     /// A setting's value, or `None` for one Postgres would not know either.
     pub fn show(&self, name: &str) -> Option<String> {
         let name = name.to_ascii_lowercase();
-        if name == "server_version" {
-            return Some(super::SERVER_VERSION.to_string());
-        }
         if let Some(value) = self.settings.lock().expect("settings lock").get(&name) {
             return Some(value.clone());
         }
-        DEFAULTS.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        default_setting(&name).map(str::to_string)
     }
 
     pub fn open_cursor(&self, name: &str, schema: SchemaRef) {

@@ -128,7 +128,11 @@ fn classify(statement: ast::Statement) -> PgWireResult<Statement> {
         }
         S::StartTransaction { .. } => Statement::Accepted { tag: "BEGIN", transaction: Transaction::Begins },
         S::Commit { .. } => Statement::Accepted { tag: "COMMIT", transaction: Transaction::Ends },
+        // Savepoints mark nothing: a transaction here only reads.
+        S::Rollback { savepoint: Some(_), .. } => accepted("ROLLBACK"),
         S::Rollback { .. } => Statement::Accepted { tag: "ROLLBACK", transaction: Transaction::Ends },
+        S::Savepoint { .. } => accepted("SAVEPOINT"),
+        S::ReleaseSavepoint { .. } => accepted("RELEASE"),
         S::Discard { .. } => accepted("DISCARD ALL"),
         S::Deallocate { .. } => accepted("DEALLOCATE"),
         other => {
@@ -182,6 +186,8 @@ mod tests {
         assert_eq!(one("BEGIN"), Statement::Accepted { tag: "BEGIN", transaction: Transaction::Begins });
         assert_eq!(one("rollback"), Statement::Accepted { tag: "ROLLBACK", transaction: Transaction::Ends });
         assert_eq!(one("DISCARD ALL"), accepted("DISCARD ALL"));
+        assert_eq!(one(r#"SAVEPOINT "_pg3_1""#), accepted("SAVEPOINT"));
+        assert_eq!(one(r#"ROLLBACK TO SAVEPOINT "_pg3_1""#), accepted("ROLLBACK"));
         assert!(matches!(one("select 1"), Statement::Query(_)));
         assert_eq!(
             one(r#"DECLARE "pages" CURSOR WITHOUT HOLD FOR select 1"#),
