@@ -11,6 +11,7 @@ pub mod query;
 pub mod resample;
 mod retention;
 mod shutdown;
+mod sql;
 pub mod storage;
 
 use std::net::SocketAddr;

@@ -50,3 +50,7 @@ pub fn parse_json<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, Bo
 pub fn to_json(body: &impl serde::Serialize) -> Vec<u8> {
     serde_json::to_vec(body).expect("protocol bodies serialise")
 }
+
+/// The default bucket's name as a schema in SQL (`_default.name`) and in
+/// the bucket directory; bare names mean it too.
+pub const DEFAULT_SCHEMA: &str = "_default";

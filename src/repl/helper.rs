@@ -123,7 +123,7 @@ impl Names {
             if *bucket == self.current {
                 names.push(sql_ident(frame));
             }
-            let schema = bucket.as_deref().unwrap_or("_default");
+            let schema = bucket.as_deref().unwrap_or(crate::protocol::DEFAULT_SCHEMA);
             names.push(format!("{}.{}", sql_ident(schema), sql_ident(frame)));
             names.extend(columns.iter().map(|c| sql_ident(c)));
         }

@@ -18,7 +18,7 @@ use crate::client::sql::{distributed_setting, run_statement, statements};
 use crate::client::{Client, ConnectArgs};
 use crate::error::{CliError, Result};
 use crate::output::{human_bytes, print_rows, Destination, OutputFormat};
-use crate::protocol::ErrorKind;
+use crate::protocol::{ErrorKind, DEFAULT_SCHEMA};
 use helper::{Names, ReplHelper};
 use meta::MetaCommand;
 
@@ -173,7 +173,7 @@ impl Repl {
                 print_rows(&["bucket"], &all.into_iter().map(|b| vec![b]).collect::<Vec<_>>());
             }),
             MetaCommand::Use(bucket) => {
-                self.bucket = bucket.filter(|b| b != "_default");
+                self.bucket = bucket.filter(|b| b != DEFAULT_SCHEMA);
                 self.names.lock().expect("names lock").current = self.bucket.clone();
                 Ok(())
             }
@@ -213,7 +213,7 @@ impl Repl {
             .iter()
             .map(|e| {
                 vec![
-                    e.bucket.clone().unwrap_or_else(|| "_default".into()),
+                    e.bucket.clone().unwrap_or_else(|| DEFAULT_SCHEMA.into()),
                     e.name.clone(),
                     e.rows.to_string(),
                     human_bytes(e.bytes.max(0) as u64),
@@ -228,7 +228,7 @@ impl Repl {
     /// `NAME` in the current bucket, or `bucket.name`.
     fn describe(&mut self, name: &str) -> Result<()> {
         let (bucket, frame) = match name.split_once('.') {
-            Some(("_default", f)) => (None, f),
+            Some((DEFAULT_SCHEMA, f)) => (None, f),
             Some((b, f)) => (Some(b.to_string()), f),
             None => (self.bucket.clone(), name),
         };

@@ -148,7 +148,7 @@ def test_adbc_ingest_into_a_bucket(daemon, client):
 
 
 @pytest.mark.parametrize("sql", [
-    "insert into sensors values (1, now(), 'x', 1.0)",
+    "update sensors set value = 1",
     "create table made (a int)",
     "copy (select 1) to '/tmp/shoots-flight-sql-copy.csv'",
     "create external table ext stored as csv location '/etc/passwd'",

@@ -93,7 +93,7 @@ def test_piped_statements_and_bucket_flag(daemon, two_buckets):
     "COPY (select 1) TO '{tmp}/copied.csv'",
     "CREATE EXTERNAL TABLE pw STORED AS CSV LOCATION '/etc/passwd'",
     "CREATE TABLE t AS select 1",
-    "INSERT INTO sensors select * from sensors",
+    "UPDATE sensors SET reading = 0",
     "DROP TABLE sensors",
     "SET datafusion.execution.batch_size = 1",
     "select * from '/etc/passwd'",

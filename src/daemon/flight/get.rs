@@ -13,6 +13,7 @@ use super::ShootsFlight;
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::Scope;
+use crate::daemon::sql::{writes, Statement};
 use crate::daemon::storage::{BucketId, RetentionRule, Snapshot, Target};
 use crate::protocol::{FrameMeta, Ticket};
 
@@ -25,6 +26,21 @@ enum Resolved {
         scope: Scope,
         sql: String,
     },
+    /// An INSERT or a DELETE in a ticket's `sql`: it runs on DoGet.
+    Write {
+        scope: Scope,
+        statement: Statement,
+    },
+}
+
+impl Resolved {
+    /// `sql` seen from `scope`: a query, or a write.
+    fn sql(scope: Scope, sql: &str) -> Result<Resolved> {
+        Ok(match Statement::parse(sql, &scope.default)? {
+            Statement::Query(sql) => Resolved::Query { scope, sql },
+            statement => Resolved::Write { scope, statement },
+        })
+    }
 }
 
 /// A dataframe's FlightInfo, as ListFlights and GetFlightInfo give it;
@@ -65,6 +81,13 @@ impl ShootsFlight {
                 let results = self.engine.execute(&scope, &sql).await?;
                 encode(results.schema(), results.map_err(DaemonError::from).boxed())
             }
+            Resolved::Write { scope, statement } => {
+                let written = writes::run(&self.store, &self.engine, &scope, caller, &statement).await?;
+                let column = statement.written_column().unwrap_or("rows");
+                let batch = writes::written_batch(column, written.rows)?;
+                let detail = format!("{detail} v{} ({} rows)", written.version, written.rows);
+                return Ok((detail, encode(batch.schema(), futures::stream::iter([Ok(batch)]).boxed())));
+            }
         };
         Ok((detail, stream))
     }
@@ -77,7 +100,7 @@ impl ShootsFlight {
         let (detail, resolved) = self.resolve_descriptor(descriptor, caller).await?;
         let info = match &resolved {
             Resolved::Frame(snap) => frame_info(snap, self.store.bucket_retention(&snap.bucket).await?.as_ref())?,
-            Resolved::Selection(..) | Resolved::Query { .. } => FlightInfo::new()
+            Resolved::Selection(..) | Resolved::Query { .. } | Resolved::Write { .. } => FlightInfo::new()
                 .try_with_schema(self.schema_of(&resolved).await?.as_ref())
                 .map_err(|e| DaemonError::internal("encoding a schema", e))?
                 .with_descriptor(descriptor.clone())
@@ -117,13 +140,13 @@ impl ShootsFlight {
             };
             let scope = Scope::of_caller(bucket.clone(), caller)?;
             self.store.require_bucket(&bucket).await?;
-            return Ok((format!("{bucket}: sql"), Resolved::Query { scope, sql: sql.clone() }));
+            return Ok((format!("{bucket}: sql"), Resolved::sql(scope, sql)?));
         };
         let target = Target::parse(ticket.bucket.as_deref(), name)?;
         caller.require_bucket(&target.bucket)?;
         let snap = self.store.snapshot(&target.bucket, &target.name, ticket.version).await?;
         let resolved = match &ticket.sql {
-            Some(sql) => Resolved::Query { scope: Scope::new(target.bucket.clone(), caller), sql: sql.clone() },
+            Some(sql) => Resolved::sql(Scope::new(target.bucket.clone(), caller), sql)?,
             None if ticket.selects() => Resolved::Selection(snap, ticket.clone()),
             None => Resolved::Frame(snap),
         };
@@ -164,6 +187,10 @@ impl ShootsFlight {
                 Ok(std::sync::Arc::new(self.engine.select(snap, ticket).await?.schema().as_arrow().clone()))
             }
             Resolved::Query { scope, sql } => self.engine.schema(scope, sql).await,
+            // Asking for the schema does not run the write.
+            Resolved::Write { statement, .. } => {
+                Ok(writes::written_schema(statement.written_column().unwrap_or("rows")))
+            }
         }
     }
 }

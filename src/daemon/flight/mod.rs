@@ -170,6 +170,7 @@ impl FlightService for ShootsFlight {
     ) -> std::result::Result<Response<Self::DoPutStream>, Status> {
         let mut log = RequestLog::start("DoPut", &request, &self.metrics);
         let caller = self.caller(&request);
+        let headers = request.metadata().clone();
         let this = self.clone();
         let input = request.into_inner();
         // hyper reports a client's RST_STREAM(CANCEL) as a clean end of the
@@ -185,7 +186,9 @@ impl FlightService for ShootsFlight {
                 let caller = caller?;
                 match dialect {
                     Dialect::Json => this.put_json(upload, &caller, &mut detail).await,
-                    Dialect::FlightSql(command) => this.sql_do_put(command, upload, &caller, &mut detail).await,
+                    Dialect::FlightSql(command) => {
+                        this.sql_do_put(command, upload, &headers, &caller, &mut detail).await
+                    }
                 }
             }
             .await;

@@ -69,7 +69,7 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, state: PgSta
     let connections = Arc::new(ConnectionManager::new());
     let handlers = Arc::new(Handlers {
         startup: Arc::new(startup::Startup::new(state.clone(), connections.clone())),
-        queries: Arc::new(queries::Queries::new(state.engine.clone())),
+        queries: Arc::new(queries::Queries::new(state.clone())),
         cancel: Arc::new(DefaultCancelHandler::new(connections)),
     });
     let mut tasks = tokio::task::JoinSet::new();

@@ -29,18 +29,22 @@ use super::copy::CopyFormat;
 use super::errors::{code, error};
 use super::session::Session;
 use super::statement::{self, Statement, Transaction};
+use super::PgState;
 use crate::daemon::error::DaemonError;
 use crate::daemon::query::QueryEngine;
+use crate::daemon::sql::{self, writes};
 
 pub struct Queries {
+    state: Arc<PgState>,
     engine: Arc<QueryEngine>,
     parser: Arc<Parser>,
 }
 
 impl Queries {
-    pub fn new(engine: Arc<QueryEngine>) -> Queries {
+    pub fn new(state: Arc<PgState>) -> Queries {
+        let engine = state.engine.clone();
         let parser = Arc::new(Parser { engine: engine.clone(), sql: PostgresCompatibilityParser::new() });
-        Queries { engine, parser }
+        Queries { state, engine, parser }
     }
 
     /// Runs one statement; `params` fill a query's placeholders.
@@ -61,6 +65,18 @@ impl Queries {
                 let stream = self.engine.execute_bound(&session.scope, sql, params).await?;
                 let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
                 Response::Query(respond(stream, format, options).await?)
+            }
+            Statement::Write(parsed) => {
+                let mut bound = (**parsed).clone();
+                sql::statement::bind(&mut bound, params)?;
+                let write = sql::Statement::write_from_ast(&bound, &session.scope.default).expect("a write")?;
+                let done =
+                    writes::run(&self.state.store, &self.engine, &session.scope, &session.principal, &write).await?;
+                let rows = usize::try_from(done.rows).unwrap_or(usize::MAX);
+                Response::Execution(match write {
+                    sql::Statement::Insert(_) => Tag::new("INSERT").with_oid(0).with_rows(rows),
+                    _ => Tag::new("DELETE").with_rows(rows),
+                })
             }
             Statement::CopyOut { sql, format: copy } => {
                 let stream = self.engine.execute_bound(&session.scope, sql, params).await?;
@@ -203,7 +219,7 @@ impl SimpleQueryHandler for Queries {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let statements = statement::parse(&self.parser.sql, query)?;
+        let statements = statement::parse(&self.parser.sql, query, &session(client)?.scope.default)?;
         let mut responses = Vec::with_capacity(statements.len());
         for statement in &statements {
             // A failed statement ends the batch, as in Postgres.
@@ -243,7 +259,7 @@ impl QueryParser for Parser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut statements = statement::parse(&self.sql, sql)?;
+        let mut statements = statement::parse(&self.sql, sql, &session(client)?.scope.default)?;
         if statements.len() > 1 {
             return Err(error(code::SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement"));
         }
@@ -308,9 +324,12 @@ fn bind(portal: &Portal<Prepared>, types: &[Option<DataType>]) -> PgWireResult<V
     if portal.parameter_len() == 0 {
         return Ok(Vec::new());
     }
-    let types: Vec<DataType> =
-        (0..portal.parameter_len()).map(|i| types.get(i).cloned().flatten().unwrap_or(DataType::Utf8)).collect();
-    let inferred: Vec<Option<&DataType>> = types.iter().map(Some).collect();
+    // The plan's type, else the client's, else text.
+    let hinted = |i: usize| portal.statement.parameter_types.get(i).is_some_and(|t| t.is_some());
+    let types: Vec<Option<DataType>> = (0..portal.parameter_len())
+        .map(|i| types.get(i).cloned().flatten().or_else(|| (!hinted(i)).then_some(DataType::Utf8)))
+        .collect();
+    let inferred: Vec<Option<&DataType>> = types.iter().map(Option::as_ref).collect();
     match deserialize_parameters(portal, &inferred)? {
         datafusion::common::ParamValues::List(values) => Ok(values.into_iter().map(|v| v.value).collect()),
         datafusion::common::ParamValues::Map(_) => Err(error(code::SYNTAX_ERROR, "named parameters are not supported")),

@@ -1,4 +1,4 @@
-//! A connection's state: what its queries see and the settings
+//! A connection's state: who it is, what its queries see and the settings
 //! tools `SET` and `SHOW` (kept for `SHOW`; queries do not read them).
 
 use std::collections::BTreeMap;
@@ -6,9 +6,12 @@ use std::sync::Mutex;
 
 use arrow::datatypes::SchemaRef;
 
+use crate::daemon::auth::Principal;
 use crate::daemon::query::Scope;
 
 pub struct Session {
+    /// Who signed in, for what a write needs.
+    pub principal: Principal,
     pub scope: Scope,
     settings: Mutex<BTreeMap<String, String>>,
     /// The open cursors' result columns, for a `FETCH` being prepared (the
@@ -50,8 +53,8 @@ pub fn default_setting(name: &str) -> Option<&'static str> {
 }
 
 impl Session {
-    pub fn new(scope: Scope) -> Session {
-        Session { scope, settings: Mutex::new(BTreeMap::new()), cursors: Mutex::new(BTreeMap::new()) }
+    pub fn new(principal: Principal, scope: Scope) -> Session {
+        Session { principal, scope, settings: Mutex::new(BTreeMap::new()), cursors: Mutex::new(BTreeMap::new()) }
     }
 
     pub fn set(&self, name: &str, value: String) {

@@ -25,6 +25,7 @@ use super::PgState;
 use crate::daemon::auth::Principal;
 use crate::daemon::query::Scope;
 use crate::daemon::storage::BucketId;
+use crate::protocol::DEFAULT_SCHEMA;
 
 pub struct Startup {
     state: Arc<PgState>,
@@ -45,7 +46,8 @@ impl Startup {
     /// is the default bucket, anything else a bucket that must exist.
     async fn bucket(&self, database: Option<&str>) -> PgWireResult<BucketId> {
         let bucket = match database {
-            None | Some("" | "shoots" | "_default") => return Ok(BucketId::Default),
+            None | Some("" | "shoots") => return Ok(BucketId::Default),
+            Some(name) if name == DEFAULT_SCHEMA => return Ok(BucketId::Default),
             Some(name) => BucketId::parse(Some(name)).map_err(|e| fatal(code::INVALID_CATALOG_NAME, e.to_string()))?,
         };
         if !self.state.store.bucket_exists(&bucket).await? {
@@ -76,7 +78,7 @@ impl Startup {
         let (handle, guard) = self.connections.register(pid, secret);
         client.session_extensions().insert(handle);
         client.session_extensions().insert(guard);
-        client.session_extensions().insert(Session::new(scope));
+        client.session_extensions().insert(Session::new(principal, scope));
         finish_authentication(client, &self.parameters).await
     }
 }

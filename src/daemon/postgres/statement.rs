@@ -8,12 +8,17 @@ use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 
 use super::copy::{self, CopyFormat};
 use super::errors::{code, error};
+use crate::daemon::sql;
+use crate::daemon::storage::BucketId;
 use pgwire::error::PgWireResult;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
     /// SQL for the engine (a query or an EXPLAIN).
     Query(String),
+    /// An INSERT or a DELETE, as parsed: its parameters go in as literals
+    /// when it runs.
+    Write(Box<ast::Statement>),
     /// `COPY ... TO STDOUT`: a query's rows in a COPY format.
     CopyOut {
         sql: String,
@@ -54,18 +59,22 @@ pub enum Transaction {
     Ends,
 }
 
-/// The statements of `sql`, in order.
-pub fn parse(parser: &PostgresCompatibilityParser, sql: &str) -> PgWireResult<Vec<Statement>> {
+/// The statements of `sql`, in order; bare names are dataframes of `default`.
+pub fn parse(parser: &PostgresCompatibilityParser, sql: &str, default: &BucketId) -> PgWireResult<Vec<Statement>> {
     let statements = parser.parse(sql).map_err(|e| error(code::SYNTAX_ERROR, format!("SQL error: {e}")))?;
-    statements.into_iter().map(classify).collect()
+    statements.into_iter().map(|s| classify(s, default)).collect()
 }
 
 fn accepted(tag: &'static str) -> Statement {
     Statement::Accepted { tag, transaction: Transaction::Unchanged }
 }
 
-fn classify(statement: ast::Statement) -> PgWireResult<Statement> {
+fn classify(statement: ast::Statement, default: &BucketId) -> PgWireResult<Statement> {
     use ast::Statement as S;
+    if let Some(write) = sql::Statement::write_from_ast(&statement, default) {
+        write?; // refused forms fail at once, before any parameter
+        return Ok(Statement::Write(Box::new(statement)));
+    }
     Ok(match statement {
         S::Query(_) | S::Explain { .. } => Statement::Query(statement.to_string()),
         S::Copy { source, to, target, options, legacy_options, .. } => {
@@ -165,7 +174,7 @@ mod tests {
     use super::*;
 
     fn one(sql: &str) -> Statement {
-        let mut all = parse(&PostgresCompatibilityParser::new(), sql).unwrap();
+        let mut all = parse(&PostgresCompatibilityParser::new(), sql, &BucketId::Default).unwrap();
         assert_eq!(all.len(), 1, "{sql}");
         all.remove(0)
     }
@@ -189,6 +198,8 @@ mod tests {
         assert_eq!(one(r#"SAVEPOINT "_pg3_1""#), accepted("SAVEPOINT"));
         assert_eq!(one(r#"ROLLBACK TO SAVEPOINT "_pg3_1""#), accepted("ROLLBACK"));
         assert!(matches!(one("select 1"), Statement::Query(_)));
+        assert!(matches!(one("insert into t values (1)"), Statement::Write(_)));
+        assert!(matches!(one("delete from lab.t where a = 1"), Statement::Write(_)));
         assert_eq!(
             one(r#"DECLARE "pages" CURSOR WITHOUT HOLD FOR select 1"#),
             Statement::Declare { name: "pages".into(), sql: "SELECT 1".into(), binary: false }
@@ -200,9 +211,10 @@ mod tests {
         assert_eq!((sql.as_str(), format), ("SELECT a, b FROM t", CopyFormat::Binary));
         let Statement::CopyOut { format, .. } = one("copy (select 1) to stdout with csv header") else { panic!() };
         assert!(matches!(format, CopyFormat::Csv { header: true, .. }));
-        let refused = parse(&PostgresCompatibilityParser::new(), "copy t to '/etc/x'").unwrap_err();
+        let refused = parse(&PostgresCompatibilityParser::new(), "copy t to '/etc/x'", &BucketId::Default).unwrap_err();
         assert!(refused.to_string().contains("use COPY ... TO STDOUT"), "{refused}");
-        let refused = parse(&PostgresCompatibilityParser::new(), "create table t (a int)").unwrap_err();
+        let refused =
+            parse(&PostgresCompatibilityParser::new(), "create table t (a int)", &BucketId::Default).unwrap_err();
         assert!(refused.to_string().contains("read-only"), "{refused}");
     }
 }

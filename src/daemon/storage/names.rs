@@ -66,7 +66,7 @@ impl BucketId {
     /// The bucket's directory name in the store.
     pub fn dir(&self) -> &str {
         match self {
-            BucketId::Default => "_default",
+            BucketId::Default => crate::protocol::DEFAULT_SCHEMA,
             BucketId::Named(n) => n.as_str(),
         }
     }

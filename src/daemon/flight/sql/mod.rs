@@ -4,11 +4,8 @@
 //! command means for shoots. Statements carry everything in their handle
 //! ([`statement`]); metadata calls answer from the store ([`metadata`]).
 
-mod delete;
 mod metadata;
 mod statement;
-
-use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Schema, SchemaRef};
@@ -32,8 +29,9 @@ use super::ShootsFlight;
 use crate::daemon::auth::{Principal, Role};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::Scope;
+use crate::daemon::sql::{writes, Statement};
 use crate::daemon::storage::{BucketId, PutSpec, Target};
-use crate::protocol::PutMode;
+use crate::protocol::{PutMode, DEFAULT_SCHEMA};
 
 /// The call headers that name the bucket of bare table names: shoots' own,
 /// InfluxDB 3 clients' and Grafana's data source's.
@@ -45,20 +43,15 @@ fn header_bucket(headers: &MetadataMap) -> Result<Option<String>> {
         v.to_str().map(String::from).map_err(|_| DaemonError::InvalidArgument("the bucket header is not text".into()))
     });
     match named.transpose()? {
-        Some(b) if b.is_empty() || b == "_default" => Ok(None),
+        Some(b) if b.is_empty() || b == DEFAULT_SCHEMA => Ok(None),
         other => Ok(other),
     }
 }
 
 fn read_only() -> DaemonError {
     DaemonError::InvalidArgument(
-        "SQL in shoots is read-only but for DELETE: updates are refused; write with bulk ingest".into(),
+        "SQL in shoots writes with INSERT and DELETE only: updates are refused; write with bulk ingest".into(),
     )
-}
-
-/// What a DELETE statement answers.
-fn deleted_schema() -> Schema {
-    Schema::new(vec![arrow::datatypes::Field::new("rows_deleted", DataType::UInt64, false)])
 }
 
 fn unsupported(what: &str) -> DaemonError {
@@ -119,27 +112,22 @@ impl ShootsFlight {
             }
         };
         let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
-        if let Some(delete) = delete::parse(&handle.sql, &scope.default) {
-            // Submitting a statement runs it: the DoGet only fetches the count.
-            let rows = self.sql_delete(delete?, caller).await?;
+        let statement = Statement::parse_bound(&handle.sql, &scope.default, &handle.params()?)?;
+        if let Some(column) = statement.written_column() {
+            // Submitting a write runs it: the DoGet only fetches the count.
+            let rows = self.sql_write(&statement, &scope, caller).await?;
             let mut done = handle;
-            done.deleted = Some(rows);
-            let detail = format!("sql: {} -{rows} rows", done.sql);
-            return Ok((detail, info(&deleted_schema(), descriptor, statement_ticket(&done))?));
+            done.written = Some(rows);
+            let detail = format!("sql: {} ({rows} rows)", done.sql);
+            return Ok((detail, info(&writes::written_schema(column), descriptor, statement_ticket(&done))?));
         }
         let schema = self.engine.bound_schema(&scope, &handle.sql, &handle.params()?).await?;
         Ok((format!("sql: {}", handle.sql), info(&schema, descriptor, statement_ticket(&handle))?))
     }
 
-    /// A DELETE statement: the rows where its WHERE holds go, as the
-    /// `delete_rows` action; the number of rows deleted.
-    async fn sql_delete(&self, delete: delete::Delete, caller: &Principal) -> Result<u64> {
-        caller.require(Role::Write, "delete rows")?;
-        caller.require_bucket(&delete.target.bucket)?;
-        let (bucket, name) = (&delete.target.bucket, &delete.target.name);
-        let done = self.store.delete_rows(bucket, name, &delete.predicate).await?;
-        self.store.maybe_compact_in_background(bucket, name, done.small_files);
-        Ok(done.removed)
+    /// Runs an INSERT or a DELETE; the rows it wrote.
+    async fn sql_write(&self, statement: &Statement, scope: &Scope, caller: &Principal) -> Result<u64> {
+        Ok(writes::run(&self.store, &self.engine, scope, caller, statement).await?.rows)
     }
 
     pub(super) async fn sql_do_get(
@@ -151,19 +139,15 @@ impl ShootsFlight {
             Command::TicketStatementQuery(ticket) => {
                 let handle = Handle::decode(&ticket.statement_handle)?;
                 let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
-                let deleted = match (handle.deleted, delete::parse(&handle.sql, &scope.default)) {
-                    (Some(rows), _) => Some(rows),
-                    (None, Some(delete)) => Some(self.sql_delete(delete?, caller).await?),
-                    (None, None) => None,
-                };
-                if let Some(rows) = deleted {
-                    let batch = RecordBatch::try_new(
-                        Arc::new(deleted_schema()),
-                        vec![Arc::new(arrow::array::UInt64Array::from(vec![rows]))],
-                    )
-                    .map_err(|e| DaemonError::internal("a DELETE's reply", e))?;
+                let statement = Statement::parse_bound(&handle.sql, &scope.default, &handle.params()?)?;
+                if let Some(column) = statement.written_column() {
+                    let rows = match handle.written {
+                        Some(rows) => rows,
+                        None => self.sql_write(&statement, &scope, caller).await?,
+                    };
+                    let batch = writes::written_batch(column, rows)?;
                     let stream = encode(batch.schema(), futures::stream::iter([Ok(batch)]).boxed());
-                    return Ok((format!("sql: {} -{rows} rows", handle.sql), stream));
+                    return Ok((format!("sql: {} ({rows} rows)", handle.sql), stream));
                 }
                 let results = self.engine.execute_bound(&scope, &handle.sql, &handle.params()?).await?;
                 let stream = encode(results.schema(), results.map_err(DaemonError::from).boxed());
@@ -201,6 +185,7 @@ impl ShootsFlight {
         &self,
         command: Command,
         upload: Upload,
+        headers: &MetadataMap,
         caller: &Principal,
         detail: &mut String,
     ) -> Result<PutResult> {
@@ -220,16 +205,18 @@ impl ShootsFlight {
                 let reply = DoPutPreparedStatementResult { prepared_statement_handle: Some(bound.encode().into()) };
                 Ok(PutResult { app_metadata: reply.encode_to_vec().into() })
             }
-            Command::CommandStatementUpdate(update) => match delete::parse(&update.query, &BucketId::Default) {
-                Some(delete) => {
-                    *detail = format!("sql: {}", update.query);
-                    let rows = self.sql_delete(delete?, caller).await?;
-                    detail.push_str(&format!(" -{rows} rows"));
-                    let reply = DoPutUpdateResult { record_count: rows as i64 };
-                    Ok(PutResult { app_metadata: reply.encode_to_vec().into() })
+            Command::CommandStatementUpdate(update) => {
+                let scope = self.sql_scope(header_bucket(headers)?.as_deref(), caller)?;
+                let statement = Statement::parse(&update.query, &scope.default)?;
+                if statement.written_column().is_none() {
+                    return Err(read_only());
                 }
-                None => Err(read_only()),
-            },
+                *detail = format!("sql: {}", update.query);
+                let rows = self.sql_write(&statement, &scope, caller).await?;
+                detail.push_str(&format!(" ({rows} rows)"));
+                let reply = DoPutUpdateResult { record_count: rows as i64 };
+                Ok(PutResult { app_metadata: reply.encode_to_vec().into() })
+            }
             Command::CommandPreparedStatementUpdate(_) => Err(read_only()),
             Command::Unknown(any) => Err(unknown(&any)),
             other => Err(DaemonError::InvalidArgument(format!("{} is not an upload", other.type_url()))),
@@ -261,7 +248,7 @@ impl ShootsFlight {
                 metadata::CATALOG
             )));
         }
-        let bucket = ingest.schema.as_deref().filter(|s| *s != "_default");
+        let bucket = ingest.schema.as_deref().filter(|s| *s != DEFAULT_SCHEMA);
         let target = Target::parse(bucket, &ingest.table)?;
         caller.require_bucket(&target.bucket)?;
         let exists = ingest.table_definition_options.map(|o| o.if_exists()).unwrap_or(TableExistsOption::Unspecified);
@@ -304,8 +291,9 @@ impl ShootsFlight {
                 }
                 let handle = Handle::new(&request.query, header_bucket(headers)?)?;
                 let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
-                let (schema, params) = match delete::parse(&handle.sql, &scope.default) {
-                    Some(delete) => delete.map(|_| (Arc::new(deleted_schema()), Vec::new()))?,
+                let statement = Statement::parse(&handle.sql, &scope.default)?;
+                let (schema, params) = match statement.written_column() {
+                    Some(column) => (writes::written_schema(column), Vec::new()),
                     None => self.engine.prepare(&scope, &handle.sql).await?,
                 };
                 let result = ActionCreatePreparedStatementResult {

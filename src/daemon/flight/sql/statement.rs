@@ -22,15 +22,15 @@ pub(super) struct Handle {
     /// The bound parameter row, Arrow IPC in base64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     params: Option<String>,
-    /// A DELETE runs when it is submitted (GetFlightInfo); its ticket
-    /// carries the rows it deleted.
+    /// A write (INSERT, DELETE) runs when it is submitted (GetFlightInfo);
+    /// its ticket carries the rows it wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<u64>,
+    pub written: Option<u64>,
 }
 
 impl Handle {
     pub(super) fn new(sql: &str, bucket: Option<String>) -> Result<Handle> {
-        Ok(Handle { sql: number_placeholders(sql)?, bucket, params: None, deleted: None })
+        Ok(Handle { sql: number_placeholders(sql)?, bucket, params: None, written: None })
     }
 
     pub(super) fn encode(&self) -> Vec<u8> {
