@@ -133,6 +133,9 @@ def test_a_read_token_cannot_insert(tmp_path):
                              autocommit=True) as conn:
             with pytest.raises(pgerrors.InsufficientPrivilege, match="a read token cannot insert rows"):
                 conn.execute("insert into t (a) select 1")
+            with pytest.raises(pgerrors.InsufficientPrivilege, match="a read token cannot copy rows in"):
+                with conn.cursor().copy("COPY t FROM STDIN") as copy:
+                    copy.write("1\n")
         c = daemon.client()
         options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {read}".encode())])
         with pytest.raises(flight.FlightUnauthorizedError, match="a read token cannot insert rows"):
@@ -141,3 +144,62 @@ def test_a_read_token_cannot_insert(tmp_path):
         c.close()
     finally:
         daemon.stop()
+
+
+def psql_in(daemon, command, data, check=True):
+    """psql running `command` with `data` on its standard input."""
+    import subprocess
+    out = subprocess.run(["psql", f"host=127.0.0.1 port={daemon.pg_port} dbname=shoots user=x", "-X", "-v",
+                          "ON_ERROR_STOP=1", "-c", command], input=data, capture_output=True, text=True, timeout=60)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_copy_from_stdin_in_csv_and_text_through_psql(d, tmp_path):
+    before = version(d)
+    out = psql_in(d, "COPY t FROM STDIN WITH (FORMAT csv, HEADER true)",
+                  'id,name,x\n3,"with, comma",2.5\n4,,3.5\n5,"",4.5\n')
+    assert "COPY 3" in out.stdout
+    assert version(d) == before + 1
+    assert rows(d)[2:] == [{"id": 3, "name": "with, comma", "x": 2.5}, {"id": 4, "name": None, "x": 3.5},
+                           {"id": 5, "name": "", "x": 4.5}]
+    # Text format, a column list (x stays NULL), escapes and \N.
+    out = psql_in(d, "COPY t (name, id) FROM STDIN", "tab\\there\t6\n\\N\t7\n")
+    assert "COPY 2" in out.stdout
+    assert rows(d)[5:] == [{"id": 6, "name": "tab\there", "x": None}, {"id": 7, "name": None, "x": None}]
+    # psql's \copy reads a file on the client's side.
+    source = tmp_path / "more.csv"
+    source.write_text("8,h,1.0\n9,i,2.0\n")
+    out = psql_in(d, rf"\copy t from '{source}' with csv", "")
+    assert "COPY 2" in out.stdout and len(rows(d)) == 9
+
+
+def test_binary_copy_from_stdin_through_psycopg(d):
+    with pg(d) as conn:
+        with conn.cursor() as cur:
+            with cur.copy("COPY t (id, name, x) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "text", "float8"])
+                for i in range(3, 2003):
+                    copy.write_row((i, f"n{i}", i / 2))
+            assert cur.rowcount == 2000
+    got = rows(d)
+    assert len(got) == 2002 and got[-1] == {"id": 2002, "name": "n2002", "x": 1001.0}
+
+
+def test_a_bad_row_in_a_copy_writes_nothing(d):
+    before, files = rows(d), d.files()
+    out = psql_in(d, "COPY t FROM STDIN WITH (FORMAT csv)", "3,c,1.0\nnot a number,d,2.0\n", check=False)
+    assert out.returncode != 0 and "column id" in out.stderr, out.stderr
+    out = psql_in(d, "COPY t FROM STDIN WITH (FORMAT csv)", "3,c\n", check=False)
+    assert out.returncode != 0 and "a row has 2 fields for 3 columns" in out.stderr, out.stderr
+    out = psql_in(d, "COPY nosuch FROM STDIN", "1\n", check=False)
+    assert out.returncode != 0 and "dataframe nosuch not found" in out.stderr
+    assert rows(d) == before and d.files() == files
+    # The connection goes on after a failed COPY.
+    with pg(d) as conn:
+        with pytest.raises(psycopg.Error, match="column id"):
+            with conn.cursor().copy("COPY t FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write("x,y,z\n")
+        assert conn.execute("select count(*) from t").fetchone() == (2,)
+    assert rows(d) == before

@@ -1,11 +1,14 @@
 //! `COPY (query) TO STDOUT` and `COPY name [(cols)] TO STDOUT` in text, CSV
-//! and binary. The rows are encoded once, by the same Arrow-to-Postgres
+//! and binary (`COPY ... FROM STDIN` reads them: [`super::copy_in`]). The
+//! rows are encoded once, by the same Arrow-to-Postgres
 //! mapping as query results (a `DataRow` in text or binary form), and
 //! re-framed: a binary COPY tuple is a binary `DataRow`'s body, and the text
 //! formats quote or escape a text `DataRow`'s fields.
 
 use bytes::{BufMut, BytesMut};
-use datafusion::sql::sqlparser::ast::{self, CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource};
+use datafusion::sql::sqlparser::ast::{
+    self, CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, ObjectName,
+};
 use pgwire::error::PgWireResult;
 use pgwire::messages::copy::CopyData;
 use pgwire::messages::data::DataRow;
@@ -146,28 +149,49 @@ fn fields(row: &DataRow) -> PgWireResult<Vec<Option<&[u8]>>> {
     Ok(out)
 }
 
-/// What a `COPY ... TO STDOUT` reads, as SQL, and in which format; errors
-/// for every other COPY (to or from a file, a program, or STDIN).
-pub fn copy_out(
+/// What a COPY moves: a query's rows out, or rows in to a dataframe.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Copy {
+    /// `COPY (query) | name [(columns)] TO STDOUT`: the query, as SQL.
+    Out { sql: String, format: CopyFormat },
+    /// `COPY name [(columns)] FROM STDIN`.
+    In { table: ObjectName, columns: Vec<String>, format: CopyFormat },
+}
+
+/// What a `COPY` statement does; an error for a file or program on the
+/// server's side, which shoots never reads or writes.
+pub fn classify(
     source: &CopySource,
     to: bool,
     target: &ast::CopyTarget,
     options: &[CopyOption],
     legacy: &[CopyLegacyOption],
-) -> PgWireResult<(String, CopyFormat)> {
-    if !to || !matches!(target, ast::CopyTarget::Stdout) {
-        let what = if to { "COPY ... TO a file or program" } else { "COPY ... FROM" };
-        return Err(error(code::FEATURE_NOT_SUPPORTED, format!("{what} is not supported; use COPY ... TO STDOUT")));
-    }
-    let sql = match source {
-        CopySource::Query(query) => query.to_string(),
-        CopySource::Table { table_name, columns } if columns.is_empty() => format!("SELECT * FROM {table_name}"),
-        CopySource::Table { table_name, columns } => {
+) -> PgWireResult<Copy> {
+    let format = format(options, legacy)?;
+    match (to, target, source) {
+        (true, ast::CopyTarget::Stdout, CopySource::Query(query)) => Ok(Copy::Out { sql: query.to_string(), format }),
+        (true, ast::CopyTarget::Stdout, CopySource::Table { table_name, columns }) => {
             let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-            format!("SELECT {} FROM {table_name}", columns.join(", "))
+            let list = if columns.is_empty() { "*".to_string() } else { columns.join(", ") };
+            Ok(Copy::Out { sql: format!("SELECT {list} FROM {table_name}"), format })
         }
-    };
-    Ok((sql, format(options, legacy)?))
+        (false, ast::CopyTarget::Stdin, CopySource::Table { table_name, columns }) => Ok(Copy::In {
+            table: table_name.clone(),
+            columns: columns
+                .iter()
+                .map(|c| if c.quote_style.is_some() { c.value.clone() } else { c.value.to_lowercase() })
+                .collect(),
+            format,
+        }),
+        (true, ..) => Err(error(
+            code::FEATURE_NOT_SUPPORTED,
+            "COPY ... TO a file or program is not supported; use COPY ... TO STDOUT",
+        )),
+        (false, ..) => Err(error(
+            code::FEATURE_NOT_SUPPORTED,
+            "COPY ... FROM a file or program is not supported; use COPY name FROM STDIN",
+        )),
+    }
 }
 
 fn format(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> PgWireResult<CopyFormat> {

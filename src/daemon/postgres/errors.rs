@@ -17,7 +17,9 @@ pub fn fatal(code: &str, message: impl Into<String>) -> PgWireError {
 
 pub mod code {
     pub const FEATURE_NOT_SUPPORTED: &str = "0A000";
+    pub const PROTOCOL_VIOLATION: &str = "08P01";
     pub const INVALID_PARAMETER_VALUE: &str = "22023";
+    pub const INVALID_BINARY: &str = "22P03";
     pub const INVALID_CURSOR_NAME: &str = "34000";
     pub const READ_ONLY: &str = "25006";
     pub const INVALID_AUTHORIZATION: &str = "28000";
@@ -31,6 +33,7 @@ pub mod code {
     pub const UNDEFINED_OBJECT: &str = "42704";
     pub const DATATYPE_MISMATCH: &str = "42804";
     pub const OUT_OF_MEMORY: &str = "53200";
+    pub const QUERY_CANCELED: &str = "57014";
     pub const IO_ERROR: &str = "58030";
     pub const INTERNAL: &str = "XX000";
 }

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod copy;
+mod copy_in;
 mod errors;
 mod functions;
 mod queries;
@@ -55,6 +56,10 @@ impl PgWireServerHandlers for Handlers {
 
     fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
         self.startup.clone()
+    }
+
+    fn copy_handler(&self) -> Arc<impl pgwire::api::copy::CopyHandler> {
+        self.queries.clone()
     }
 
     fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {

@@ -12,7 +12,8 @@ use async_trait::async_trait;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::scalar::ScalarValue;
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
-use futures::{Sink, StreamExt};
+use futures::{Sink, SinkExt, StreamExt};
+use pgwire::api::copy::CopyHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{CopyResponse, DataRowEncoder, FieldInfo, QueryResponse, Response, Tag};
@@ -21,18 +22,24 @@ use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, MemPortalStore, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, Type};
 use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
 use pgwire::messages::data::DataRow;
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::types::format::FormatOptions;
 
 use super::copy::CopyFormat;
+use super::copy_in::CopyIn;
 use super::errors::{code, error};
 use super::session::Session;
 use super::statement::{self, Statement, Transaction};
 use super::PgState;
+use crate::daemon::auth::Role;
 use crate::daemon::error::DaemonError;
 use crate::daemon::query::QueryEngine;
+use crate::daemon::sql::writes::Fill;
 use crate::daemon::sql::{self, writes};
+use crate::daemon::storage::{PutSpec, Target};
+use crate::protocol::PutMode;
 
 pub struct Queries {
     state: Arc<PgState>,
@@ -77,6 +84,12 @@ impl Queries {
                     sql::Statement::Insert(_) => Tag::new("INSERT").with_oid(0).with_rows(rows),
                     _ => Tag::new("DELETE").with_rows(rows),
                 })
+            }
+            Statement::CopyIn { target, columns, format: copy } => {
+                let copy_in = self.copy_in(&session, target, columns, copy).await?;
+                let columns = copy_in.columns();
+                *session.copy_in.lock().await = Some(copy_in);
+                Response::CopyIn(CopyResponse::new(copy.code(), columns, futures::stream::empty()))
             }
             Statement::CopyOut { sql, format: copy } => {
                 let stream = self.engine.execute_bound(&session.scope, sql, params).await?;
@@ -144,6 +157,97 @@ impl Queries {
                 }
             },
         })
+    }
+}
+
+impl Queries {
+    /// Starts the put a `COPY ... FROM STDIN` streams into: an append to an
+    /// existing dataframe, of the columns named (the rest NULL).
+    async fn copy_in(
+        &self,
+        session: &Session,
+        target: &Target,
+        columns: &[String],
+        format: &CopyFormat,
+    ) -> PgWireResult<CopyIn> {
+        let (bucket, name) = (target.bucket.clone(), target.name.clone());
+        session.principal.require(Role::Write, "copy rows in")?;
+        session.principal.require_bucket(&bucket)?;
+        let store = self.state.store.clone();
+        let Some(existing) = store.current(&bucket, &name).await? else {
+            return Err(
+                DaemonError::NotFound(format!("dataframe {name} not found: COPY appends to an existing one")).into()
+            );
+        };
+        let schema = existing.schema.clone();
+        let names: Vec<String> = if columns.is_empty() {
+            schema.fields().iter().map(|f| f.name().clone()).collect()
+        } else {
+            columns.to_vec()
+        };
+        let fill = Fill::new(&schema, &CopyIn::text_schema(&names), columns, name.as_str())?;
+        // How a binary COPY encodes each column: its type in query results.
+        let types = names
+            .iter()
+            .map(|n| {
+                let field = schema.field_with_name(n).map_err(|e| DaemonError::SchemaMismatch(e.to_string()))?;
+                Ok((n.clone(), into_pg_type(field.data_type())?))
+            })
+            .collect::<PgWireResult<Vec<_>>>()?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let put = tokio::spawn(async move {
+            let batches = tokio_stream::wrappers::ReceiverStream::new(receiver);
+            let done = store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema, batches).await?;
+            store.maybe_compact_in_background(&bucket, &name, done.small_files);
+            Ok(done)
+        });
+        Ok(CopyIn::new(format.clone(), types, fill, sender, put))
+    }
+}
+
+#[async_trait]
+impl CopyHandler for Queries {
+    async fn on_copy_data<C>(&self, client: &mut C, data: CopyData) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(copy_in) = session(client)?.copy_in.lock().await.as_mut() {
+            copy_in.data(&data.data).await;
+        }
+        Ok(())
+    }
+
+    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Some(copy_in) = session(client)?.copy_in.lock().await.take() else {
+            return Err(error(code::PROTOCOL_VIOLATION, "CopyDone without a COPY under way"));
+        };
+        let rows = copy_in.finish().await?;
+        let tag = Tag::new("COPY").with_rows(usize::try_from(rows).unwrap_or(usize::MAX));
+        client.send(PgWireBackendMessage::CommandComplete(tag.into())).await?;
+        Ok(())
+    }
+
+    async fn on_copy_fail<C>(&self, client: &mut C, fail: CopyFail) -> PgWireError
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let taken = match session(client) {
+            Ok(session) => session.copy_in.lock().await.take(),
+            Err(e) => return e,
+        };
+        if let Some(copy_in) = taken {
+            copy_in.abort(&fail.message).await;
+        }
+        error(code::QUERY_CANCELED, format!("COPY from the client failed, nothing was written: {}", fail.message))
     }
 }
 

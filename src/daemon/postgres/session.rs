@@ -17,6 +17,9 @@ pub struct Session {
     /// The open cursors' result columns, for a `FETCH` being prepared (the
     /// cursors themselves are portals in pgwire's store).
     cursors: Mutex<BTreeMap<String, SchemaRef>>,
+    /// The `COPY ... FROM STDIN` under way, between its statement and the
+    /// client's `CopyDone`.
+    pub copy_in: tokio::sync::Mutex<Option<super::copy_in::CopyIn>>,
 }
 
 /// What `SHOW` answers before a `SET`: a Postgres 16 server's defaults for
@@ -54,7 +57,13 @@ pub fn default_setting(name: &str) -> Option<&'static str> {
 
 impl Session {
     pub fn new(principal: Principal, scope: Scope) -> Session {
-        Session { principal, scope, settings: Mutex::new(BTreeMap::new()), cursors: Mutex::new(BTreeMap::new()) }
+        Session {
+            principal,
+            scope,
+            settings: Mutex::new(BTreeMap::new()),
+            cursors: Mutex::new(BTreeMap::new()),
+            copy_in: tokio::sync::Mutex::new(None),
+        }
     }
 
     pub fn set(&self, name: &str, value: String) {

@@ -9,7 +9,7 @@ use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use super::copy::{self, CopyFormat};
 use super::errors::{code, error};
 use crate::daemon::sql;
-use crate::daemon::storage::BucketId;
+use crate::daemon::storage::{BucketId, Target};
 use pgwire::error::PgWireResult;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,12 @@ pub enum Statement {
     /// `COPY ... TO STDOUT`: a query's rows in a COPY format.
     CopyOut {
         sql: String,
+        format: CopyFormat,
+    },
+    /// `COPY name [(columns)] FROM STDIN`: an append, streamed.
+    CopyIn {
+        target: Target,
+        columns: Vec<String>,
         format: CopyFormat,
     },
     /// `DECLARE name [BINARY] CURSOR FOR query`: a server-side cursor.
@@ -78,8 +84,13 @@ fn classify(statement: ast::Statement, default: &BucketId) -> PgWireResult<State
     Ok(match statement {
         S::Query(_) | S::Explain { .. } => Statement::Query(statement.to_string()),
         S::Copy { source, to, target, options, legacy_options, .. } => {
-            let (sql, format) = copy::copy_out(&source, to, &target, &options, &legacy_options)?;
-            Statement::CopyOut { sql, format }
+            match copy::classify(&source, to, &target, &options, &legacy_options)? {
+                copy::Copy::Out { sql, format } => Statement::CopyOut { sql, format },
+                copy::Copy::In { table, columns, format } => {
+                    let target = sql::statement::target(&table, default, "COPY")?;
+                    Statement::CopyIn { target, columns, format }
+                }
+            }
         }
         S::Declare { stmts } => match stmts.as_slice() {
             [ast::Declare {
@@ -211,6 +222,10 @@ mod tests {
         assert_eq!((sql.as_str(), format), ("SELECT a, b FROM t", CopyFormat::Binary));
         let Statement::CopyOut { format, .. } = one("copy (select 1) to stdout with csv header") else { panic!() };
         assert!(matches!(format, CopyFormat::Csv { header: true, .. }));
+        let Statement::CopyIn { target, columns, .. } = one("COPY lab.t (a, B) FROM STDIN WITH (FORMAT csv)") else {
+            panic!()
+        };
+        assert_eq!((target.to_string(), columns), ("lab/t".into(), vec!["a".to_string(), "b".to_string()]));
         let refused = parse(&PostgresCompatibilityParser::new(), "copy t to '/etc/x'", &BucketId::Default).unwrap_err();
         assert!(refused.to_string().contains("use COPY ... TO STDOUT"), "{refused}");
         let refused =

@@ -121,7 +121,7 @@ fn identifier(id: &ast::Ident) -> String {
 }
 
 /// `[bucket.]name` as a dataframe of the store.
-fn target(name: &ObjectName, default: &BucketId, statement: &str) -> Result<Target> {
+pub fn target(name: &ObjectName, default: &BucketId, statement: &str) -> Result<Target> {
     let parts: Option<Vec<String>> = name
         .0
         .iter()

@@ -124,13 +124,13 @@ fn new_schema(source: &Schema, columns: &[String]) -> Result<SchemaRef> {
 /// How a row of the statement becomes a row of the dataframe: for each of
 /// its columns, the statement's column that fills it (cast to its type),
 /// or none (NULL).
-struct Fill {
+pub struct Fill {
     schema: SchemaRef,
     from: Vec<Option<usize>>,
 }
 
 impl Fill {
-    fn new(schema: &SchemaRef, source: &Schema, columns: &[String], name: &str) -> Result<Fill> {
+    pub fn new(schema: &SchemaRef, source: &Schema, columns: &[String], name: &str) -> Result<Fill> {
         let mismatch = |m: String| Err(DaemonError::SchemaMismatch(m));
         let from = if columns.is_empty() {
             if source.fields().len() != schema.fields().len() {
@@ -163,7 +163,7 @@ impl Fill {
         Ok(Fill { schema: schema.clone(), from })
     }
 
-    fn apply(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+    pub fn apply(&self, batch: &RecordBatch) -> Result<RecordBatch> {
         // Values that do not fit fail instead of turning into NULLs.
         let options = CastOptions { safe: false, ..Default::default() };
         let columns = self
