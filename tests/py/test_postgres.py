@@ -284,3 +284,92 @@ def test_pandas_read_sql_through_sqlalchemy_and_psycopg(pg):
     df = df.astype(object).where(df.notna(), None)
     assert df.to_dict("records") == expected_rows(pg, "select id, name, x from t order by id")
     assert list(lab["site"]) == ["q", "r"]
+
+
+def non_loopback_address() -> str:
+    """This machine's address on a real interface (the test needs one)."""
+    import socket
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
+        address = probe.getsockname()[0]
+    finally:
+        probe.close()
+    assert not address.startswith("127."), "the test needs an address that is not loopback"
+    return address
+
+
+def test_a_token_without_tls_is_refused_off_loopback(tmp_path):
+    import re
+    from conftest import shoots_bin
+    proc = subprocess.Popen([shoots_bin(), "serve", "--host", "0.0.0.0", "--port", "0", "--pg-port", "0",
+                             "--bucket-dir", str(tmp_path / "b"), "--secret", SECRET],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        port = int(re.search(r"postgres on [^:]+:(\d+)", proc.stdout.readline().decode()).group(1))
+        token = jwt({"type": "admin"})
+        with pytest.raises(psycopg.OperationalError, match="tokens over TLS only"):
+            psycopg.connect(host=non_loopback_address(), port=port, dbname="shoots", user="x", password=token,
+                            sslmode="disable").close()
+        # The same on loopback is let in.
+        with psycopg.connect(host="127.0.0.1", port=port, dbname="shoots", user="x", password=token,
+                             sslmode="disable") as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def closed(sock) -> bool:
+    """Whether the server closes `sock` (after an error message, perhaps)."""
+    sock.settimeout(10)
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            sock.close()
+            return True
+
+
+def test_hostile_input_leaves_the_daemon_answering(pg):
+    import os
+    import socket
+    import struct
+
+    def raw():
+        return socket.create_connection(("127.0.0.1", pg.pg_port), timeout=10)
+
+    def answers():
+        with connect(pg) as conn:
+            return conn.execute("select count(*) from t").fetchone() == (3,)
+
+    # Random bytes, as a first message and after a proper start.
+    for seed in range(5):
+        s = raw()
+        s.sendall(os.urandom(4096 * (seed + 1)))
+        s.close()
+    # A message that claims to be 2 GB long, before and after the start:
+    # refused, and the connection closed, without waiting for the rest.
+    s = raw()
+    s.sendall(struct.pack("!i", 0x7FFFFFFF) + b"\0" * 64)
+    assert closed(s)
+    conn = connect(pg)
+    conn.execute("select 1")
+    sock = socket.fromfd(conn.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+    sock.sendall(b"Q" + struct.pack("!i", 0x7FFFFFF0) + b"select")
+    assert closed(sock)
+    with pytest.raises(psycopg.OperationalError):
+        conn.execute("select 1")
+    conn.close()
+    # Starts that never finish, and 500 connections at once.
+    stalled = [raw() for _ in range(20)]
+    for s in stalled[:10]:
+        s.sendall(struct.pack("!ii", 64, 196608))  # a startup message cut short
+    many = [raw() for _ in range(500)]
+    assert answers()
+    conns = [connect(pg) for _ in range(50)]
+    assert all(c.execute("select 1").fetchone() == (1,) for c in conns)
+    for c in conns:
+        c.close()
+    for s in stalled + many:
+        s.close()
+    assert answers() and pg.proc.poll() is None
