@@ -15,6 +15,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/py/requirements.txt
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/py/requirements-nodeps.txt
 
 # The console's browser test drives Debian's Chromium through chromedriver.
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

@@ -360,3 +360,24 @@ def test_delete_through_flight_sql_needs_a_write_token(tmp_path):
             assert cur.fetchall() == [(50,)]
     finally:
         d.stop()
+
+
+def test_flightsql_dbapi_binds_parameters_the_old_way(loaded):
+    """flightsql-dbapi binds with DoPut, then asks GetFlightInfo with the
+    handle it had: the daemon remembers what was bound to that handle."""
+    from flightsql import FlightSQLClient, connect as dbapi_connect
+    client = FlightSQLClient(host="127.0.0.1", port=loaded.port, insecure=True)
+    conn = dbapi_connect(client)
+    cur = conn.cursor()
+    cur.execute("select id, site from sensors where id < ? and site = ? order by id", [10, "north"])
+    want = json_get(loaded, "select id, site from sensors where id < 10 and site = 'north' order by id")
+    assert [tuple(r) for r in cur.fetchall()] == list(zip(*[want.column(c).to_pylist() for c in ("id", "site")]))
+    # Two statements of the same SQL keep their own parameters.
+    cur.execute("select count(*) from sensors where id < ?", [5])
+    assert cur.fetchall()[0][0] == 5
+    cur.execute("select count(*) from sensors where id < ?", [7])
+    assert cur.fetchall()[0][0] == 7
+    # Writes take parameters too.
+    cur.execute("insert into sensors (id, site) values (?, ?)", [1000, "west"])
+    assert json_get(loaded, "select site from sensors where id = 1000").column("site").to_pylist() == ["west"]
+    conn.close()

@@ -47,6 +47,8 @@ pub struct ShootsFlight {
     /// How long an upload may send nothing before it is cut off.
     idle_timeout: std::time::Duration,
     retention: Arc<RetentionJob>,
+    /// Parameters older Flight SQL clients bound ([`sql::Remembered`]).
+    remembered: Arc<sql::Remembered>,
 }
 
 impl ShootsFlight {
@@ -59,7 +61,8 @@ impl ShootsFlight {
         idle_timeout: std::time::Duration,
         retention: Arc<RetentionJob>,
     ) -> ShootsFlight {
-        ShootsFlight { store, engine, shutdown, auth, metrics, idle_timeout, retention }
+        let remembered = Arc::default();
+        ShootsFlight { store, engine, shutdown, auth, metrics, idle_timeout, retention, remembered }
     }
 }
 

@@ -7,6 +7,8 @@
 mod metadata;
 mod statement;
 
+pub(super) use statement::Remembered;
+
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow::ipc::writer::IpcWriteOptions;
@@ -99,7 +101,9 @@ impl ShootsFlight {
                 }
                 Handle::new(&query.query, header_bucket(headers)?)?
             }
-            Command::CommandPreparedStatementQuery(prepared) => Handle::decode(&prepared.prepared_statement_handle)?,
+            Command::CommandPreparedStatementQuery(prepared) => {
+                self.remembered.recall(Handle::decode(&prepared.prepared_statement_handle)?)
+            }
             Command::CommandStatementUpdate(_) | Command::CommandPreparedStatementUpdate(_) => return Err(read_only()),
             Command::CommandStatementSubstraitPlan(_) => return Err(unsupported("Substrait plans")),
             Command::Unknown(any) => return Err(unknown(&any)),
@@ -202,6 +206,7 @@ impl ShootsFlight {
                     _ => return Err(DaemonError::InvalidArgument("parameters arrive as one batch of one row".into())),
                 };
                 let bound = handle.bind(&row)?;
+                self.remembered.keep(&bound);
                 let reply = DoPutPreparedStatementResult { prepared_statement_handle: Some(bound.encode().into()) };
                 Ok(PutResult { app_metadata: reply.encode_to_vec().into() })
             }
@@ -289,7 +294,7 @@ impl ShootsFlight {
                 if request.transaction_id.is_some() {
                     return Err(unsupported("transactions"));
                 }
-                let handle = Handle::new(&request.query, header_bucket(headers)?)?;
+                let handle = Handle::new(&request.query, header_bucket(headers)?)?.prepared();
                 let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
                 let statement = Statement::parse(&handle.sql, &scope.default)?;
                 let (schema, params) = match statement.written_column() {

@@ -1,6 +1,11 @@
 //! Flight SQL statements without server-side state: a statement handle (and
 //! so a ticket) carries the SQL, the bucket whose dataframes are bare
-//! names, and bound parameters. Any daemon on the same store can serve it.
+//! names, and bound parameters. Any daemon on the same store can serve it;
+//! only older clients' parameters are also remembered ([`Remembered`]).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema};
@@ -22,6 +27,10 @@ pub(super) struct Handle {
     /// The bound parameter row, Arrow IPC in base64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     params: Option<String>,
+    /// A prepared statement's own name, so that parameters remembered for
+    /// it ([`Remembered`]) are nobody else's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
     /// A write (INSERT, DELETE) runs when it is submitted (GetFlightInfo);
     /// its ticket carries the rows it wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,7 +39,12 @@ pub(super) struct Handle {
 
 impl Handle {
     pub(super) fn new(sql: &str, bucket: Option<String>) -> Result<Handle> {
-        Ok(Handle { sql: number_placeholders(sql)?, bucket, params: None, written: None })
+        Ok(Handle { sql: number_placeholders(sql)?, bucket, params: None, id: None, written: None })
+    }
+
+    /// The handle of a prepared statement: named, for [`Remembered`].
+    pub(super) fn prepared(self) -> Handle {
+        Handle { id: Some(uuid::Uuid::new_v4().to_string()), ..self }
     }
 
     pub(super) fn encode(&self) -> Vec<u8> {
@@ -66,7 +80,65 @@ impl Handle {
         let ipc = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| bad(e.to_string()))?;
         let mut reader = StreamReader::try_new(ipc.as_slice(), None).map_err(|e| bad(e.to_string()))?;
         let Some(row) = reader.next().transpose().map_err(|e| bad(e.to_string()))? else { return Ok(Vec::new()) };
-        row.columns().iter().map(|c| ScalarValue::try_from_array(c, 0).map_err(|e| bad(e.to_string()))).collect()
+        row.columns()
+            .iter()
+            .map(|c| match ScalarValue::try_from_array(c, 0).map_err(|e| bad(e.to_string()))? {
+                // flightsql-dbapi sends each value in a dense union of the
+                // types it knows; the value is the one member that is set.
+                ScalarValue::Union(Some((_, value)), ..) => Ok(*value),
+                ScalarValue::Union(None, ..) => Ok(ScalarValue::Null),
+                value => Ok(value),
+            })
+            .collect()
+    }
+}
+
+/// The parameters last bound to each prepared statement on this daemon, for
+/// clients older than `DoPutPreparedStatementResult` (flightsql-dbapi, the
+/// SQLAlchemy dialect Superset uses): they bind with DoPut and then call
+/// GetFlightInfo with the handle they had, ignoring the bound one. The one
+/// piece of per-daemon state of Flight SQL: such a client must send both
+/// calls to the same daemon. Bounded in count and bytes; entries expire.
+#[derive(Default)]
+pub(in crate::daemon::flight) struct Remembered {
+    entries: Mutex<VecDeque<Bound>>,
+}
+
+struct Bound {
+    id: String,
+    at: Instant,
+    params: String,
+}
+
+const REMEMBERED: usize = 4096;
+const REMEMBERED_BYTES: usize = 16 << 20;
+const REMEMBERED_FOR: Duration = Duration::from_secs(600);
+
+impl Remembered {
+    /// Keeps `bound`'s parameters under its statement's name.
+    pub(super) fn keep(&self, bound: &Handle) {
+        let (Some(id), Some(params)) = (&bound.id, &bound.params) else { return };
+        let mut entries = self.entries.lock().expect("remembered lock");
+        entries.retain(|e| &e.id != id && e.at.elapsed() < REMEMBERED_FOR);
+        entries.push_back(Bound { id: id.clone(), at: Instant::now(), params: params.clone() });
+        let mut bytes: usize = entries.iter().map(|e| e.params.len()).sum();
+        while entries.len() > REMEMBERED || bytes > REMEMBERED_BYTES {
+            let Some(oldest) = entries.pop_front() else { break };
+            bytes -= oldest.params.len();
+        }
+    }
+
+    /// `handle`, with the parameters last bound to it here when it carries none.
+    pub(super) fn recall(&self, handle: Handle) -> Handle {
+        if handle.params.is_some() {
+            return handle;
+        }
+        let Some(id) = &handle.id else { return handle };
+        let entries = self.entries.lock().expect("remembered lock");
+        let found = entries.iter().rev().find(|e| &e.id == id && e.at.elapsed() < REMEMBERED_FOR);
+        let params = found.map(|e| e.params.clone());
+        drop(entries);
+        Handle { params, ..handle }
     }
 }
 
