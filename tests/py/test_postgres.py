@@ -373,3 +373,16 @@ def test_hostile_input_leaves_the_daemon_answering(pg):
     for s in stalled + many:
         s.close()
     assert answers() and pg.proc.poll() is None
+
+
+@pytest.mark.parametrize("tool", ["DBEAVER", "GRAFANA", "METABASE"])
+def test_the_catalog_queries_of_sql_tools_answer(pg, tool):
+    import tool_queries
+    with connect(pg, autocommit=True) as conn:
+        for query in getattr(tool_queries, tool):
+            try:
+                cur = conn.execute(query)
+                if cur.description:
+                    cur.fetchall()
+            except psycopg.Error as e:
+                pytest.fail(f"{tool}: {e}\n{query}")

@@ -4,6 +4,8 @@
 //! datafusion-pg-catalog's parser, which knows what psql and tools send.
 
 use datafusion::sql::sqlparser::ast::{self, Set};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 
 use super::copy::{self, CopyFormat};
@@ -67,8 +69,36 @@ pub enum Transaction {
 
 /// The statements of `sql`, in order; bare names are dataframes of `default`.
 pub fn parse(parser: &PostgresCompatibilityParser, sql: &str, default: &BucketId) -> PgWireResult<Vec<Statement>> {
-    let statements = parser.parse(sql).map_err(|e| error(code::SYNTAX_ERROR, format!("SQL error: {e}")))?;
-    statements.into_iter().map(|s| classify(s, default)).collect()
+    let syntax = |e: ParserError| error(code::SYNTAX_ERROR, format!("SQL error: {e}"));
+    let statements = if sql.to_ascii_lowercase().contains("regproc") {
+        parser.parse(&regprocs_as_names(sql).map_err(syntax)?)
+    } else {
+        parser.parse(sql)
+    };
+    statements.map_err(syntax)?.into_iter().map(|s| classify(s, default)).collect()
+}
+
+/// `'pg_catalog.f'::regproc` as the name `'f'`: the function columns of
+/// datafusion-pg-catalog's `pg_type` (`typinput`, `typoutput`, ...) hold
+/// names where Postgres holds OIDs shown as names, so a name compares
+/// with them and an OID does not (DBeaver asks `typinput =
+/// 'pg_catalog.array_in'::regproc`).
+fn regprocs_as_names(sql: &str) -> Result<String, ParserError> {
+    let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql)?;
+    let _ = ast::visit_expressions_mut(&mut statements, |expr| {
+        if let ast::Expr::Cast { expr: inner, data_type: ast::DataType::Custom(name, _), .. } = expr {
+            if name.to_string().eq_ignore_ascii_case("regproc") {
+                if let ast::Expr::Value(v) = inner.as_ref() {
+                    if let ast::Value::SingleQuotedString(f) = &v.value {
+                        let f = f.strip_prefix("pg_catalog.").unwrap_or(f).to_string();
+                        *expr = ast::Expr::value(ast::Value::SingleQuotedString(f));
+                    }
+                }
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    Ok(statements.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("; "))
 }
 
 fn accepted(tag: &'static str) -> Statement {
