@@ -12,6 +12,7 @@ mod queries;
 mod session;
 mod startup;
 mod statement;
+mod type_info;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -32,6 +32,7 @@ use super::copy_in::CopyIn;
 use super::errors::{code, error};
 use super::session::Session;
 use super::statement::{self, Statement, Transaction};
+use super::type_info;
 use super::PgState;
 use crate::daemon::auth::Role;
 use crate::daemon::error::DaemonError;
@@ -126,6 +127,7 @@ impl Queries {
                 }
                 Response::Execution(Tag::new("CLOSE CURSOR"))
             }
+            Statement::TypeInfo => Response::Query(type_info::answer(&[], type_info::fields(format))?),
             Statement::Set { name, value } => {
                 session.set(name, value.clone());
                 Response::Execution(Tag::new("SET"))
@@ -383,6 +385,9 @@ impl QueryParser for Parser {
     }
 
     fn get_parameter_types(&self, prepared: &Prepared) -> PgWireResult<Vec<Type>> {
+        if prepared.statement == Statement::TypeInfo {
+            return Ok(type_info::parameter_types());
+        }
         // A placeholder whose type the plan cannot tell is sent as text.
         Ok(prepared
             .params
@@ -393,6 +398,9 @@ impl QueryParser for Parser {
 
     fn get_result_schema(&self, prepared: &Prepared, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
         let format = format.unwrap_or(&Format::UnifiedText);
+        if prepared.statement == Statement::TypeInfo {
+            return Ok(type_info::fields(format));
+        }
         match &prepared.schema {
             Some(schema) => arrow_schema_to_pg_fields(schema, format, None),
             None => Ok(Vec::new()),
@@ -417,6 +425,13 @@ impl ExtendedQueryHandler for Queries {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let prepared = &portal.statement.statement;
+        if prepared.statement == Statement::TypeInfo {
+            let asked = type_info::oids(
+                portal.parameters.first().cloned().flatten().as_deref(),
+                portal.parameter_format.is_binary(0),
+            )?;
+            return Ok(Response::Query(type_info::answer(&asked, type_info::fields(&portal.result_column_format))?));
+        }
         let params = bind(portal, &prepared.params)?;
         self.run(client, &prepared.statement, &params, &portal.result_column_format).await
     }

@@ -10,6 +10,7 @@ use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 
 use super::copy::{self, CopyFormat};
 use super::errors::{code, error};
+use super::type_info;
 use crate::daemon::sql;
 use crate::daemon::storage::{BucketId, Target};
 use pgwire::error::PgWireResult;
@@ -49,6 +50,8 @@ pub enum Statement {
         name: String,
         value: String,
     },
+    /// asyncpg's type introspection ([`super::type_info`]).
+    TypeInfo,
     /// `RESET name`, or `RESET ALL` without one.
     Reset(Option<String>),
     Show(String),
@@ -69,6 +72,9 @@ pub enum Transaction {
 
 /// The statements of `sql`, in order; bare names are dataframes of `default`.
 pub fn parse(parser: &PostgresCompatibilityParser, sql: &str, default: &BucketId) -> PgWireResult<Vec<Statement>> {
+    if type_info::is_introspection(sql) {
+        return Ok(vec![Statement::TypeInfo]);
+    }
     let syntax = |e: ParserError| error(code::SYNTAX_ERROR, format!("SQL error: {e}"));
     let statements = if sql.to_ascii_lowercase().contains("regproc") {
         parser.parse(&regprocs_as_names(sql).map_err(syntax)?)
