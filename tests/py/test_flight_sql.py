@@ -381,3 +381,15 @@ def test_flightsql_dbapi_binds_parameters_the_old_way(loaded):
     cur.execute("insert into sensors (id, site) values (?, ?)", [1000, "west"])
     assert json_get(loaded, "select site from sensors where id = 1000").column("site").to_pylist() == ["west"]
     conn.close()
+
+
+def test_an_error_in_the_middle_of_a_result_is_a_flight_sql_status(loaded):
+    """Planned fine, failing while rows stream: the tool gets Flight SQL's
+    status code and the one-line message, not the JSON dialect's body."""
+    with connect(loaded) as conn, conn.cursor() as cur:
+        with pytest.raises(adbc_driver_manager.Error) as failed:
+            cur.execute("select cast(concat('x', site) as bigint) from sensors")
+            cur.fetchall()
+        message = str(failed.value)
+        assert "INVALID_ARGUMENT" in message and "Cannot cast string" in message, message
+        assert '"type"' not in message and "DataFusionError:" not in message, message

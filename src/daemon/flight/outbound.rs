@@ -17,9 +17,26 @@ use crate::protocol::flight_data;
 
 pub(super) type FlightStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send + 'static>>;
 
-/// Streams batches as Flight data ([`flight_data::encode`]).
+/// Streams batches as Flight data ([`flight_data::encode`]); an error on
+/// the way is the JSON dialect's status.
 pub(super) fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -> FlightStream<FlightData> {
-    let input = read_ahead(batches).map_err(|e| FlightError::Tonic(Box::new(e.into_status())));
+    encode_as(schema, batches, DaemonError::into_status)
+}
+
+/// [`encode`] for Flight SQL: an error on the way is a Flight SQL status.
+pub(super) fn encode_sql(
+    schema: SchemaRef,
+    batches: BoxStream<'static, Result<RecordBatch>>,
+) -> FlightStream<FlightData> {
+    encode_as(schema, batches, DaemonError::into_plain_status)
+}
+
+fn encode_as(
+    schema: SchemaRef,
+    batches: BoxStream<'static, Result<RecordBatch>>,
+    status: fn(DaemonError) -> Status,
+) -> FlightStream<FlightData> {
+    let input = read_ahead(batches).map_err(move |e| FlightError::Tonic(Box::new(status(e))));
     Box::pin(flight_data::encode(schema, None, input).map_err(Status::from))
 }
 

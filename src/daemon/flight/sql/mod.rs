@@ -25,7 +25,7 @@ use prost::Message;
 use statement::Handle;
 use tonic::metadata::MetadataMap;
 
-use super::outbound::{encode, one_result, FlightStream};
+use super::outbound::{encode_sql, one_result, FlightStream};
 use super::upload::Upload;
 use super::ShootsFlight;
 use crate::daemon::auth::{Principal, Role};
@@ -150,18 +150,18 @@ impl ShootsFlight {
                         None => self.sql_write(&statement, &scope, caller).await?,
                     };
                     let batch = writes::written_batch(column, rows)?;
-                    let stream = encode(batch.schema(), futures::stream::iter([Ok(batch)]).boxed());
+                    let stream = encode_sql(batch.schema(), futures::stream::iter([Ok(batch)]).boxed());
                     return Ok((format!("sql: {} ({rows} rows)", handle.sql), stream));
                 }
                 let results = self.engine.execute_bound(&scope, &handle.sql, &handle.params()?).await?;
-                let stream = encode(results.schema(), results.map_err(DaemonError::from).boxed());
+                let stream = encode_sql(results.schema(), results.map_err(DaemonError::from).boxed());
                 Ok((format!("sql: {}", handle.sql), stream))
             }
             Command::Unknown(any) => Err(unknown(&any)),
             metadata => {
                 let detail = command_name(&metadata);
                 let batch = self.metadata_batch(metadata, caller).await?;
-                Ok((detail, encode(batch.schema(), futures::stream::iter([Ok(batch)]).boxed())))
+                Ok((detail, encode_sql(batch.schema(), futures::stream::iter([Ok(batch)]).boxed())))
             }
         }
     }
