@@ -22,34 +22,6 @@ use url::Url;
 use super::auth::{self, Auth, Role};
 use super::error::{DaemonError, Result};
 
-/// `SET shoots.distributed = on|off|auto;` at the start of a request's SQL
-/// decides for that query; the REPL sends its last such `SET` before each
-/// statement, which makes it the session's. The rest is the query.
-pub fn leading_mode(sql: &str) -> Result<(Option<Mode>, &str)> {
-    static SET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?is)^\s*SET\s+shoots\.distributed\s*(?:=|\bTO\b)\s*('?\w+'?)\s*(;|$)")
-            .expect("valid regex")
-    });
-    let Some(found) = SET.captures(sql) else { return Ok((None, sql)) };
-    let mode = found[1].parse()?;
-    let rest = &sql[found.get(0).map_or(0, |m| m.end())..];
-    if rest.trim().is_empty() {
-        return Err(DaemonError::InvalidArgument(
-            "SET shoots.distributed goes before a query in the same request (\"SET shoots.distributed = on; SELECT ...\"); the REPL keeps it for the session".into(),
-        ));
-    }
-    Ok((Some(mode), rest))
-}
-
-/// The query of a plain `EXPLAIN query` (not `EXPLAIN ANALYZE` or
-/// `VERBOSE`, which DataFusion answers itself).
-pub fn explained(sql: &str) -> Option<&str> {
-    let trimmed = sql.trim_start();
-    let (word, rest) = trimmed.split_at(trimmed.find(char::is_whitespace)?);
-    let next = rest.split_whitespace().next()?.to_ascii_lowercase();
-    (word.eq_ignore_ascii_case("explain") && !matches!(next.as_str(), "analyze" | "verbose" | "format")).then_some(rest)
-}
-
 /// How a query is planned: `SET shoots.distributed = on|off|auto`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -291,27 +263,6 @@ pub fn task_gate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_leading_set_decides_for_the_query() {
-        assert_eq!(leading_mode("select 1").unwrap(), (None, "select 1"));
-        let (mode, rest) = leading_mode("SET shoots.distributed = on; select 1").unwrap();
-        assert_eq!((mode, rest.trim()), (Some(Mode::On), "select 1"));
-        let (mode, _) = leading_mode("set SHOOTS.DISTRIBUTED to 'off';select 2").unwrap();
-        assert_eq!(mode, Some(Mode::Off));
-        assert!(leading_mode("SET shoots.distributed = maybe; select 1")
-            .unwrap_err()
-            .to_string()
-            .contains("on, off or auto"));
-        assert!(leading_mode("SET shoots.distributed = on").is_err());
-    }
-
-    #[test]
-    fn plain_explains_only() {
-        assert_eq!(explained("EXPLAIN select 1"), Some(" select 1"));
-        assert_eq!(explained("explain analyze select 1"), None);
-        assert_eq!(explained("select 1"), None);
-    }
 
     #[test]
     fn peers_are_grpc_addresses() {

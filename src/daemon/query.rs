@@ -35,8 +35,9 @@ use datafusion_distributed::{DistributedExt, SessionStateBuilderExt};
 use futures::StreamExt;
 
 use crate::daemon::auth::Principal;
-use crate::daemon::distributed::{self, Cluster, Mode};
+use crate::daemon::distributed::{Cluster, Mode};
 use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::sql::Query;
 use crate::daemon::storage::{BucketId, Name, Reading, Snapshot, Store};
 use crate::protocol::Ticket;
 
@@ -228,17 +229,16 @@ impl QueryEngine {
         plain_strings(df)
     }
 
-    /// Plans `sql` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other
+    /// Plans `query` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other
     /// statements are refused before anything runs. `params` fill the
     /// placeholders `$1`, `$2`, ... (none: the plan keeps them).
-    async fn plan(&self, scope: &Scope, sql: &str, params: &[ScalarValue], holds: &Holds) -> Result<DataFrame> {
-        let (mode, sql) = distributed::leading_mode(sql)?;
-        let mode = mode.unwrap_or_default();
-        let planned = self.plan_as(scope, sql, params, holds, mode).await?;
+    async fn plan(&self, scope: &Scope, query: &Query, params: &[ScalarValue], holds: &Holds) -> Result<DataFrame> {
+        let mode = query.mode.unwrap_or_default();
+        let planned = self.plan_as(scope, query, params, holds, mode).await?;
         if self.cluster.is_some() && !matches!(mode, Mode::Off) && holds.local_only() {
             // Rows marked deleted travel in no plan a worker gets: such a
             // query runs here (until compaction folds the marks in).
-            return plain_strings(self.plan_as(scope, sql, params, holds, Mode::Off).await?);
+            return plain_strings(self.plan_as(scope, query, params, holds, Mode::Off).await?);
         }
         plain_strings(planned)
     }
@@ -246,17 +246,17 @@ impl QueryEngine {
     async fn plan_as(
         &self,
         scope: &Scope,
-        sql: &str,
+        query: &Query,
         params: &[ScalarValue],
         holds: &Holds,
         mode: Mode,
     ) -> Result<DataFrame> {
         let ctx = self.session(scope, holds, mode).await?;
         let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-        if let (Some(cluster), Some(query)) = (&self.cluster, distributed::explained(sql)) {
+        if let (Some(cluster), Some(explained)) = (&self.cluster, &query.explained) {
             // DataFusion's EXPLAIN shows the plan before it is spread over
             // the workers; show the stages, and on which workers they run.
-            let plan = ctx.sql_with_options(query, options).await?.create_physical_plan().await?;
+            let plan = ctx.sql_with_options(explained, options).await?.create_physical_plan().await?;
             if plan.is::<datafusion_distributed::DistributedExec>() {
                 let workers: Vec<String> = cluster.live().await.iter().map(|w| w.to_string()).collect();
                 let stages = datafusion_distributed::display_plan_ascii(plan.as_ref(), false);
@@ -269,7 +269,7 @@ impl QueryEngine {
                 return Ok(ctx.read_batch(batch)?);
             }
         }
-        let planned = ctx.sql_with_options(sql, options).await.map_err(|e| match e {
+        let planned = ctx.sql_with_options(&query.sql, options).await.map_err(|e| match e {
             DataFusionError::Plan(m) if m.contains(" not supported: ") => {
                 DaemonError::DataFusion(format!("SQL in shoots is read-only: {m}"))
             }
@@ -291,23 +291,23 @@ impl QueryEngine {
         Ok(planned.with_param_values(values)?)
     }
 
-    pub async fn schema(&self, scope: &Scope, sql: &str) -> Result<SchemaRef> {
-        self.bound_schema(scope, sql, &[]).await
+    pub async fn schema(&self, scope: &Scope, query: &Query) -> Result<SchemaRef> {
+        self.bound_schema(scope, query, &[]).await
     }
 
-    pub async fn execute(&self, scope: &Scope, sql: &str) -> Result<SendableRecordBatchStream> {
-        self.execute_bound(scope, sql, &[]).await
+    pub async fn execute(&self, scope: &Scope, query: &Query) -> Result<SendableRecordBatchStream> {
+        self.execute_bound(scope, query, &[]).await
     }
 
     /// The result's schema with `params` in the placeholders.
-    pub async fn bound_schema(&self, scope: &Scope, sql: &str, params: &[ScalarValue]) -> Result<SchemaRef> {
-        Ok(self.plan(scope, sql, params, &Holds::default()).await?.schema().inner().clone())
+    pub async fn bound_schema(&self, scope: &Scope, query: &Query, params: &[ScalarValue]) -> Result<SchemaRef> {
+        Ok(self.plan(scope, query, params, &Holds::default()).await?.schema().inner().clone())
     }
 
-    /// The placeholders of `sql` (`$1`, ...) with the types the plan infers,
-    /// in order, and the result's schema.
-    pub async fn prepare(&self, scope: &Scope, sql: &str) -> Result<(SchemaRef, Vec<(String, Option<DataType>)>)> {
-        let planned = self.plan(scope, sql, &[], &Holds::default()).await?;
+    /// The placeholders of `query` (`$1`, ...) with the types the plan
+    /// infers, in order, and the result's schema.
+    pub async fn prepare(&self, scope: &Scope, query: &Query) -> Result<(SchemaRef, Vec<(String, Option<DataType>)>)> {
+        let planned = self.plan(scope, query, &[], &Holds::default()).await?;
         let mut params: Vec<(String, Option<DataType>)> = planned
             .logical_plan()
             .get_parameter_types()?
@@ -323,11 +323,11 @@ impl QueryEngine {
     pub async fn execute_bound(
         &self,
         scope: &Scope,
-        sql: &str,
+        query: &Query,
         params: &[ScalarValue],
     ) -> Result<SendableRecordBatchStream> {
         let holds = Holds::default();
-        let planned = self.plan(scope, sql, params, &holds).await?;
+        let planned = self.plan(scope, query, params, &holds).await?;
         let task = Arc::new(planned.task_ctx());
         let plan = planned.create_physical_plan().await?;
         // A failure of a spread query names the workers that stopped answering.

@@ -13,7 +13,7 @@ use super::ShootsFlight;
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::Scope;
-use crate::daemon::sql::{writes, Statement};
+use crate::daemon::sql::{writes, Query, Statement};
 use crate::daemon::storage::{BucketId, RetentionRule, Snapshot, Target};
 use crate::protocol::{FrameMeta, Ticket};
 
@@ -24,7 +24,7 @@ enum Resolved {
     Selection(Snapshot, Ticket),
     Query {
         scope: Scope,
-        sql: String,
+        query: Query,
     },
     /// An INSERT or a DELETE in a ticket's `sql`: it runs on DoGet.
     Write {
@@ -37,7 +37,7 @@ impl Resolved {
     /// `sql` seen from `scope`: a query, or a write.
     fn sql(scope: Scope, sql: &str) -> Result<Resolved> {
         Ok(match Statement::parse(sql, &scope.default)? {
-            Statement::Query(sql) => Resolved::Query { scope, sql },
+            Statement::Query(query) => Resolved::Query { scope, query },
             statement => Resolved::Write { scope, statement },
         })
     }
@@ -77,8 +77,8 @@ impl ShootsFlight {
                 let results = self.engine.select(&snap, &ticket).await?.execute_stream().await?;
                 encode(results.schema(), results.map_err(DaemonError::from).boxed())
             }
-            Resolved::Query { scope, sql } => {
-                let results = self.engine.execute(&scope, &sql).await?;
+            Resolved::Query { scope, query } => {
+                let results = self.engine.execute(&scope, &query).await?;
                 encode(results.schema(), results.map_err(DaemonError::from).boxed())
             }
             Resolved::Write { scope, statement } => {
@@ -186,7 +186,7 @@ impl ShootsFlight {
             Resolved::Selection(snap, ticket) => {
                 Ok(std::sync::Arc::new(self.engine.select(snap, ticket).await?.schema().as_arrow().clone()))
             }
-            Resolved::Query { scope, sql } => self.engine.schema(scope, sql).await,
+            Resolved::Query { scope, query } => self.engine.schema(scope, query).await,
             // Asking for the schema does not run the write.
             Resolved::Write { statement, .. } => {
                 Ok(writes::written_schema(statement.written_column().unwrap_or("rows")))

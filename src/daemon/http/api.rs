@@ -21,6 +21,7 @@ use super::HttpState;
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::Scope;
+use crate::daemon::sql;
 use crate::daemon::storage::{BucketId, Target};
 use crate::protocol::{ErrorInfo, ErrorKind, VersionInfo};
 
@@ -270,7 +271,7 @@ async fn query(state: HttpState, headers: HeaderMap, params: QueryParams) -> Api
     let bucket = BucketId::parse(params.bucket.as_deref())?;
     let scope = Scope::of_caller(bucket.clone(), &caller)?;
     state.store.require_bucket(&bucket).await?;
-    let mut results = state.engine.execute(&scope, &params.sql).await?;
+    let mut results = state.engine.execute(&scope, &sql::Query::read_only(&params.sql)?).await?;
     let schema = results.schema();
     let encoder = Encoder::new(format, &schema)?;
     let first = match results.next().await {

@@ -69,8 +69,8 @@ impl Queries {
     {
         let session = session(client)?;
         Ok(match statement {
-            Statement::Query(sql) => {
-                let stream = self.engine.execute_bound(&session.scope, sql, params).await?;
+            Statement::Query(query) => {
+                let stream = self.engine.execute_bound(&session.scope, query, params).await?;
                 let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
                 Response::Query(respond(stream, format, options).await?)
             }
@@ -93,11 +93,13 @@ impl Queries {
                 Response::CopyIn(CopyResponse::new(copy.code(), columns, futures::stream::empty()))
             }
             Statement::CopyOut { sql, format: copy } => {
-                let stream = self.engine.execute_bound(&session.scope, sql, params).await?;
+                let stream =
+                    self.engine.execute_bound(&session.scope, &sql::Query::plain(sql.as_str()), params).await?;
                 Response::CopyOut(copy_out(stream, copy).await?)
             }
             Statement::Declare { name, sql, binary } => {
-                let stream = self.engine.execute_bound(&session.scope, sql, params).await?;
+                let stream =
+                    self.engine.execute_bound(&session.scope, &sql::Query::plain(sql.as_str()), params).await?;
                 let schema = stream.schema();
                 let format = if *binary { Format::UnifiedBinary } else { Format::UnifiedText };
                 let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
@@ -371,8 +373,8 @@ impl QueryParser for Parser {
         }
         let Some(statement) = statements.pop() else { return Ok(None) };
         let (schema, params) = match &statement {
-            Statement::Query(sql) => {
-                let (schema, params) = self.engine.prepare(&session(client)?.scope, sql).await?;
+            Statement::Query(query) => {
+                let (schema, params) = self.engine.prepare(&session(client)?.scope, query).await?;
                 (Some(schema), params.into_iter().map(|(_, t)| t).collect())
             }
             Statement::Show(name) => {

@@ -17,8 +17,8 @@ use pgwire::error::PgWireResult;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
-    /// SQL for the engine (a query or an EXPLAIN).
-    Query(String),
+    /// A query or an EXPLAIN, for the engine.
+    Query(sql::Query),
     /// An INSERT or a DELETE, as parsed: its parameters go in as literals
     /// when it runs.
     Write(Box<ast::Statement>),
@@ -118,7 +118,10 @@ fn classify(statement: ast::Statement, default: &BucketId) -> PgWireResult<State
         return Ok(Statement::Write(Box::new(statement)));
     }
     Ok(match statement {
-        S::Query(_) | S::Explain { .. } => Statement::Query(statement.to_string()),
+        S::Query(_) | S::Explain { .. } => {
+            let text = statement.to_string();
+            Statement::Query(sql::Query::from_ast(&statement, text, None))
+        }
         S::Copy { source, to, target, options, legacy_options, .. } => {
             match copy::classify(&source, to, &target, &options, &legacy_options)? {
                 copy::Copy::Out { sql, format } => Statement::CopyOut { sql, format },

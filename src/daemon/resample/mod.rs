@@ -17,6 +17,7 @@ use std::sync::Arc;
 use super::auth::Principal;
 use super::error::{DaemonError, Result};
 use super::query::{plain_strings, Partitions, QueryEngine, Scope};
+use super::sql::Query;
 use super::storage::{PutSpec, Snapshot, Store, Target};
 use crate::protocol::{PutMode, ResampleReply};
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, Scalar, UInt32Array};
@@ -251,7 +252,7 @@ pub async fn resample(
     let source_rows = snapshot.commit.rows;
 
     if let Some(sql) = &req.sql {
-        let results = engine.execute(&scope, sql).await?;
+        let results = engine.execute(&scope, &Query::plain(sql.as_str())).await?;
         let schema = results.schema();
         let outcome = store
             .put(&target.bucket, &target.name, PutSpec::plain(mode), schema, results.map_err(DaemonError::from))

@@ -4,4 +4,4 @@
 pub mod statement;
 pub mod writes;
 
-pub use statement::Statement;
+pub use statement::{Query, Statement};

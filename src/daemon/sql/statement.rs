@@ -13,16 +13,58 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::unparser::expr_to_sql;
 
+use crate::daemon::distributed::Mode;
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::storage::{BucketId, Name, Target};
 use crate::protocol::DEFAULT_SCHEMA;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
-    /// A query (or anything else), planned by the engine as it was written.
-    Query(String),
+    /// A query (or anything else the engine takes or refuses).
+    Query(Query),
     Insert(Insert),
     Delete(Delete),
+}
+
+/// A query as the engine plans it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub sql: String,
+    /// `SET shoots.distributed = on|off|auto;` before it: how it is spread.
+    pub mode: Option<Mode>,
+    /// For a plain `EXPLAIN query` (not ANALYZE or VERBOSE, which DataFusion
+    /// answers itself), the query explained.
+    pub explained: Option<String>,
+}
+
+impl Query {
+    /// `sql` taken as it is: the daemon's own queries, and text the engine
+    /// is to parse (and report on) itself.
+    pub fn plain(sql: impl Into<String>) -> Query {
+        Query { sql: sql.into(), mode: None, explained: None }
+    }
+
+    /// A statement that is no write, as parsed.
+    pub fn from_ast(statement: &ast::Statement, sql: String, mode: Option<Mode>) -> Query {
+        let explained = match statement {
+            ast::Statement::Explain { analyze: false, verbose: false, format: None, statement, .. } => {
+                Some(statement.to_string())
+            }
+            _ => None,
+        };
+        Query { sql, mode, explained }
+    }
+
+    /// `sql` for a front end that only reads (the HTTP API): a write is
+    /// refused there.
+    pub fn read_only(sql: &str) -> Result<Query> {
+        match Statement::parse(sql, &BucketId::Default)? {
+            Statement::Query(query) => Ok(query),
+            _ => Err(DaemonError::DataFusion(
+                "SQL in shoots is read-only here: INSERT and DELETE go through Flight, Flight SQL or Postgres".into(),
+            )),
+        }
+    }
 }
 
 /// `INSERT INTO [bucket.]name [(columns)] VALUES ... | SELECT ...`.
@@ -57,8 +99,9 @@ impl Statement {
         // SQL that does not parse (or is several statements) is the
         // engine's to report or to run.
         let Ok(mut statements) = Parser::parse_sql(&GenericDialect {}, sql) else {
-            return Ok(Statement::Query(sql.to_string()));
+            return Ok(Statement::Query(Query::plain(sql)));
         };
+        let mode = leading_mode(&mut statements)?;
         match statements.as_mut_slice() {
             [statement @ (ast::Statement::Insert(_) | ast::Statement::Delete(_))] => {
                 if !params.is_empty() {
@@ -66,7 +109,12 @@ impl Statement {
                 }
                 Statement::write_from_ast(statement, default).expect("a write")
             }
-            _ => Ok(Statement::Query(sql.to_string())),
+            // After a SET the query is what is left, printed back.
+            [statement] if mode.is_some() => {
+                Ok(Statement::Query(Query::from_ast(statement, statement.to_string(), mode)))
+            }
+            [statement] => Ok(Statement::Query(Query::from_ast(statement, sql.to_string(), None))),
+            _ => Ok(Statement::Query(Query::plain(sql))),
         }
     }
 
@@ -79,6 +127,34 @@ impl Statement {
             _ => None,
         }
     }
+}
+
+/// `SET shoots.distributed = on|off|auto;` before a statement decides how
+/// it is spread (the REPL sends its last such `SET` before each statement,
+/// which makes it the session's); taken off the front of `statements`.
+fn leading_mode(statements: &mut Vec<ast::Statement>) -> Result<Option<Mode>> {
+    let Some(ast::Statement::Set(ast::Set::SingleAssignment { variable, values, .. })) = statements.first() else {
+        return Ok(None);
+    };
+    if !variable.to_string().eq_ignore_ascii_case("shoots.distributed") {
+        return Ok(None);
+    }
+    let value = match values.as_slice() {
+        [ast::Expr::Value(v)] => match &v.value {
+            ast::Value::SingleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        },
+        [ast::Expr::Identifier(id)] => id.value.clone(),
+        _ => String::new(),
+    };
+    let mode = value.parse()?;
+    statements.remove(0);
+    if statements.is_empty() {
+        return Err(DaemonError::InvalidArgument(
+            "SET shoots.distributed goes before a query in the same request (\"SET shoots.distributed = on; SELECT ...\"); the REPL keeps it for the session".into(),
+        ));
+    }
+    Ok(Some(mode))
 }
 
 /// Puts `params` into `statement`'s placeholders as literals: a write's
@@ -210,9 +286,35 @@ mod tests {
         assert_eq!((d.target.to_string(), d.predicate.as_str()), ("lab/readings".into(), "temp > 3 AND site = 'x'"));
         let Statement::Delete(d) = parse(r#"delete from "Mixed""#).unwrap() else { panic!() };
         assert_eq!((d.target.name.as_str(), d.predicate.as_str()), ("Mixed", "true"));
-        assert_eq!(parse("select 1").unwrap(), Statement::Query("select 1".into()));
-        assert_eq!(parse("delete from").unwrap(), Statement::Query("delete from".into()));
+        assert_eq!(parse("select 1").unwrap(), Statement::Query(Query::plain("select 1")));
+        assert_eq!(parse("delete from").unwrap(), Statement::Query(Query::plain("delete from")));
         assert!(parse("delete from a using b where a.x = b.x").is_err());
+    }
+
+    fn query(sql: &str) -> Result<Query> {
+        match parse(sql)? {
+            Statement::Query(q) => Ok(q),
+            other => panic!("not a query: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_leading_set_decides_for_the_query() {
+        assert_eq!(query("select 1").unwrap().mode, None);
+        let q = query("SET shoots.distributed = on; select 1").unwrap();
+        assert_eq!((q.mode, q.sql.as_str()), (Some(Mode::On), "SELECT 1"));
+        assert_eq!(query("set SHOOTS.DISTRIBUTED to 'off';select 2").unwrap().mode, Some(Mode::Off));
+        assert!(query("SET shoots.distributed = maybe; select 1").unwrap_err().to_string().contains("on, off or auto"));
+        assert!(query("SET shoots.distributed = on").is_err());
+        // Another SET is no mode: the engine refuses it.
+        assert_eq!(query("SET datafusion.execution.batch_size = 1").unwrap().mode, None);
+    }
+
+    #[test]
+    fn plain_explains_only() {
+        assert_eq!(query("EXPLAIN select 1").unwrap().explained.as_deref(), Some("SELECT 1"));
+        assert_eq!(query("explain analyze select 1").unwrap().explained, None);
+        assert_eq!(query("select 1").unwrap().explained, None);
     }
 
     #[test]

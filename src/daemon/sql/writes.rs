@@ -9,7 +9,7 @@ use arrow::compute::{cast_with_options, CastOptions};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use futures::StreamExt;
 
-use super::statement::{Delete, Insert, Statement};
+use super::statement::{Delete, Insert, Query, Statement};
 use crate::daemon::auth::{Principal, Role};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::{QueryEngine, Scope};
@@ -73,7 +73,7 @@ pub async fn insert(
     let (bucket, name) = (&insert.target.bucket, &insert.target.name);
     caller.require(Role::Write, "insert rows")?;
     caller.require_bucket(bucket)?;
-    let rows = engine.execute(scope, &insert.rows).await?;
+    let rows = engine.execute(scope, &Query::plain(insert.rows.as_str())).await?;
     let source = rows.schema();
     let existing = store.current(bucket, name).await?;
     let schema = match &existing {

@@ -116,16 +116,20 @@ impl ShootsFlight {
             }
         };
         let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
-        let statement = Statement::parse_bound(&handle.sql, &scope.default, &handle.params()?)?;
-        if let Some(column) = statement.written_column() {
-            // Submitting a write runs it: the DoGet only fetches the count.
-            let rows = self.sql_write(&statement, &scope, caller).await?;
-            let mut done = handle;
-            done.written = Some(rows);
-            let detail = format!("sql: {} ({rows} rows)", done.sql);
-            return Ok((detail, info(&writes::written_schema(column), descriptor, statement_ticket(&done))?));
-        }
-        let schema = self.engine.bound_schema(&scope, &handle.sql, &handle.params()?).await?;
+        let params = handle.params()?;
+        let query = match Statement::parse_bound(&handle.sql, &scope.default, &params)? {
+            Statement::Query(query) => query,
+            write => {
+                // Submitting a write runs it: the DoGet only fetches the count.
+                let rows = self.sql_write(&write, &scope, caller).await?;
+                let mut done = handle;
+                done.written = Some(rows);
+                let detail = format!("sql: {} ({rows} rows)", done.sql);
+                let schema = writes::written_schema(write.written_column().unwrap_or("rows"));
+                return Ok((detail, info(&schema, descriptor, statement_ticket(&done))?));
+            }
+        };
+        let schema = self.engine.bound_schema(&scope, &query, &params).await?;
         Ok((format!("sql: {}", handle.sql), info(&schema, descriptor, statement_ticket(&handle))?))
     }
 
@@ -143,17 +147,20 @@ impl ShootsFlight {
             Command::TicketStatementQuery(ticket) => {
                 let handle = Handle::decode(&ticket.statement_handle)?;
                 let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
-                let statement = Statement::parse_bound(&handle.sql, &scope.default, &handle.params()?)?;
-                if let Some(column) = statement.written_column() {
-                    let rows = match handle.written {
-                        Some(rows) => rows,
-                        None => self.sql_write(&statement, &scope, caller).await?,
-                    };
-                    let batch = writes::written_batch(column, rows)?;
-                    let stream = encode_sql(batch.schema(), futures::stream::iter([Ok(batch)]).boxed());
-                    return Ok((format!("sql: {} ({rows} rows)", handle.sql), stream));
-                }
-                let results = self.engine.execute_bound(&scope, &handle.sql, &handle.params()?).await?;
+                let params = handle.params()?;
+                let query = match Statement::parse_bound(&handle.sql, &scope.default, &params)? {
+                    Statement::Query(query) => query,
+                    write => {
+                        let rows = match handle.written {
+                            Some(rows) => rows,
+                            None => self.sql_write(&write, &scope, caller).await?,
+                        };
+                        let batch = writes::written_batch(write.written_column().unwrap_or("rows"), rows)?;
+                        let stream = encode_sql(batch.schema(), futures::stream::iter([Ok(batch)]).boxed());
+                        return Ok((format!("sql: {} ({rows} rows)", handle.sql), stream));
+                    }
+                };
+                let results = self.engine.execute_bound(&scope, &query, &params).await?;
                 let stream = encode_sql(results.schema(), results.map_err(DaemonError::from).boxed());
                 Ok((format!("sql: {}", handle.sql), stream))
             }
@@ -296,10 +303,9 @@ impl ShootsFlight {
                 }
                 let handle = Handle::new(&request.query, header_bucket(headers)?)?.prepared();
                 let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
-                let statement = Statement::parse(&handle.sql, &scope.default)?;
-                let (schema, params) = match statement.written_column() {
-                    Some(column) => (writes::written_schema(column), Vec::new()),
-                    None => self.engine.prepare(&scope, &handle.sql).await?,
+                let (schema, params) = match Statement::parse(&handle.sql, &scope.default)? {
+                    Statement::Query(query) => self.engine.prepare(&scope, &query).await?,
+                    write => (writes::written_schema(write.written_column().unwrap_or("rows")), Vec::new()),
                 };
                 let result = ActionCreatePreparedStatementResult {
                     prepared_statement_handle: handle.encode().into(),
