@@ -102,6 +102,9 @@ impl Statement {
             return Ok(Statement::Query(Query::plain(sql)));
         };
         let mode = leading_mode(&mut statements)?;
+        // DataFusion knows numbered placeholders only; the text is printed
+        // back from the statement when `?` were numbered.
+        let numbered = number_placeholders(&mut statements);
         match statements.as_mut_slice() {
             [statement @ (ast::Statement::Insert(_) | ast::Statement::Delete(_))] => {
                 if !params.is_empty() {
@@ -110,7 +113,7 @@ impl Statement {
                 Statement::write_from_ast(statement, default).expect("a write")
             }
             // After a SET the query is what is left, printed back.
-            [statement] if mode.is_some() => {
+            [statement] if mode.is_some() || numbered => {
                 Ok(Statement::Query(Query::from_ast(statement, statement.to_string(), mode)))
             }
             [statement] => Ok(Statement::Query(Query::from_ast(statement, sql.to_string(), None))),
@@ -155,6 +158,22 @@ fn leading_mode(statements: &mut Vec<ast::Statement>) -> Result<Option<Mode>> {
         ));
     }
     Ok(Some(mode))
+}
+
+/// `?` placeholders become `$1`, `$2`, ... in order (Flight SQL clients
+/// send `?`); whether there were any.
+fn number_placeholders(statements: &mut Vec<ast::Statement>) -> bool {
+    let mut n = 0;
+    let _ = ast::visit_expressions_mut(statements, |expr| {
+        if let ast::Expr::Value(v) = expr {
+            if matches!(&v.value, ast::Value::Placeholder(p) if p == "?") {
+                n += 1;
+                v.value = ast::Value::Placeholder(format!("${n}"));
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    n > 0
 }
 
 /// Puts `params` into `statement`'s placeholders as literals: a write's
@@ -308,6 +327,19 @@ mod tests {
         assert!(query("SET shoots.distributed = on").is_err());
         // Another SET is no mode: the engine refuses it.
         assert_eq!(query("SET datafusion.execution.batch_size = 1").unwrap().mode, None);
+    }
+
+    #[test]
+    fn question_marks_are_numbered_outside_strings_and_names() {
+        assert_eq!(query("select 1").unwrap().sql, "select 1");
+        assert_eq!(
+            query("select '?' as \"a?\", x from t where x > ? and y = ? -- why?").unwrap().sql,
+            "SELECT '?' AS \"a?\", x FROM t WHERE x > $1 AND y = $2"
+        );
+        let params = [ScalarValue::Int64(Some(1)), ScalarValue::Int64(Some(2))];
+        let sql = "delete from t where a = ? or b = ?";
+        let Statement::Delete(d) = Statement::parse_bound(sql, &BucketId::Default, &params).unwrap() else { panic!() };
+        assert_eq!(d.predicate, "a = 1 OR b = 2");
     }
 
     #[test]

@@ -99,7 +99,7 @@ impl ShootsFlight {
                 if query.transaction_id.is_some() {
                     return Err(unsupported("transactions"));
                 }
-                Handle::new(&query.query, header_bucket(headers)?)?
+                Handle::new(&query.query, header_bucket(headers)?)
             }
             Command::CommandPreparedStatementQuery(prepared) => {
                 self.remembered.recall(Handle::decode(&prepared.prepared_statement_handle)?)
@@ -301,7 +301,7 @@ impl ShootsFlight {
                 if request.transaction_id.is_some() {
                     return Err(unsupported("transactions"));
                 }
-                let handle = Handle::new(&request.query, header_bucket(headers)?)?.prepared();
+                let handle = Handle::new(&request.query, header_bucket(headers)?).prepared();
                 let scope = self.sql_scope(handle.bucket.as_deref(), caller)?;
                 let (schema, params) = match Statement::parse(&handle.sql, &scope.default)? {
                     Statement::Query(query) => self.engine.prepare(&scope, &query).await?,

@@ -13,15 +13,13 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use base64::Engine;
 use datafusion::scalar::ScalarValue;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 use serde::{Deserialize, Serialize};
 
 use crate::daemon::error::{DaemonError, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Handle {
-    /// With `?` placeholders already numbered `$1`, `$2`, ...
+    /// As the client wrote it (`?` or `$1` placeholders).
     pub sql: String,
     pub bucket: Option<String>,
     /// The bound parameter row, Arrow IPC in base64.
@@ -38,8 +36,8 @@ pub(super) struct Handle {
 }
 
 impl Handle {
-    pub(super) fn new(sql: &str, bucket: Option<String>) -> Result<Handle> {
-        Ok(Handle { sql: number_placeholders(sql)?, bucket, params: None, id: None, written: None })
+    pub(super) fn new(sql: &str, bucket: Option<String>) -> Handle {
+        Handle { sql: sql.to_string(), bucket, params: None, id: None, written: None }
     }
 
     /// The handle of a prepared statement: named, for [`Remembered`].
@@ -146,28 +144,6 @@ fn encoding(e: arrow::error::ArrowError) -> DaemonError {
     DaemonError::internal("encoding statement parameters", e)
 }
 
-/// `?` placeholders become `$1`, `$2`, ... in order (DataFusion knows the
-/// numbered form only); `?` inside strings, quoted names and comments stays.
-pub(super) fn number_placeholders(sql: &str) -> Result<String> {
-    if !sql.contains('?') {
-        return Ok(sql.to_string());
-    }
-    let tokens = Tokenizer::new(&GenericDialect {}, sql)
-        .tokenize()
-        .map_err(|e| DaemonError::DataFusion(format!("SQL error: {e}")))?;
-    let mut n = 0;
-    Ok(tokens
-        .into_iter()
-        .map(|token| match token {
-            Token::Placeholder(p) if p == "?" => {
-                n += 1;
-                format!("${n}")
-            }
-            other => other.to_string(),
-        })
-        .collect())
-}
-
 /// The parameter schema Flight SQL returns for a prepared statement: a
 /// column per placeholder, typed where the plan tells.
 pub(super) fn parameter_schema(params: &[(String, Option<DataType>)]) -> Schema {
@@ -184,17 +160,8 @@ mod tests {
     use arrow::array::{Int64Array, StringArray};
 
     #[test]
-    fn question_marks_are_numbered_outside_strings_and_names() {
-        assert_eq!(number_placeholders("select 1").unwrap(), "select 1");
-        assert_eq!(
-            number_placeholders("select '?' as \"a?\", x from t where x > ? and y = ? -- why?").unwrap(),
-            "select '?' as \"a?\", x from t where x > $1 and y = $2 -- why?"
-        );
-    }
-
-    #[test]
     fn bound_parameters_travel_in_the_handle() {
-        let handle = Handle::new("select * from t where a = ? and b = ?", Some("lab".into())).unwrap();
+        let handle = Handle::new("select * from t where a = ? and b = ?", Some("lab".into()));
         let schema = Arc::new(Schema::new(vec![
             Field::new("$1", DataType::Int64, true),
             Field::new("$2", DataType::Utf8, true),
@@ -205,7 +172,7 @@ mod tests {
         )
         .unwrap();
         let bound = Handle::decode(&handle.bind(&row).unwrap().encode()).unwrap();
-        assert_eq!(bound.sql, "select * from t where a = $1 and b = $2");
+        assert_eq!(bound.sql, "select * from t where a = ? and b = ?");
         assert_eq!(bound.params().unwrap(), [ScalarValue::Int64(Some(7)), ScalarValue::Utf8(Some("x".into()))]);
     }
 }
