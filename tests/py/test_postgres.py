@@ -261,6 +261,11 @@ def test_binary_copy_to_stdout_through_psycopg(pg):
     assert rows == [(1, "a", 0.5), (2, "b", 1.5), (3, None, 2.5)]
     with connect(pg) as conn:
         with conn.cursor() as cur:
+            with cur.copy("COPY (select id from t where id > 100) TO STDOUT (FORMAT BINARY)") as copy:
+                copy.set_types(["int8"])
+                assert list(copy.rows()) == []
+    with connect(pg) as conn:
+        with conn.cursor() as cur:
             with cur.copy("COPY t (id, name) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
                 data = b"".join(bytes(b) for b in copy)
     assert data == b"id,name\n1,a\n2,b\n3,\n"

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod copy;
+mod copy_binary;
 mod copy_in;
 mod errors;
 mod functions;

@@ -28,6 +28,7 @@ use pgwire::messages::PgWireBackendMessage;
 use pgwire::types::format::FormatOptions;
 
 use super::copy::CopyFormat;
+use super::copy_binary;
 use super::copy_in::CopyIn;
 use super::errors::{code, error};
 use super::session::Session;
@@ -302,19 +303,23 @@ async fn respond(
 /// Streams `stream`'s rows as COPY data, one message a row (the command
 /// tag counts them).
 async fn copy_out(stream: SendableRecordBatchStream, copy: &CopyFormat) -> PgWireResult<CopyResponse> {
-    let format = if copy.binary() { Format::UnifiedBinary } else { Format::UnifiedText };
     let schema = stream.schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let (code, columns) = (copy.code(), names.len());
+    if copy.binary() && copy_binary::writes(&schema) {
+        // Binary straight from the columns.
+        return Ok(CopyResponse::new(code, columns, copy_binary::copy_data(stream)));
+    }
+    let format = if copy.binary() { Format::UnifiedBinary } else { Format::UnifiedText };
     let header = copy.header(&names);
     let rows = respond(stream, &format, Arc::new(FormatOptions::default())).await?.data_rows;
-    let (code, copy) = (copy.code(), copy.clone());
+    let copy = copy.clone();
     let mut first = true;
     let data = rows.map(move |row| {
         let data = copy.row(&row?, first);
         first = false;
         data
     });
-    let columns = names.len();
     Ok(CopyResponse::new(code, columns, futures::stream::iter(header.map(Ok)).chain(data)))
 }
 
