@@ -26,6 +26,8 @@ use crate::daemon::error::DaemonError;
 const PG_EPOCH_DAYS: i32 = 10_957;
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 pub const SIGNATURE: &[u8] = b"PGCOPY\n\xFF\r\n\x00\0\0\0\0\0\0\0\0";
+/// A binary COPY of no rows, whole.
+const EMPTY: &[u8] = b"PGCOPY\n\xFF\r\n\x00\0\0\0\0\0\0\0\0\xFF\xFF";
 
 /// One column, ready to write a row's value.
 enum Column<'a> {
@@ -195,8 +197,8 @@ pub fn tuples(batch: &RecordBatch, first: bool) -> Option<Vec<Bytes>> {
     )
 }
 
-/// A binary COPY of `batches` as `CopyData` messages, one a row; the
-/// signature goes with the first row (alone when there is none).
+/// A binary COPY of `batches` as `CopyData` messages, one a row, the
+/// signature with the first and the trailer after the last.
 pub fn copy_data(batches: SendableRecordBatchStream) -> impl Stream<Item = PgWireResult<CopyData>> + Send + 'static {
     struct State {
         batches: SendableRecordBatchStream,
@@ -230,9 +232,11 @@ pub fn copy_data(batches: SendableRecordBatchStream) -> impl Stream<Item = PgWir
                 }
                 None => {
                     state.done = true;
-                    if state.first {
-                        return Some((Ok(CopyData::new(Bytes::from_static(SIGNATURE))), state));
-                    }
+                    // The trailer; with no rows, after the signature in the
+                    // same message, as Postgres sends it (the command tag
+                    // then counts that message as a row).
+                    let end: &'static [u8] = if state.first { EMPTY } else { b"\xFF\xFF" };
+                    return Some((Ok(CopyData::new(Bytes::from_static(end))), state));
                 }
             }
         }

@@ -308,7 +308,11 @@ async fn copy_out(stream: SendableRecordBatchStream, copy: &CopyFormat) -> PgWir
     let (code, columns) = (copy.code(), names.len());
     if copy.binary() && copy_binary::writes(&schema) {
         // Binary straight from the columns.
-        return Ok(CopyResponse::new(code, columns, copy_binary::copy_data(stream)));
+        // Made as text and then marked binary: for binary,
+        // `CopyResponse::new` adds a trailer of its own after this one's.
+        let mut response = CopyResponse::new(0, columns, copy_binary::copy_data(stream));
+        response.format = code;
+        return Ok(response);
     }
     let format = if copy.binary() { Format::UnifiedBinary } else { Format::UnifiedText };
     let header = copy.header(&names);
