@@ -6,9 +6,12 @@ rows; and the latency of a 1-row INSERT beside a 1-row Flight append.
     bench/postgres              # builds the release binary, then runs this
     bench/postgres --rows 1000000
 
-The COPY is read as the bytes a loader takes (psycopg's `copy.read()`), the
+The COPY is read as the bytes a loader takes (psycopg's `copy.read()`, one
+Python call a row, as the protocol sends a message a row) and by psql into
+/dev/null (libpq: what the daemon sends, with little client cost); the
 SELECT as Python rows (psycopg's binary cursor, `fetchmany`), the Flight get
-as an Arrow table: each the form its client hands over.
+as an Arrow table: each the form its client hands over. psql must be on the
+PATH (Debian's postgresql-client).
 """
 
 import argparse
@@ -86,14 +89,23 @@ def run(args, port, pg_port):
                 n += len(rows)
         return n
 
+    def psql_copy(form):
+        # libpq's own client: what the daemon sends, with little client cost.
+        dsn = f"host=127.0.0.1 port={pg_port} dbname=shoots user=bench"
+        with open("/dev/null", "wb") as sink:
+            subprocess.run(["psql", dsn, "-c", f"COPY sensors TO STDOUT {form}"], stdout=sink, check=True)
+
     assert flight_get() == args.rows and select_rows() == args.rows
     get_s = best(flight_get, args.repeat)
     copy_s = best(copy_binary, args.repeat)
+    psql_s = best(lambda: psql_copy("(FORMAT BINARY)"), args.repeat)
+    psql_text_s = best(lambda: psql_copy(""), 1)
     select_s = best(select_rows, 1)
-    print(f"fetch of {args.rows:,} rows x {table.num_columns} columns (best of {args.repeat}; SELECT once):")
+    print(f"fetch of {args.rows:,} rows x {table.num_columns} columns (best of {args.repeat}; text and SELECT once):")
     print(f"  Flight get (Arrow table)           {get_s:8.3f} s")
-    print(f"  psycopg binary COPY (bytes)        {copy_s:8.3f} s   {copy_s / get_s:5.2f} x the Flight get")
-    print(f"  psycopg SELECT (binary rows)       {select_s:8.3f} s   {select_s / get_s:5.2f} x the Flight get")
+    for label, t in [("psql binary COPY to /dev/null", psql_s), ("psycopg binary COPY (bytes)", copy_s),
+                     ("psql text COPY to /dev/null", psql_text_s), ("psycopg SELECT (binary rows)", select_s)]:
+        print(f"  {label:34s} {t:8.3f} s   {t / get_s:5.2f} x the Flight get")
 
     one = pa.table({"timestamp": pa.array([0], pa.timestamp("ns")), "s1": [0.0], "s2": [0.0], "s3": [0.0],
                     "s4": [0.0], "count": pa.array([1], pa.int64()), "site": ["north"]})
