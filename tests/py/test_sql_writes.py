@@ -203,3 +203,41 @@ def test_a_bad_row_in_a_copy_writes_nothing(d):
                 copy.write("x,y,z\n")
         assert conn.execute("select count(*) from t").fetchone() == (2,)
     assert rows(d) == before
+
+
+def start_copy_and_vanish(port):
+    """Speaks the protocol by hand: a COPY FROM STDIN, rows sent, then the
+    connection closed with no CopyDone."""
+    import socket
+    import struct
+
+    def message(kind, body=b""):
+        return kind + struct.pack("!i", len(body) + 4) + body
+
+    def read_until(sock, kind):
+        while True:
+            head = sock.recv(5, socket.MSG_WAITALL)
+            assert len(head) == 5, "the daemon closed the connection"
+            body = sock.recv(struct.unpack("!i", head[1:])[0] - 4, socket.MSG_WAITALL)
+            if head[:1] == kind:
+                return body
+            assert head[:1] != b"E", body
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    startup = struct.pack("!i", 196608) + b"user\0x\0database\0shoots\0\0"
+    sock.sendall(struct.pack("!i", len(startup) + 4) + startup)
+    read_until(sock, b"Z")
+    sock.sendall(message(b"Q", b"COPY t FROM STDIN WITH (FORMAT csv)\0"))
+    read_until(sock, b"G")
+    for i in range(1000):
+        sock.sendall(message(b"d", f"{i},n{i},0.5\n".encode()))
+    sock.close()
+
+
+def test_a_client_gone_mid_copy_writes_nothing(d):
+    before = version(d)
+    start_copy_and_vanish(d.pg_port)
+    # A COPY after it is the next version: the cut one made none.
+    assert "COPY 1" in psql_in(d, "COPY t FROM STDIN WITH (FORMAT csv)", "9,z,1.0\n").stdout
+    assert version(d) == before + 1
+    assert [r["id"] for r in rows(d)] == [1, 2, 9]

@@ -43,7 +43,7 @@ pub struct CopyIn {
     /// The first bad row, reported when the client finishes.
     failed: Option<DaemonError>,
     /// `None` once the copy is over.
-    sender: Option<mpsc::Sender<Result<RecordBatch>>>,
+    sender: Option<mpsc::Sender<Piece>>,
     put: JoinHandle<Result<PutOutcome>>,
 }
 
@@ -52,7 +52,7 @@ impl CopyIn {
         format: CopyFormat,
         columns: Vec<(String, Type)>,
         fill: Fill,
-        sender: mpsc::Sender<Result<RecordBatch>>,
+        sender: mpsc::Sender<Piece>,
         put: JoinHandle<Result<PutOutcome>>,
     ) -> CopyIn {
         CopyIn {
@@ -111,6 +111,12 @@ impl CopyIn {
                 self.fail(e).await;
             }
         }
+        if self.failed.is_none() {
+            if let Some(sender) = self.sender.take() {
+                // The end: only now may the put commit.
+                let _ = sender.send(None).await;
+            }
+        }
         drop(self.sender.take());
         let outcome = self.put.await.map_err(|e| DaemonError::internal("the COPY's put stopped", e))?;
         match (self.failed, outcome) {
@@ -129,7 +135,7 @@ impl CopyIn {
     async fn fail(&mut self, e: DaemonError) {
         if let Some(sender) = &self.sender {
             // The put ends without committing.
-            let _ = sender.send(Err(DaemonError::InvalidArgument(e.to_string()))).await;
+            let _ = sender.send(Some(Err(DaemonError::InvalidArgument(e.to_string())))).await;
         }
         self.failed.get_or_insert(e);
     }
@@ -140,7 +146,7 @@ impl CopyIn {
         }
         let batch = self.fill.apply(&self.batch(rows)?)?;
         let sender = self.sender.as_ref().ok_or_else(|| DaemonError::Io("the COPY is over".into()))?;
-        sender.send(Ok(batch)).await.map_err(|_| DaemonError::Io("the COPY's put stopped early".into()))
+        sender.send(Some(Ok(batch))).await.map_err(|_| DaemonError::Io("the COPY's put stopped early".into()))
     }
 
     /// Moves every complete row of `pending` into `rows`.
@@ -288,6 +294,26 @@ impl CopyIn {
         RecordBatch::try_new(SchemaRef::new(Schema::new(fields)), arrays)
             .map_err(|e| DaemonError::internal("a COPY batch", e))
     }
+}
+
+/// What goes to the put: a batch, a failure, or (`None`) the end.
+pub type Piece = Option<Result<RecordBatch>>;
+
+/// The put's batches from the connection's pieces. A channel that closes
+/// before the end was sent (the client went away mid-COPY, the connection
+/// dropped) fails the put: nothing of it is committed.
+pub fn batches(pieces: mpsc::Receiver<Piece>) -> impl futures::Stream<Item = Result<RecordBatch>> + Send {
+    futures::stream::unfold(Some(pieces), |pieces| async move {
+        let mut pieces = pieces?;
+        match pieces.recv().await {
+            Some(Some(batch)) => Some((batch, Some(pieces))),
+            Some(None) => None,
+            None => {
+                let gone = DaemonError::InvalidArgument("the client went away during COPY; nothing was written".into());
+                Some((Err(gone), None))
+            }
+        }
+    })
 }
 
 fn bad(what: &str) -> DaemonError {

@@ -29,7 +29,7 @@ use pgwire::types::format::FormatOptions;
 
 use super::copy::CopyFormat;
 use super::copy_binary;
-use super::copy_in::CopyIn;
+use super::copy_in::{self, CopyIn};
 use super::errors::{code, error};
 use super::session::Session;
 use super::statement::{self, Statement, Transaction};
@@ -201,7 +201,7 @@ impl Queries {
             .collect::<PgWireResult<Vec<_>>>()?;
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
         let put = tokio::spawn(async move {
-            let batches = tokio_stream::wrappers::ReceiverStream::new(receiver);
+            let batches = copy_in::batches(receiver);
             let done = store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema, batches).await?;
             store.maybe_compact_in_background(&bucket, &name, done.small_files);
             Ok(done)
