@@ -45,10 +45,24 @@ pub enum DaemonError {
     /// SQL that fails to parse, plan or run.
     #[error("{0}")]
     DataFusion(String),
-    /// A state of the store that stops the request (a corrupt commit, a
-    /// dataframe changed under a compaction).
+    /// A state of the store that stops the request (a corrupt commit, say).
     #[error("{0}")]
     Io(String),
+    /// Another writer changed the dataframe first (under a compaction, an
+    /// upsert, a change in place); nothing was written, trying again may do.
+    #[error("{0}")]
+    Conflict(String),
+    /// Something did not arrive in time (an upload gone silent, a store
+    /// that does not answer).
+    #[error("{0}")]
+    Timeout(String),
+    /// A query needed more memory than `--memory-limit` leaves it.
+    #[error("{what}: {source}")]
+    Exhausted {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
     #[error("{0}")]
     Store(#[from] object_store::Error),
     /// A commit whose answer the store lost and whose entry it would not
@@ -105,7 +119,9 @@ impl DaemonError {
             DaemonError::InvalidArgument(_) | DaemonError::BadBody(_) | DaemonError::BadInput { .. } => {
                 ErrorKind::InvalidArgument
             }
-            DaemonError::DataFusion(_) => ErrorKind::DataFusion,
+            // As the original reported them: a query's failure, an I/O one.
+            DaemonError::DataFusion(_) | DaemonError::Exhausted { .. } => ErrorKind::DataFusion,
+            DaemonError::Conflict(_) | DaemonError::Timeout(_) => ErrorKind::Io,
             DaemonError::Io(_)
             | DaemonError::Store(_)
             | DaemonError::CommitUncertain(_)
@@ -163,18 +179,27 @@ impl DaemonError {
     /// message, which is what SQL tools show.
     pub fn into_plain_status(self) -> Status {
         let message = self.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
-        let code = match self.kind() {
-            ErrorKind::NotFound => Code::NotFound,
-            ErrorKind::Exists | ErrorKind::BucketNotEmpty => Code::AlreadyExists,
-            ErrorKind::DataFusion if message.contains("Resources exhausted") => Code::ResourceExhausted,
-            ErrorKind::InvalidName | ErrorKind::SchemaMismatch | ErrorKind::InvalidArgument | ErrorKind::DataFusion => {
-                Code::InvalidArgument
-            }
-            ErrorKind::Io => Code::Internal,
-            ErrorKind::InvalidToken | ErrorKind::Unauthenticated => Code::Unauthenticated,
-            ErrorKind::Unauthorized => Code::PermissionDenied,
+        let code = match (&self, self.kind()) {
+            (DaemonError::Exhausted { .. }, _) => Code::ResourceExhausted,
+            (DaemonError::Conflict(_), _) => Code::Aborted,
+            (DaemonError::Timeout(_), _) => Code::DeadlineExceeded,
+            (_, kind) => plain_code(kind),
         };
         Status::new(code, message)
+    }
+}
+
+/// The gRPC code of a kind of error, for Flight SQL.
+fn plain_code(kind: ErrorKind) -> Code {
+    match kind {
+        ErrorKind::NotFound => Code::NotFound,
+        ErrorKind::Exists | ErrorKind::BucketNotEmpty => Code::AlreadyExists,
+        ErrorKind::InvalidName | ErrorKind::SchemaMismatch | ErrorKind::InvalidArgument | ErrorKind::DataFusion => {
+            Code::InvalidArgument
+        }
+        ErrorKind::Io => Code::Internal,
+        ErrorKind::InvalidToken | ErrorKind::Unauthenticated => Code::Unauthenticated,
+        ErrorKind::Unauthorized => Code::PermissionDenied,
     }
 }
 
@@ -198,8 +223,23 @@ impl From<datafusion::error::DataFusionError> for DaemonError {
                 DaemonError::DataFusion(m) => DaemonError::DataFusion(format!("{ctx}: {m}")),
                 other => other,
             },
+            D::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
+                Ok(inner) => DaemonError::from(inner),
+                // Shared by several consumers (a hash join's build side):
+                // its kind stays, its text is copied.
+                Err(shared) if matches!(shared.as_ref(), D::ResourcesExhausted(_)) => exhausted(shared.to_string()),
+                Err(shared) => DaemonError::DataFusion(shared.to_string()),
+            },
+            e @ D::ResourcesExhausted(_) => exhausted(e),
             other => DaemonError::DataFusion(other.to_string()),
         }
+    }
+}
+
+fn exhausted(source: impl Into<BoxError>) -> DaemonError {
+    DaemonError::Exhausted {
+        what: "the query needs more memory than --memory-limit leaves it".into(),
+        source: source.into(),
     }
 }
 
@@ -216,5 +256,29 @@ mod tests {
         let status = e.into_status();
         let info: ErrorInfo = serde_json::from_slice(status.details()).unwrap();
         assert_eq!(info.kind, "ShootsIOError");
+    }
+
+    /// Each kind keeps the original's error type and has its own Flight SQL code.
+    #[test]
+    fn each_kind_has_its_status() {
+        let memory = datafusion::error::DataFusionError::ResourcesExhausted("Failed to allocate 1 MB".into());
+        let cases = [
+            (DaemonError::from(memory), "DataFusionError", Code::ResourceExhausted, "Resources exhausted"),
+            (DaemonError::Conflict("changed meanwhile".into()), "ShootsIOError", Code::Aborted, "changed"),
+            (DaemonError::Timeout("nothing arrived".into()), "ShootsIOError", Code::DeadlineExceeded, "nothing"),
+            (
+                DaemonError::internal("encoding", std::io::Error::other("x")),
+                "ShootsIOError",
+                Code::Internal,
+                "encoding",
+            ),
+        ];
+        for (error, kind, code, text) in cases {
+            assert_eq!(error.kind().as_str(), kind);
+            let message = error.to_string();
+            assert!(message.contains(text), "{message}");
+            let status = error.into_plain_status();
+            assert_eq!((status.code(), status.message()), (code, message.as_str()));
+        }
     }
 }

@@ -174,16 +174,27 @@ def test_bad_sql_and_unknown_tables(two_buckets):
 
 
 def test_a_query_over_the_memory_limit_fails_and_the_next_works(tmp_path):
-    daemon = Daemon(tmp_path / "buckets", extra_args=["--memory-limit", "16MiB"])
+    daemon = Daemon(tmp_path / "buckets", extra_args=["--memory-limit", "16MiB", "--pg-port", "0"])
     try:
         client = daemon.client()
         n = 2_000_000
         put(client, "big", pa.table({"id": pa.array(range(n), pa.int64()), "x": pa.array(range(n), pa.float64())}))
+        join = "select count(*) from big a join big b on a.id = b.id"
         with pytest.raises(flight.FlightServerError) as e:
-            sql_ticket(client, "select count(*) from big a join big b on a.id = b.id")
+            sql_ticket(client, join)
         info = error_info(e)
         assert info["type"] == "DataFusionError"
-        assert "Resources exhausted" in info["message"]
+        assert "needs more memory than --memory-limit" in info["message"] and "Resources exhausted" in info["message"]
+        # The same kind in the other SQL front ends: its own status and SQLSTATE.
+        import adbc_driver_flightsql.dbapi as flight_sql
+        import psycopg
+        with flight_sql.connect(daemon.location) as conn, conn.cursor() as cur:
+            with pytest.raises(Exception, match=r"Resources exhausted.*\(ResourceExhausted; DoGet"):
+                cur.execute(join)
+                cur.fetchall()
+        with psycopg.connect(host="127.0.0.1", port=daemon.pg_port, dbname="shoots", user="x") as conn:
+            with pytest.raises(psycopg.errors.OutOfMemory, match="Resources exhausted"):
+                conn.execute(join)
         assert sql_ticket(client, "select count(*) as n, sum(x) as s from big").to_pydict() == {
             "n": [n], "s": [float(n * (n - 1) // 2)]}
         # Sorting spills to disk instead of failing.

@@ -54,7 +54,7 @@ fn read_ahead(mut batches: BoxStream<'static, Result<RecordBatch>>) -> BoxStream
                 _ = tx.closed() => return,
             };
             let Ok(next) = next else {
-                let failed = DaemonError::Io("reading failed: internal error (the daemon's log has it)".into());
+                let failed = DaemonError::internal("reading failed", "a panic (the daemon's log has it)".to_string());
                 tx.send(Err(failed)).await.ok();
                 return;
             };

@@ -32,7 +32,7 @@ pub(super) struct Upload {
 /// An upload that sent nothing for `idle_timeout`: the client went silent
 /// (or its machine went away without closing the connection).
 fn idle(idle_timeout: Duration) -> DaemonError {
-    DaemonError::Io(format!(
+    DaemonError::Timeout(format!(
         "upload interrupted: nothing arrived for {}s (the daemon's --idle-timeout); nothing kept",
         idle_timeout.as_secs_f64()
     ))

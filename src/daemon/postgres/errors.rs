@@ -25,6 +25,7 @@ pub mod code {
     pub const INVALID_AUTHORIZATION: &str = "28000";
     pub const INVALID_PASSWORD: &str = "28P01";
     pub const INVALID_CATALOG_NAME: &str = "3D000";
+    pub const SERIALIZATION_FAILURE: &str = "40001";
     pub const SYNTAX_ERROR: &str = "42601";
     pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
     pub const SYNTAX_OR_ACCESS: &str = "42000";
@@ -52,6 +53,9 @@ impl From<DaemonError> for PgWireError {
             | DaemonError::BadBody(_)
             | DaemonError::BadInput { .. } => code::INVALID_PARAMETER_VALUE,
             DaemonError::DataFusion(m) => datafusion_code(m),
+            DaemonError::Exhausted { .. } => code::OUT_OF_MEMORY,
+            DaemonError::Conflict(_) => code::SERIALIZATION_FAILURE,
+            DaemonError::Timeout(_) => code::QUERY_CANCELED,
             DaemonError::Internal { .. } => code::INTERNAL,
             _ => code::IO_ERROR,
         };
@@ -64,8 +68,6 @@ impl From<DaemonError> for PgWireError {
 fn datafusion_code(message: &str) -> &'static str {
     if message.starts_with("SQL in shoots is read-only") {
         code::READ_ONLY
-    } else if message.contains("Resources exhausted") {
-        code::OUT_OF_MEMORY
     } else if message.starts_with("SQL error: ParserError") || message.contains("sql parser error") {
         code::SYNTAX_ERROR
     } else if message.contains("table '") && message.contains("' not found") {

@@ -111,7 +111,7 @@ async fn conflict(store: &Store, snap: &Snapshot, old: &[&str], head: u64) -> Da
         let Ok(commit) = log.read(version).await else { continue };
         let took_files = commit.remove.iter().any(|r| old.contains(&r.as_str()));
         if took_files || commit.operation == Operation::Delete {
-            return DaemonError::Io(format!(
+            return DaemonError::Conflict(format!(
                 "dataframe {} changed during compaction: version {version} ({}) removed files it was rewriting; nothing changed",
                 snap.name,
                 commit.operation.as_str()
@@ -122,7 +122,7 @@ async fn conflict(store: &Store, snap: &Snapshot, old: &[&str], head: u64) -> Da
 }
 
 fn changed(name: &Name) -> DaemonError {
-    DaemonError::Io(format!("dataframe {name} was replaced or deleted during compaction; nothing changed"))
+    DaemonError::Conflict(format!("dataframe {name} was replaced or deleted during compaction; nothing changed"))
 }
 
 /// [`Store::vacuum`]: old versions first, then what waited out the grace

@@ -246,7 +246,7 @@ impl Store {
                 "cannot use the store {location}: {}",
                 location::explain_failure(&e.chain())
             ))),
-            Err(_) => Err(DaemonError::Io(format!("the store {location} did not answer within 30 s"))),
+            Err(_) => Err(DaemonError::Timeout(format!("the store {location} did not answer within 30 s"))),
         }
     }
 

@@ -294,7 +294,7 @@ where
                     }
                     _ => {
                         moved = true;
-                        Err(DaemonError::Io("moved".into()))
+                        Err(DaemonError::Conflict("moved".into()))
                     }
                 })
                 .await;
@@ -307,7 +307,7 @@ where
                 Err(e) => return Err(e),
             }
         }
-        Err(DaemonError::Io(format!(
+        Err(DaemonError::Conflict(format!(
             "dataframe {name} kept changing during the {}; nothing changed",
             change.operation.as_str()
         )))

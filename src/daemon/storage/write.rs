@@ -196,7 +196,7 @@ pub(super) fn next_put_commit(
             Ok(Commit::new(next, Operation::Replace, files.to_vec(), removed, files.to_vec(), schema)?
                 .with_retention(cur.retention.clone()))
         }
-        (Some(_), PutMode::Upsert) => Err(DaemonError::Io(format!(
+        (Some(_), PutMode::Upsert) => Err(DaemonError::Conflict(format!(
             "dataframe {name} was made while the upsert creating it ran; nothing written, try again"
         ))),
         (None, _) => Commit::new(next, Operation::Create, files.to_vec(), vec![], files.to_vec(), schema),
