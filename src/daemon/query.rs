@@ -37,7 +37,7 @@ use futures::StreamExt;
 use crate::daemon::auth::Principal;
 use crate::daemon::distributed::{Cluster, Mode};
 use crate::daemon::error::{DaemonError, Result};
-use crate::daemon::sql::Query;
+use crate::daemon::sql::{versions, Query};
 use crate::daemon::storage::{BucketId, Name, Reading, Snapshot, Store};
 use crate::protocol::Ticket;
 
@@ -386,6 +386,36 @@ impl std::fmt::Debug for BucketSchema {
     }
 }
 
+impl BucketSchema {
+    /// The version of `name` that `at` names; a version vacuum removed is
+    /// `NotFound`, naming the oldest that is kept.
+    async fn version(&self, name: &Name, at: versions::At) -> Result<Snapshot> {
+        let history = self.store.history(&self.bucket, name).await?;
+        let kept = |v: u64| history.iter().any(|c| c.version == v);
+        let version = match at {
+            versions::At::Version(v) if kept(v) => v,
+            versions::At::Timestamp(ms) => match history.iter().rev().find(|c| c.timestamp_ms <= ms) {
+                Some(commit) => commit.version,
+                None => {
+                    let oldest = history.first().map_or(0, |c| c.timestamp_ms);
+                    return Err(DaemonError::NotFound(format!(
+                        "dataframe {name} has no version at that time: its oldest kept version is from {} (ms since 1970, UTC: {oldest})",
+                        chrono::DateTime::from_timestamp_millis(oldest).map_or(String::new(), |t| t.to_rfc3339())
+                    )));
+                }
+            },
+            versions::At::Version(v) => {
+                let oldest = history.first().map_or(0, |c| c.version);
+                return Err(DaemonError::NotFound(format!(
+                    "version {v} of dataframe {name} is not kept (vacuumed, or not made yet); the oldest kept is {oldest}, the newest {}",
+                    history.last().map_or(0, |c| c.version)
+                )));
+            }
+        };
+        self.store.snapshot(&self.bucket, name, Some(version)).await
+    }
+}
+
 #[async_trait]
 impl SchemaProvider for BucketSchema {
     fn table_names(&self) -> Vec<String> {
@@ -393,8 +423,16 @@ impl SchemaProvider for BucketSchema {
     }
 
     async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        let (name, at) = match versions::split(name) {
+            Some((name, at)) => (name, Some(at)),
+            None => (name, None),
+        };
         let Ok(name) = Name::parse("dataframe", name) else { return Ok(None) };
-        match self.store.current(&self.bucket, &name).await {
+        let found = match at {
+            None => self.store.current(&self.bucket, &name).await,
+            Some(at) => self.version(&name, at).await.map(Some),
+        };
+        match found {
             Ok(Some(snapshot)) => {
                 self.holds.keep(&snapshot);
                 Ok(Some(Arc::new(DataframeTable::new(snapshot, self.store.clone(), false))))
@@ -405,6 +443,7 @@ impl SchemaProvider for BucketSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
+        let name = versions::split(name).map_or(name, |(name, _)| name);
         self.names.iter().any(|n| n.as_str() == name)
     }
 }

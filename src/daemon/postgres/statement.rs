@@ -75,6 +75,7 @@ pub fn parse(parser: &PostgresCompatibilityParser, sql: &str, default: &BucketId
     if type_info::is_introspection(sql) {
         return Ok(vec![Statement::TypeInfo]);
     }
+    let sql = &sql::versions::rewrite(sql)?;
     let syntax = |e: ParserError| error(code::SYNTAX_ERROR, format!("SQL error: {e}"));
     let statements = if sql.to_ascii_lowercase().contains("regproc") {
         parser.parse(&regprocs_as_names(sql).map_err(syntax)?)

@@ -2,6 +2,7 @@
 //! it may make ([`writes`]), shared by every SQL front end.
 
 pub mod statement;
+pub mod versions;
 pub mod writes;
 
 pub use statement::{Query, Statement};

@@ -96,6 +96,7 @@ impl Statement {
     /// [`parse`](Self::parse), with `params` in a write's placeholders
     /// (`$1`, `$2`, ...); a query keeps its own, for the engine to bind.
     pub fn parse_bound(sql: &str, default: &BucketId, params: &[ScalarValue]) -> Result<Statement> {
+        let sql = &super::versions::rewrite(sql)?;
         // SQL that does not parse (or is several statements) is the
         // engine's to report or to run.
         let Ok(mut statements) = Parser::parse_sql(&GenericDialect {}, sql) else {
