@@ -37,6 +37,7 @@ use futures::StreamExt;
 use crate::daemon::auth::Principal;
 use crate::daemon::distributed::{Cluster, Mode};
 use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::sql::history::HistoryFunction;
 use crate::daemon::sql::{versions, Query};
 use crate::daemon::storage::{BucketId, Name, Reading, Snapshot, Store};
 use crate::protocol::Ticket;
@@ -160,6 +161,7 @@ impl QueryEngine {
             catalog.register_schema(bucket.dir(), Arc::new(schema))?;
         }
         ctx.register_catalog(CATALOG, Arc::new(catalog));
+        ctx.register_udtf("history", Arc::new(HistoryFunction::new(self.store.clone(), scope.clone())));
         if let Some(pg_catalog) = &scope.pg_catalog {
             crate::daemon::postgres::install_catalog(&ctx, pg_catalog.clone())?;
         }

@@ -78,3 +78,21 @@ def test_a_vacuumed_version_names_the_oldest_kept(d):
     info = error_info(e)
     assert info["type"] == "FileNotFoundError", info
     assert "version 1 of dataframe t is not kept" in info["message"] and "the oldest kept is 2" in info["message"]
+
+
+def test_history_is_a_table(d):
+    c = d.client()
+    want = [(v["version"], v["operation"], v["rows"]) for v in json.loads(action(c, "history", {"name": "t"})[0])]
+    c.close()
+    sql = "select version, operation, rows from history('t') order by version"
+    got = [(r["version"], r["operation"], r["rows"]) for r in json_sql(d, sql).to_pylist()]
+    assert got == want and [v for v, _, _ in got] == [1, 2, 3]
+    with flight_sql.connect(d.location) as conn, conn.cursor() as cur:
+        cur.execute("select max(version) from history('lab.u')")
+        assert cur.fetchall() == [(2,)]
+    with psycopg.connect(host="127.0.0.1", port=d.pg_port, dbname="shoots", user="x") as conn:
+        rows = conn.execute(sql).fetchall()
+        assert [(v, op, n) for v, op, n in rows] == want
+    with pytest.raises(flight.FlightServerError) as e:
+        json_sql(d, "select * from history('nosuch')")
+    assert error_info(e)["type"] == "FileNotFoundError"
