@@ -1,11 +1,12 @@
 """Crash loops (README: Storage, "A kill -9 at any point"): a writer
 appends, upserts and deletes rows while compaction and vacuum run, and the
-daemon is killed with SIGKILL at a random moment, 25 times in a row,
-restarting each time. A checker that knows every acknowledged write: none
+daemon is killed with SIGKILL at a random moment, 25 times in a row
+(`SHOOTS_CRASH_KILLS`; `bench/crash_loop` runs 100), restarting each time. A checker that knows every acknowledged write: none
 is lost, the one in flight at the kill is all there or not at all, every
 kept version reads, and vacuum leaves only files a kept version names."""
 
 import json
+import os
 import random
 import threading
 import time
@@ -17,7 +18,7 @@ from conftest import start_daemon
 from helpers import action, get, put
 
 STORES = ("local", "s3")
-KILLS = 25
+KILLS = int(os.environ.get("SHOOTS_CRASH_KILLS", "25"))
 
 
 def rows(ids, value):
