@@ -126,8 +126,18 @@ fn column<'a>(array: &'a ArrayRef) -> Option<Column<'a>> {
 /// of a COPY (`first`) carries the signature. `None` when a column has a
 /// type this does not write.
 pub fn tuples(batch: &RecordBatch, first: bool) -> Option<Vec<Bytes>> {
-    let columns: Vec<(Column, &ArrayRef)> =
-        batch.columns().iter().map(|a| column(a).map(|c| (c, a))).collect::<Option<_>>()?;
+    // Categoricals are their text, as arrow-pg sends them.
+    let arrays: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|a| match a.data_type() {
+            DataType::Dictionary(_, v) if matches!(v.as_ref(), DataType::Utf8 | DataType::LargeUtf8) => {
+                arrow::compute::cast(a, &DataType::Utf8).ok()
+            }
+            _ => Some(a.clone()),
+        })
+        .collect::<Option<_>>()?;
+    let columns: Vec<(Column, &ArrayRef)> = arrays.iter().map(|a| column(a).map(|c| (c, a))).collect::<Option<_>>()?;
     let count = i16::try_from(columns.len()).ok()?;
     let rows = batch.num_rows();
     let mut buf = BytesMut::with_capacity(rows * (2 + columns.len() * 12) + SIGNATURE.len());

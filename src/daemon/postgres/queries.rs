@@ -9,6 +9,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow_pg::datatypes::df::deserialize_parameters;
 use arrow_pg::datatypes::{arrow_schema_to_pg_fields, encode_recordbatch, into_pg_type};
 use async_trait::async_trait;
+use bytes::BytesMut;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::scalar::ScalarValue;
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
@@ -285,13 +286,22 @@ async fn respond(
     format: &Format,
     options: Arc<FormatOptions>,
 ) -> PgWireResult<QueryResponse> {
-    let fields = Arc::new(arrow_schema_to_pg_fields(stream.schema().as_ref(), format, Some(options))?);
+    let schema = stream.schema();
+    let fields = Arc::new(arrow_schema_to_pg_fields(schema.as_ref(), format, Some(options))?);
+    // All binary, of types written column-wise: a row is a tuple of the
+    // binary COPY without its field count (the same bytes, one mapping).
+    let columnwise = (0..fields.len()).all(|i| format.is_binary(i)) && copy_binary::writes(&schema);
     let first = stream.next().await;
     let batches = futures::stream::iter(first).chain(stream);
     let encoding = fields.clone();
     let rows = batches
         .map(move |batch| -> Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send + Sync> {
             match batch {
+                Ok(batch) if columnwise => {
+                    let count = batch.num_columns() as i16;
+                    let tuples = copy_binary::tuples(&batch, false).unwrap_or_default();
+                    Box::new(tuples.into_iter().map(move |t| Ok(DataRow::new(BytesMut::from(&t[2..]), count))))
+                }
                 Ok(batch) => encode_recordbatch(encoding.clone(), batch),
                 Err(e) => Box::new(std::iter::once(Err(DaemonError::from(e).into()))),
             }
