@@ -74,17 +74,18 @@ pub struct QueryEngine {
 pub struct Scope {
     pub default: BucketId,
     pub visible: Option<BTreeSet<BucketId>>,
-    /// Postgres clients also see this `pg_catalog` and its functions.
-    pub pg_catalog: Option<Arc<dyn SchemaProvider>>,
+    /// What a front end adds to each session (Postgres: `pg_catalog` and
+    /// the functions its clients call).
+    pub extension: Option<Arc<dyn SessionExtension>>,
 }
 
 impl Scope {
     pub fn new(default: BucketId, caller: &Principal) -> Scope {
-        Scope { default, visible: caller.buckets.clone(), pg_catalog: None }
+        Scope { default, visible: caller.buckets.clone(), extension: None }
     }
 
-    pub fn with_pg_catalog(self, pg_catalog: Arc<dyn SchemaProvider>) -> Scope {
-        Scope { pg_catalog: Some(pg_catalog), ..self }
+    pub fn with_extension(self, extension: Arc<dyn SessionExtension>) -> Scope {
+        Scope { extension: Some(extension), ..self }
     }
 
     /// The scope of a caller's SQL run from `default`: any token may start
@@ -96,6 +97,12 @@ impl Scope {
         }
         Ok(Scope::new(default, caller))
     }
+}
+
+/// Tables and functions a front end adds to every session of its queries.
+pub trait SessionExtension: std::fmt::Debug + Send + Sync {
+    /// Adds them to `ctx`, whose catalog is `catalog`.
+    fn install(&self, ctx: &SessionContext, catalog: &str) -> Result<()>;
 }
 
 impl QueryEngine {
@@ -161,9 +168,10 @@ impl QueryEngine {
             catalog.register_schema(bucket.dir(), Arc::new(schema))?;
         }
         ctx.register_catalog(CATALOG, Arc::new(catalog));
-        ctx.register_udtf("history", Arc::new(HistoryFunction::new(self.store.clone(), scope.clone())));
-        if let Some(pg_catalog) = &scope.pg_catalog {
-            crate::daemon::postgres::install_catalog(&ctx, pg_catalog.clone())?;
+        let history = HistoryFunction::new(self.store.clone(), scope.default.clone(), scope.visible.clone());
+        ctx.register_udtf("history", Arc::new(history));
+        if let Some(extension) = &scope.extension {
+            extension.install(&ctx, CATALOG)?;
         }
         Ok(ctx)
     }

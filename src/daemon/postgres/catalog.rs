@@ -21,6 +21,7 @@ use datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_pg_catalog::pg_catalog::{PgCatalogSchemaProvider, PgCatalogStaticTables};
 
 use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::query::SessionExtension;
 use crate::daemon::storage::{BucketId, Name, Store};
 
 /// The catalog's name in every query session, and so `current_database()`.
@@ -152,12 +153,23 @@ impl CatalogInfo for StoreListing {
     }
 }
 
-/// Adds to a query session what Postgres clients read: `pg_catalog` and
-/// the functions psql, tools and drivers call.
-pub fn install(ctx: &SessionContext, pg_catalog: Arc<dyn SchemaProvider>) -> Result<()> {
+/// What every query session of a Postgres connection gets: its scope's
+/// `pg_catalog` and the functions psql, tools and drivers call.
+#[derive(Debug)]
+pub struct PgExtension(pub Arc<dyn SchemaProvider>);
+
+impl SessionExtension for PgExtension {
+    fn install(&self, ctx: &SessionContext, catalog: &str) -> Result<()> {
+        install(ctx, catalog, self.0.clone())
+    }
+}
+
+fn install(ctx: &SessionContext, catalog_name: &str, pg_catalog: Arc<dyn SchemaProvider>) -> Result<()> {
     use datafusion_pg_catalog::pg_catalog as pg;
 
-    let catalog = ctx.catalog(CATALOG).ok_or_else(|| DaemonError::Io(format!("no catalog {CATALOG} to extend")))?;
+    let catalog = ctx
+        .catalog(catalog_name)
+        .ok_or_else(|| DaemonError::internal("adding pg_catalog", format!("no catalog {catalog_name}")))?;
     catalog.register_schema("pg_catalog", pg_catalog)?;
     for udf in [
         pg::create_current_database_udf(CATALOG),

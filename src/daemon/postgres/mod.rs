@@ -23,7 +23,7 @@ use pgwire::api::{ConnectionManager, PgWireServerHandlers};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-pub use catalog::{install as install_catalog, PgCatalogs};
+pub use catalog::PgCatalogs;
 
 use crate::daemon::auth::Auth;
 use crate::daemon::query::QueryEngine;

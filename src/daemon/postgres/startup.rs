@@ -19,6 +19,7 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::startup::Authentication;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use super::catalog;
 use super::errors::{code, fatal};
 use super::session::Session;
 use super::PgState;
@@ -71,7 +72,7 @@ impl Startup {
         let scope =
             Scope::of_caller(bucket, &principal).map_err(|e| fatal(code::INSUFFICIENT_PRIVILEGE, e.to_string()))?;
         let pg_catalog = self.state.catalogs.for_scope(&self.state.store, &scope.visible)?;
-        let scope = scope.with_pg_catalog(pg_catalog);
+        let scope = scope.with_extension(Arc::new(catalog::PgExtension(pg_catalog)));
         let (pid, secret) = self.keys.generate(client);
         client.set_pid_and_secret_key(pid, secret.clone());
         // The handle lets a CancelRequest stop this connection's query.

@@ -2,6 +2,7 @@
 //! kept versions as a table, what `shoots history` prints, so SQL tools can
 //! list the versions `AT (VERSION => n)` reads.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array};
@@ -15,19 +16,20 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 
-use crate::daemon::query::Scope;
 use crate::daemon::storage::{BucketId, Store, Target};
 use crate::protocol::DEFAULT_SCHEMA;
 
-/// The table function, for the buckets a scope sees.
+/// The table function, for the buckets a query sees (`visible`; `None`:
+/// all), with bare names in `default`.
 pub struct HistoryFunction {
     store: Arc<Store>,
-    scope: Scope,
+    default: BucketId,
+    visible: Option<BTreeSet<BucketId>>,
 }
 
 impl HistoryFunction {
-    pub fn new(store: Arc<Store>, scope: Scope) -> HistoryFunction {
-        HistoryFunction { store, scope }
+    pub fn new(store: Arc<Store>, default: BucketId, visible: Option<BTreeSet<BucketId>>) -> HistoryFunction {
+        HistoryFunction { store, default, visible }
     }
 }
 
@@ -65,10 +67,10 @@ impl TableFunctionImpl for HistoryFunction {
         let target = match name.split_once('.') {
             Some((bucket, frame)) if bucket == DEFAULT_SCHEMA => Target::parse(None, frame),
             Some((bucket, frame)) => Target::parse(Some(bucket), frame),
-            None => Target::parse(self.scope.default.name(), name.as_str()),
+            None => Target::parse(self.default.name(), name.as_str()),
         }
         .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        if !self.scope.visible.as_ref().is_none_or(|v| v.contains(&target.bucket)) {
+        if !self.visible.as_ref().is_none_or(|v| v.contains(&target.bucket)) {
             let e = crate::daemon::error::DaemonError::Unauthorized(format!(
                 "this token is not valid for bucket {}",
                 target.bucket
