@@ -112,6 +112,20 @@ async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener> {
     })
 }
 
+/// The next connection on `listener`. A failure to accept (out of file
+/// descriptors, say) is logged and waited out rather than spun on.
+async fn accept(listener: &tokio::net::TcpListener, what: &str) -> (tokio::net::TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(accepted) => return accepted,
+            Err(e) => {
+                tracing::warn!("{what}: cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
 /// Dataframes the Python original left in the directory (`NAME.parquet` at
 /// the top and `BUCKET/NAME.parquet` below) are not served; say how to
 /// import them.

@@ -68,15 +68,7 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, state: HttpS
     tokio::pin!(stop);
     loop {
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // Out of file descriptors, say: wait rather than spin.
-                    tracing::warn!("http: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+            accepted = super::accept(&listener, "http") => accepted,
             _ = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);

@@ -63,9 +63,7 @@ impl CopyFormat {
         let mut out = BytesMut::with_capacity(row.data.len() + 32);
         if self.binary() {
             if first {
-                out.put_slice(b"PGCOPY\n\xFF\r\n\x00");
-                out.put_i32(0); // flags
-                out.put_i32(0); // header extension
+                out.put_slice(super::copy_binary::SIGNATURE);
             }
             out.put_i16(row.field_count);
             out.put_slice(&row.data);

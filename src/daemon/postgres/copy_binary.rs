@@ -23,8 +23,11 @@ use super::errors::{code, error};
 use crate::daemon::error::DaemonError;
 
 /// Days and microseconds between 1970-01-01 and Postgres' epoch, 2000-01-01.
-const PG_EPOCH_DAYS: i32 = 10_957;
-const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+pub const PG_EPOCH_DAYS: i32 = 10_957;
+pub const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+/// What every binary COPY starts with.
+pub const MAGIC: &[u8] = b"PGCOPY\n\xFF\r\n\x00";
+/// The magic, no flags and no header extension: the header shoots sends.
 pub const SIGNATURE: &[u8] = b"PGCOPY\n\xFF\r\n\x00\0\0\0\0\0\0\0\0";
 /// A binary COPY of no rows, whole.
 const EMPTY: &[u8] = b"PGCOPY\n\xFF\r\n\x00\0\0\0\0\0\0\0\0\xFF\xFF";

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::copy::CopyFormat;
+use super::copy_binary::{MAGIC, PG_EPOCH_DAYS, PG_EPOCH_MICROS};
 use super::errors::{code, error};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::sql::writes::Fill;
@@ -25,10 +26,6 @@ use crate::daemon::storage::PutOutcome;
 
 /// Rows gathered into one batch for the put.
 const BATCH_ROWS: usize = 8192;
-/// Days and microseconds between 1970-01-01 and Postgres' epoch, 2000-01-01.
-const PG_EPOCH_DAYS: i32 = 10_957;
-const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
-const SIGNATURE: &[u8] = b"PGCOPY\n\xFF\r\n\x00";
 
 /// A COPY FROM under way on one connection.
 pub struct CopyIn {
@@ -230,10 +227,10 @@ impl CopyIn {
     /// (and at the trailer).
     fn cut_binary(&mut self) -> Result<Option<Vec<Option<Vec<u8>>>>> {
         if !self.header_seen {
-            if self.pending.len() < SIGNATURE.len() + 8 {
+            if self.pending.len() < MAGIC.len() + 8 {
                 return Ok(None);
             }
-            if &self.pending[..SIGNATURE.len()] != SIGNATURE {
+            if &self.pending[..MAGIC.len()] != MAGIC {
                 return Err(bad("binary COPY data must start with the PGCOPY signature"));
             }
             let extension = u32::from_be_bytes(self.pending[15..19].try_into().expect("4 bytes")) as usize;

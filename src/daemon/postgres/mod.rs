@@ -83,15 +83,7 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, state: PgSta
     tokio::pin!(stop);
     loop {
         let (socket, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of descriptors, say: wait rather than spin.
-                    tracing::warn!("postgres: cannot accept a connection: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+            accepted = super::accept(&listener, "postgres") => accepted,
             _ = &mut stop => break,
         };
         while tasks.try_join_next().is_some() {}

@@ -46,15 +46,13 @@ use crate::protocol::PutMode;
 
 pub struct Queries {
     state: Arc<PgState>,
-    engine: Arc<QueryEngine>,
     parser: Arc<Parser>,
 }
 
 impl Queries {
     pub fn new(state: Arc<PgState>) -> Queries {
-        let engine = state.engine.clone();
-        let parser = Arc::new(Parser { engine: engine.clone(), sql: PostgresCompatibilityParser::new() });
-        Queries { state, engine, parser }
+        let parser = Arc::new(Parser { engine: state.engine.clone(), sql: PostgresCompatibilityParser::new() });
+        Queries { state, parser }
     }
 
     /// Runs one statement; `params` fill a query's placeholders.
@@ -72,7 +70,7 @@ impl Queries {
         let session = session(client)?;
         Ok(match statement {
             Statement::Query(query) => {
-                let stream = self.engine.execute_bound(&session.scope, query, params).await?;
+                let stream = self.state.engine.execute_bound(&session.scope, query, params).await?;
                 let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
                 Response::Query(respond(stream, format, options).await?)
             }
@@ -81,7 +79,8 @@ impl Queries {
                 sql::statement::bind(&mut bound, params)?;
                 let write = sql::Statement::write_from_ast(&bound, &session.scope.default).expect("a write")?;
                 let done =
-                    writes::run(&self.state.store, &self.engine, &session.scope, &session.principal, &write).await?;
+                    writes::run(&self.state.store, &self.state.engine, &session.scope, &session.principal, &write)
+                        .await?;
                 let rows = usize::try_from(done.rows).unwrap_or(usize::MAX);
                 Response::Execution(match write {
                     sql::Statement::Insert(_) => Tag::new("INSERT").with_oid(0).with_rows(rows),
@@ -96,12 +95,12 @@ impl Queries {
             }
             Statement::CopyOut { sql, format: copy } => {
                 let stream =
-                    self.engine.execute_bound(&session.scope, &sql::Query::plain(sql.as_str()), params).await?;
+                    self.state.engine.execute_bound(&session.scope, &sql::Query::plain(sql.as_str()), params).await?;
                 Response::CopyOut(copy_out(stream, copy).await?)
             }
             Statement::Declare { name, sql, binary } => {
                 let stream =
-                    self.engine.execute_bound(&session.scope, &sql::Query::plain(sql.as_str()), params).await?;
+                    self.state.engine.execute_bound(&session.scope, &sql::Query::plain(sql.as_str()), params).await?;
                 let schema = stream.schema();
                 let format = if *binary { Format::UnifiedBinary } else { Format::UnifiedText };
                 let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
