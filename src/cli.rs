@@ -43,6 +43,10 @@ pub enum Command {
     Shutdown(cmd::shutdown::ShutdownArgs),
     /// The versions of a dataframe
     History(cmd::history::HistoryArgs),
+    /// The rows added, removed (and with keys changed) between two versions of a dataframe
+    Diff(cmd::diff::DiffArgs),
+    /// Pin the versions of a bucket's dataframes under a name; list or remove such snapshots
+    Snapshot(cmd::snapshot::SnapshotArgs),
     /// Rewrite a dataframe's small files into few, then vacuum
     Compact(cmd::compact::CompactArgs),
     /// Delete versions beyond the retention, the files only they used, and files of crashed puts
@@ -73,6 +77,8 @@ impl Cli {
             Command::Ping(args) => args.run(),
             Command::Shutdown(args) => args.run(),
             Command::History(args) => args.run(),
+            Command::Diff(args) => args.run(),
+            Command::Snapshot(args) => args.run(),
             Command::Compact(args) => args.run(),
             Command::Vacuum(args) => args.run(),
             Command::ImportLegacy(args) => args.run(),

@@ -17,7 +17,8 @@ use crate::error::{CliError, Result};
 use crate::protocol::{
     self, ActionKind, BucketDeleteMode, CompactReply, DeleteBucketRequest, DeleteReply, DeleteRowsReply,
     DeleteRowsRequest, ErrorInfo, ErrorKind, FrameRequest, ListCriteria, MessageReply, PutCommand, PutReply,
-    ResampleReply, ResampleRequest, RetentionReply, SetRetentionRequest, Ticket, UploadAbort, VacuumReply, VersionInfo,
+    ResampleReply, ResampleRequest, RetentionReply, SetRetentionRequest, SnapshotInfo, SnapshotRequest, Ticket,
+    UploadAbort, VacuumReply, VersionInfo,
 };
 
 /// Turns a failed call into the error the user sees (and its exit code).
@@ -111,6 +112,15 @@ impl Client {
 
     pub async fn vacuum(&mut self, name: &str, bucket: Option<&str>, retain: Option<usize>) -> Result<VacuumReply> {
         self.call(ActionKind::Vacuum, &FrameRequest { retain, ..FrameRequest::new(name, bucket) }).await
+    }
+
+    pub async fn snapshot_action(&mut self, kind: ActionKind, request: &SnapshotRequest) -> Result<SnapshotInfo> {
+        self.call(kind, request).await
+    }
+
+    pub async fn snapshots(&mut self, bucket: Option<&str>) -> Result<Vec<SnapshotInfo>> {
+        let request = SnapshotRequest { bucket: bucket.map(String::from), ..SnapshotRequest::default() };
+        self.call(ActionKind::Snapshots, &request).await
     }
 
     pub async fn resample(&mut self, request: &ResampleRequest) -> Result<ResampleReply> {

@@ -32,6 +32,9 @@ pub struct EntryJson<'a> {
     updated: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     retention: Option<&'a crate::protocol::Retention>,
+    /// The named snapshots that pin a version of it.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    snapshots: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -81,6 +84,7 @@ impl Entry {
             version: self.version(),
             updated: self.updated(),
             retention: self.meta.as_ref().and_then(|m| m.retention.as_ref()),
+            snapshots: self.meta.as_ref().map_or(&[], |m| &m.snapshots),
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct GetArgs {
     /// Read this older version (see `shoots history`)
     #[arg(long, conflicts_with = "sql")]
     pub version: Option<u64>,
+    /// Read the version this named snapshot of the bucket pins (see `shoots snapshot`)
+    #[arg(long, conflicts_with_all = ["sql", "version"])]
+    pub snapshot: Option<String>,
     /// Write to FILE (format from its extension) instead of stdout
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -44,6 +47,7 @@ impl GetArgs {
         let ticket = Ticket {
             sql: self.sql.clone(),
             version: self.version,
+            snapshot: self.snapshot.clone(),
             ..Ticket::frame(&self.name, self.bucket.as_deref())
         };
         let progress = Progress::rows(&format!("get {}", self.name), self.quiet || format == OutputFormat::Table);

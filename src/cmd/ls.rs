@@ -18,7 +18,7 @@ pub struct LsArgs {
     /// List every bucket
     #[arg(long, short)]
     pub all: bool,
-    /// Also show version, last change, retention and column types
+    /// Also show version, last change, retention, the snapshots that pin it and column types
     #[arg(long, short)]
     pub long: bool,
     /// Output format; json is for scripts
@@ -64,7 +64,7 @@ impl LsArgs {
         }
         header.extend(["name", "rows", "size", "columns"]);
         if self.long {
-            header.extend(["version", "updated", "retention", "schema"]);
+            header.extend(["version", "updated", "retention", "snapshots", "schema"]);
         }
         let rows: Vec<Vec<String>> = entries.iter().map(|e| self.row(e)).collect();
         print_rows(&header, &rows);
@@ -83,6 +83,8 @@ impl LsArgs {
             row.push(e.updated());
             let retention = e.meta.as_ref().and_then(|m| m.retention.as_ref());
             row.push(retention.map(super::retention::describe).unwrap_or_else(|| "-".into()));
+            let pinned = e.meta.as_ref().map(|m| m.snapshots.join(", ")).filter(|s| !s.is_empty());
+            row.push(pinned.unwrap_or_else(|| "-".into()));
             let cols: Vec<String> =
                 e.schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
             row.push(cols.join(", "));

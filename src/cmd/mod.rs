@@ -3,6 +3,7 @@
 pub mod buckets;
 pub mod compact;
 pub mod completions;
+pub mod diff;
 pub mod get;
 pub mod history;
 pub mod import_legacy;
@@ -14,6 +15,7 @@ pub mod retention;
 pub mod rm;
 pub mod serve;
 pub mod shutdown;
+pub mod snapshot;
 pub mod sql;
 pub mod token;
 pub mod vacuum;

@@ -13,6 +13,7 @@ mod retention;
 mod shutdown;
 mod sql;
 pub mod storage;
+mod table;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

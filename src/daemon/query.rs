@@ -8,27 +8,15 @@ use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
-use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider, Session, TableProvider};
-use datafusion::common::stats::Precision;
-use datafusion::common::Column;
-use datafusion::common::Statistics;
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider, TableProvider};
 use datafusion::dataframe::DataFrame;
-use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
-use datafusion::datasource::source::DataSourceExec;
-use datafusion::datasource::TableType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
-use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
-use datafusion::logical_expr::{cast, Expr};
-use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use datafusion_distributed::{DistributedExt, SessionStateBuilderExt};
@@ -38,12 +26,13 @@ use crate::daemon::auth::Principal;
 use crate::daemon::distributed::{Cluster, Mode};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::sql::history::HistoryFunction;
-use crate::daemon::sql::{versions, Query};
+use crate::daemon::sql::{diff, versions, Query};
 use crate::daemon::storage::{BucketId, Name, Reading, Snapshot, Store};
+pub use crate::daemon::table::plain_strings;
+use crate::daemon::table::{DataframeTable, STORE_URL};
 use crate::protocol::Ticket;
 
 const CATALOG: &str = "shoots";
-const STORE_URL: &str = "shoots://store";
 
 /// How the rows of a daemon's own query over one snapshot are split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +228,12 @@ impl QueryEngine {
         plain_strings(df)
     }
 
+    /// All of `table`'s rows (a diff), as clients read them.
+    pub fn read(&self, table: Arc<dyn TableProvider>) -> Result<DataFrame> {
+        let ctx = SessionContext::new_with_config_rt(self.config(Partitions::Any), self.runtime.clone());
+        plain_strings(ctx.read_table(table)?)
+    }
+
     /// Plans `query` read-only: DDL, DML (`INSERT`, `COPY`), `SET` and other
     /// statements are refused before anything runs. `params` fill the
     /// placeholders `$1`, `$2`, ... (none: the plan keeps them).
@@ -378,6 +373,11 @@ impl ReadSet {
         }
     }
 
+    /// The query must run on this daemon alone.
+    fn run_here(&self) {
+        self.local_only.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn local_only(&self) -> bool {
         self.local_only.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -399,30 +399,56 @@ impl std::fmt::Debug for BucketSchema {
 impl BucketSchema {
     /// The version of `name` that `at` names; a version vacuum removed is
     /// `NotFound`, naming the oldest that is kept.
-    async fn version(&self, name: &Name, at: versions::At) -> Result<Snapshot> {
-        let history = self.store.history(&self.bucket, name).await?;
-        let kept = |v: u64| history.iter().any(|c| c.version == v);
-        let version = match at {
-            versions::At::Version(v) if kept(v) => v,
-            versions::At::Timestamp(ms) => match history.iter().rev().find(|c| c.timestamp_ms <= ms) {
-                Some(commit) => commit.version,
-                None => {
-                    let oldest = history.first().map_or(0, |c| c.timestamp_ms);
-                    return Err(DaemonError::NotFound(format!(
-                        "dataframe {name} has no version at that time: its oldest kept version is from {} (ms since 1970, UTC: {oldest})",
-                        chrono::DateTime::from_timestamp_millis(oldest).map_or(String::new(), |t| t.to_rfc3339())
-                    )));
-                }
-            },
-            versions::At::Version(v) => {
-                let oldest = history.first().map_or(0, |c| c.version);
-                return Err(DaemonError::NotFound(format!(
-                    "version {v} of dataframe {name} is not kept (vacuumed, or not made yet); the oldest kept is {oldest}, the newest {}",
-                    history.last().map_or(0, |c| c.version)
-                )));
+    async fn version(&self, name: &Name, at: &versions::At) -> Result<Snapshot> {
+        let ms = match at {
+            versions::At::Snapshot(snapshot) => {
+                return self.store.pinned(&self.bucket, &Name::parse("snapshot", snapshot)?, name).await
             }
+            versions::At::Version(v) => return self.kept(name, *v).await,
+            versions::At::Timestamp(ms) => *ms,
         };
-        self.store.snapshot(&self.bucket, name, Some(version)).await
+        let history = self.store.history(&self.bucket, name).await?;
+        match history.iter().rev().find(|c| c.timestamp_ms <= ms) {
+            Some(commit) => self.store.snapshot(&self.bucket, name, Some(commit.version)).await,
+            None => {
+                let oldest = history.first().map_or(0, |c| c.timestamp_ms);
+                Err(DaemonError::NotFound(format!(
+                    "dataframe {name} has no version at that time: its oldest kept version is from {} (ms since 1970, UTC: {oldest})",
+                    chrono::DateTime::from_timestamp_millis(oldest).map_or(String::new(), |t| t.to_rfc3339())
+                )))
+            }
+        }
+    }
+
+    async fn kept(&self, name: &Name, version: u64) -> Result<Snapshot> {
+        match self.store.snapshot(&self.bucket, name, Some(version)).await {
+            Err(DaemonError::NotFound(_)) => {
+                let history = self.store.history(&self.bucket, name).await?;
+                let oldest = history.first().map_or(0, |c| c.version);
+                Err(DaemonError::NotFound(format!(
+                    "version {version} of dataframe {name} is not kept (vacuumed, or not made yet); the oldest kept is {oldest}, the newest {}",
+                    history.last().map_or(0, |c| c.version)
+                )))
+            }
+            found => found,
+        }
+    }
+
+    /// The table a reference the rewrite made stands for.
+    async fn versioned(&self, name: &Name, versioned: &versions::Versioned) -> Result<Arc<dyn TableProvider>> {
+        match versioned {
+            versions::Versioned::At(at) => {
+                let snapshot = self.version(name, at).await?;
+                self.holds.keep(&snapshot);
+                Ok(Arc::new(DataframeTable::new(snapshot, self.store.clone(), false)))
+            }
+            versions::Versioned::Diff(spec) => {
+                let (before, after) = (self.kept(name, spec.from).await?, self.kept(name, spec.to).await?);
+                // Read here: a worker's plan carries no diff.
+                self.holds.run_here();
+                Ok(diff::diff(&self.store, &before, &after, &spec.keys).await?.table)
+            }
+        }
     }
 }
 
@@ -433,163 +459,23 @@ impl SchemaProvider for BucketSchema {
     }
 
     async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
-        let (name, at) = match versions::split(name) {
-            Some((name, at)) => (name, Some(at)),
-            None => (name, None),
+        let external = |e| DataFusionError::External(Box::new(e));
+        let Some((name, versioned)) = versions::split(name) else {
+            let Ok(name) = Name::parse("dataframe", name) else { return Ok(None) };
+            return match self.store.current(&self.bucket, &name).await.map_err(external)? {
+                Some(snapshot) => {
+                    self.holds.keep(&snapshot);
+                    Ok(Some(Arc::new(DataframeTable::new(snapshot, self.store.clone(), false))))
+                }
+                None => Ok(None),
+            };
         };
-        let Ok(name) = Name::parse("dataframe", name) else { return Ok(None) };
-        let found = match at {
-            None => self.store.current(&self.bucket, &name).await,
-            Some(at) => self.version(&name, at).await.map(Some),
-        };
-        match found {
-            Ok(Some(snapshot)) => {
-                self.holds.keep(&snapshot);
-                Ok(Some(Arc::new(DataframeTable::new(snapshot, self.store.clone(), false))))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(DataFusionError::External(Box::new(e))),
-        }
+        let name = Name::parse("dataframe", name).map_err(external)?;
+        self.versioned(&name, &versioned).await.map(Some).map_err(external)
     }
 
     fn table_exist(&self, name: &str) -> bool {
         let name = versions::split(name).map_or(name, |(name, _)| name);
         self.names.iter().any(|n| n.as_str() == name)
-    }
-}
-
-/// What the planner may assume of a version's rows: how many there are, and
-/// how many distinct values its low-cardinality columns hold (at most the
-/// sum over its files of what each file's sample saw). Estimates only, so
-/// no answer is taken from them.
-fn estimates(snapshot: &Snapshot) -> Statistics {
-    let schema = &snapshot.schema;
-    let rows = usize::try_from(snapshot.commit.rows).unwrap_or(usize::MAX);
-    let mut statistics = Statistics::new_unknown(schema);
-    statistics.num_rows = Precision::Inexact(rows);
-    let files = &snapshot.commit.files;
-    for (field, column) in schema.fields().iter().zip(&mut statistics.column_statistics) {
-        let counts: Option<Vec<u64>> = files.iter().map(|f| f.distinct.get(field.name()).copied()).collect();
-        if let Some(counts) = counts.filter(|c| !c.is_empty()) {
-            let sum = counts.iter().sum::<u64>();
-            column.distinct_count = Precision::Inexact(usize::try_from(sum).unwrap_or(usize::MAX).min(rows));
-        }
-    }
-    statistics
-}
-
-/// One version of one dataframe as a DataFusion table: a Parquet scan of
-/// exactly the files that version lists (no directory listing).
-struct DataframeTable {
-    snapshot: Snapshot,
-    /// The snapshot's schema as queries see it ([`read_types`]).
-    schema: SchemaRef,
-    store: Arc<Store>,
-    /// Each partition reads its own file ranges, in order (DataFusion's
-    /// partitions otherwise take ranges from a queue they share).
-    in_order: bool,
-}
-
-impl DataframeTable {
-    fn new(snapshot: Snapshot, store: Arc<Store>, in_order: bool) -> DataframeTable {
-        DataframeTable { schema: read_types(&snapshot.schema), snapshot, store, in_order }
-    }
-}
-
-/// Strings are scanned as views: decoding them from a Parquet dictionary,
-/// hashing and comparing them is then a matter of 16-byte views, not of
-/// copying every string. They leave as the `Utf8` they were stored as
-/// ([`plain_strings`]).
-fn read_types(schema: &SchemaRef) -> SchemaRef {
-    if !schema.fields().iter().any(|f| f.data_type() == &DataType::Utf8) {
-        return schema.clone();
-    }
-    let fields: Vec<_> = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View)),
-            _ => f.clone(),
-        })
-        .collect();
-    Arc::new(arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone()))
-}
-
-/// `planned` with its string views cast back to `Utf8`, the type strings
-/// were stored with and every client reads.
-pub fn plain_strings(planned: DataFrame) -> Result<DataFrame> {
-    if !planned.schema().fields().iter().any(|f| f.data_type() == &DataType::Utf8View) {
-        return Ok(planned);
-    }
-    let columns: Vec<Expr> = planned
-        .schema()
-        .iter()
-        .map(|(qualifier, field)| {
-            let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
-            match field.data_type() {
-                DataType::Utf8View => cast(column, DataType::Utf8).alias_qualified(qualifier.cloned(), field.name()),
-                _ => column,
-            }
-        })
-        .collect();
-    Ok(planned.select(columns)?)
-}
-
-impl std::fmt::Debug for DataframeTable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataframeTable").field("snapshot", &self.snapshot).finish()
-    }
-}
-
-#[async_trait]
-impl TableProvider for DataframeTable {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        limit: Option<usize>,
-    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let schema = self.schema.clone();
-        if self.snapshot.commit.files.is_empty() {
-            let projected = datafusion::physical_plan::project_schema(&schema, projection)?;
-            return Ok(Arc::new(EmptyExec::new(projected)));
-        }
-        let mut files = Vec::with_capacity(self.snapshot.commit.files.len());
-        for f in &self.snapshot.commit.files {
-            let mut file = PartitionedFile::new(self.snapshot.file_path(f).to_string(), f.bytes);
-            // Some row groups of a file (the rest were rewritten by a change in place).
-            if let Some([start, end]) = f.range {
-                file = file.with_range(start as i64, end as i64);
-            }
-            let plan =
-                self.store.access_plan(&self.snapshot, f).await.map_err(|e| DataFusionError::External(Box::new(e)))?;
-            if let Some(plan) = plan {
-                file = file.with_extension(plan);
-            }
-            files.push(file);
-        }
-        let store = state.runtime_env().object_store(ObjectStoreUrl::parse(STORE_URL)?)?;
-        let footers = state.runtime_env().cache_manager.get_file_metadata_cache();
-        let source = Arc::new(
-            ParquetSource::new(schema)
-                .with_parquet_file_reader_factory(Arc::new(CachedParquetFileReaderFactory::new(store, footers))),
-        );
-        let config = FileScanConfigBuilder::new(ObjectStoreUrl::parse(STORE_URL)?, source)
-            .with_file_group(FileGroup::new(files))
-            .with_projection_indices(projection.cloned())?
-            .with_limit(limit)
-            .with_preserve_order(self.in_order)
-            .with_statistics(estimates(&self.snapshot))
-            .build();
-        Ok(DataSourceExec::from_data_source(config))
     }
 }

@@ -18,11 +18,14 @@ pub enum ActionKind {
     Stats,
     DeleteRows,
     SetRetention,
+    CreateSnapshot,
+    Snapshots,
+    DeleteSnapshot,
 }
 
 impl ActionKind {
     /// In the order ListActions reports them.
-    pub const ALL: [ActionKind; 12] = [
+    pub const ALL: [ActionKind; 15] = [
         ActionKind::Ping,
         ActionKind::Buckets,
         ActionKind::Delete,
@@ -35,6 +38,9 @@ impl ActionKind {
         ActionKind::Stats,
         ActionKind::DeleteRows,
         ActionKind::SetRetention,
+        ActionKind::CreateSnapshot,
+        ActionKind::Snapshots,
+        ActionKind::DeleteSnapshot,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -51,6 +57,9 @@ impl ActionKind {
             ActionKind::Stats => "stats",
             ActionKind::DeleteRows => "delete_rows",
             ActionKind::SetRetention => "set_retention",
+            ActionKind::CreateSnapshot => "create_snapshot",
+            ActionKind::Snapshots => "snapshots",
+            ActionKind::DeleteSnapshot => "delete_snapshot",
         }
     }
 
@@ -74,6 +83,11 @@ impl ActionKind {
             ActionKind::SetRetention => {
                 "Keep only rows newer than a duration: {\"name\"?, \"bucket\", \"retention\": {\"time_col\", \"keep\": \"30d\"} | null}"
             }
+            ActionKind::CreateSnapshot => {
+                "Pin the current version of a bucket's dataframes under a name: {\"name\", \"bucket\", \"dataframes\"?}"
+            }
+            ActionKind::Snapshots => "The named snapshots of a bucket: {\"bucket\"}",
+            ActionKind::DeleteSnapshot => "Remove a named snapshot: {\"name\", \"bucket\"}",
         }
     }
 }

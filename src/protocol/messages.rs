@@ -72,6 +72,56 @@ pub struct Ticket {
     /// At most this many rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Read the version this named snapshot of the bucket pins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+    /// The rows that differ between two versions, instead of a version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<DiffSpec>,
+}
+
+/// A ticket's `diff`: the rows added and removed from version `from` to
+/// version `to`; with `keys`, rows whose keys match are `changed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffSpec {
+    pub from: u64,
+    pub to: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+}
+
+/// The columns a diff adds before the dataframe's: what happened to the
+/// row (`added`, `removed`, `changed`), and with keys which columns changed.
+pub const DIFF_CHANGE: &str = "_change";
+pub const DIFF_CHANGED_COLUMNS: &str = "_changed_columns";
+
+/// Schema metadata of a diff's result: how many file entries it read, and
+/// how many the two versions have.
+pub const DIFF_FILES_READ: &str = "shoots.diff.files_read";
+pub const DIFF_FILES: &str = "shoots.diff.files";
+
+/// `create_snapshot` and `delete_snapshot` actions (`snapshots` reads the
+/// bucket only): a named snapshot of a bucket, of every dataframe or of
+/// `dataframes`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SnapshotRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataframes: Option<Vec<String>>,
+}
+
+/// A named snapshot, as the snapshot actions answer it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    pub name: String,
+    pub created_ms: i64,
+    /// The pinned version of each dataframe.
+    pub dataframes: std::collections::BTreeMap<String, u64>,
+    pub rows: u64,
+    pub bytes: u64,
 }
 
 impl Ticket {
@@ -107,6 +157,9 @@ pub struct FrameMeta {
     /// The retention that applies to it (its own, else its bucket's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Retention>,
+    /// The named snapshots that pin a version of it (vacuum keeps those).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<String>,
 }
 
 /// Keep only the rows whose `time_col` is newer than `keep` (`30d`, `12h`).

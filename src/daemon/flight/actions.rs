@@ -11,10 +11,10 @@ use super::ShootsFlight;
 use crate::daemon::auth::{Principal, Role};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::resample::{self, ResampleJob};
-use crate::daemon::storage::{BucketId, Target};
+use crate::daemon::storage::{BucketId, Name, Target};
 use crate::protocol::{
     ActionKind, CompactReply, DeleteReply, DeleteRowsReply, DeleteRowsRequest, MessageReply, ResampleRequest,
-    RetentionReply, SetRetentionRequest, StatsReply, VacuumReply, VersionInfo, SHUTDOWN_REPLY,
+    RetentionReply, SetRetentionRequest, SnapshotRequest, StatsReply, VacuumReply, VersionInfo, SHUTDOWN_REPLY,
 };
 
 /// What the log says about the call, and the reply's one body.
@@ -23,7 +23,10 @@ type Answer = (String, Vec<u8>);
 /// The role an action needs beyond `read`, and what a refusal says it was for.
 fn needs(kind: ActionKind) -> Option<(Role, &'static str)> {
     match kind {
-        ActionKind::Ping | ActionKind::Buckets | ActionKind::History | ActionKind::Stats => None,
+        ActionKind::Ping | ActionKind::Buckets | ActionKind::History | ActionKind::Stats | ActionKind::Snapshots => {
+            None
+        }
+        ActionKind::CreateSnapshot | ActionKind::DeleteSnapshot => Some((Role::Write, "create or remove snapshots")),
         ActionKind::Delete => Some((Role::Write, "delete dataframes")),
         ActionKind::DeleteRows => Some((Role::Write, "delete rows")),
         ActionKind::SetRetention => Some((Role::Write, "set retention")),
@@ -72,6 +75,9 @@ impl ShootsFlight {
             ActionKind::Stats => (String::new(), json::reply(&self.stats())),
             ActionKind::DeleteRows => self.delete_rows(body, caller).await?,
             ActionKind::SetRetention => self.set_retention(body, caller).await?,
+            ActionKind::CreateSnapshot | ActionKind::Snapshots | ActionKind::DeleteSnapshot => {
+                self.snapshots(kind, body, caller).await?
+            }
         };
         Ok((detail, one_result(reply)))
     }
@@ -183,6 +189,37 @@ impl ShootsFlight {
             None => json::reply(&vacuum),
         };
         Ok((target.to_string(), reply))
+    }
+
+    /// `create_snapshot`, `snapshots` and `delete_snapshot`.
+    async fn snapshots(&self, kind: ActionKind, body: &[u8], caller: &Principal) -> Result<Answer> {
+        let request: SnapshotRequest = json::parse("snapshot request", body)?;
+        let bucket = BucketId::parse(request.bucket.as_deref())?;
+        caller.require_bucket(&bucket)?;
+        let name = || match &request.name {
+            Some(name) => Name::parse("snapshot", name),
+            None => Err(DaemonError::InvalidArgument("a snapshot request needs the snapshot's name".into())),
+        };
+        let (detail, reply) = match kind {
+            ActionKind::CreateSnapshot => {
+                let only = match &request.dataframes {
+                    Some(names) => Some(names.iter().map(|n| Name::parse("dataframe", n)).collect::<Result<Vec<_>>>()?),
+                    None => None,
+                };
+                let made = self.store.create_snapshot(&bucket, &name()?, only.as_deref()).await?;
+                (format!("{bucket}: {} +", made.name), json::reply(&json::snapshot_info(&made)))
+            }
+            ActionKind::DeleteSnapshot => {
+                let gone = self.store.drop_snapshot(&bucket, &name()?).await?;
+                (format!("{bucket}: {} -", gone.name), json::reply(&json::snapshot_info(&gone)))
+            }
+            _ => {
+                let all = self.store.named_snapshots(&bucket).await?;
+                let infos: Vec<_> = all.iter().map(json::snapshot_info).collect();
+                (format!("{bucket}: {} snapshots", infos.len()), json::reply(&infos))
+            }
+        };
+        Ok((detail, reply))
     }
 
     async fn resample(&self, body: &[u8], caller: &Principal) -> Result<Answer> {

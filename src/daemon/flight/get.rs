@@ -13,9 +13,10 @@ use super::ShootsFlight;
 use crate::daemon::auth::Principal;
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::Scope;
+use crate::daemon::sql::diff::{self, Diff};
 use crate::daemon::sql::{writes, Query, Statement};
-use crate::daemon::storage::{BucketId, RetentionRule, Snapshot, Target};
-use crate::protocol::{FrameMeta, Ticket};
+use crate::daemon::storage::{pinning, BucketId, Name, NamedSnapshot, RetentionRule, Snapshot, Target};
+use crate::protocol::{FrameMeta, Ticket, DIFF_FILES, DIFF_FILES_READ};
 
 /// What a descriptor or ticket points at.
 enum Resolved {
@@ -31,6 +32,8 @@ enum Resolved {
         scope: Scope,
         statement: Statement,
     },
+    /// The rows that differ between two versions.
+    Diff(Diff),
 }
 
 impl Resolved {
@@ -44,8 +47,12 @@ impl Resolved {
 }
 
 /// A dataframe's FlightInfo, as ListFlights and GetFlightInfo give it;
-/// `bucket_retention` is its bucket's.
-pub(super) fn frame_info(snap: &Snapshot, bucket_retention: Option<&RetentionRule>) -> Result<FlightInfo> {
+/// `bucket_retention` and `snapshots` are its bucket's.
+pub(super) fn frame_info(
+    snap: &Snapshot,
+    bucket_retention: Option<&RetentionRule>,
+    snapshots: &[NamedSnapshot],
+) -> Result<FlightInfo> {
     let ticket = Ticket::frame(snap.name.as_str(), snap.bucket.name());
     let retention = snap.retention(bucket_retention).map(|(rule, from_bucket)| json::retention(rule, from_bucket));
     let meta = FrameMeta {
@@ -53,6 +60,7 @@ pub(super) fn frame_info(snap: &Snapshot, bucket_retention: Option<&RetentionRul
         timestamp_ms: snap.commit.timestamp_ms,
         files: snap.commit.files.len(),
         retention,
+        snapshots: pinning(snapshots, snap.name.as_str()).map(String::from).collect(),
     };
     Ok(FlightInfo::new()
         .try_with_schema(&snap.schema)
@@ -62,6 +70,13 @@ pub(super) fn frame_info(snap: &Snapshot, bucket_retention: Option<&RetentionRul
         .with_total_records(snap.commit.rows as i64)
         .with_total_bytes(snap.commit.bytes as i64)
         .with_app_metadata(json::reply(&meta)))
+}
+
+/// A diff's result schema, saying how many file entries it reads.
+fn diff_schema(diff: &Diff, schema: &arrow::datatypes::Schema) -> SchemaRef {
+    let metadata =
+        [(DIFF_FILES_READ.to_string(), diff.files_read.to_string()), (DIFF_FILES.to_string(), diff.files.to_string())];
+    std::sync::Arc::new(schema.clone().with_metadata(metadata.into()))
 }
 
 impl ShootsFlight {
@@ -81,6 +96,12 @@ impl ShootsFlight {
                 let results = self.engine.execute(&scope, &query).await?;
                 encode(results.schema(), results.map_err(DaemonError::from).boxed())
             }
+            Resolved::Diff(diff) => {
+                let detail = format!("{detail} ({} of {} file entries read)", diff.files_read, diff.files);
+                let schema = diff_schema(&diff, self.engine.read(diff.table.clone())?.schema().as_arrow());
+                let results = self.engine.read(diff.table)?.execute_stream().await?;
+                return Ok((detail, encode(schema, results.map_err(DaemonError::from).boxed())));
+            }
             Resolved::Write { scope, statement } => {
                 let written = writes::run(&self.store, &self.engine, &scope, caller, &statement).await?;
                 let column = statement.written_column().unwrap_or("rows");
@@ -99,12 +120,17 @@ impl ShootsFlight {
     ) -> Result<(String, FlightInfo)> {
         let (detail, resolved) = self.resolve_descriptor(descriptor, caller).await?;
         let info = match &resolved {
-            Resolved::Frame(snap) => frame_info(snap, self.store.bucket_retention(&snap.bucket).await?.as_ref())?,
-            Resolved::Selection(..) | Resolved::Query { .. } | Resolved::Write { .. } => FlightInfo::new()
-                .try_with_schema(self.schema_of(&resolved).await?.as_ref())
-                .map_err(|e| DaemonError::internal("encoding a schema", e))?
-                .with_descriptor(descriptor.clone())
-                .with_endpoint(FlightEndpoint::new().with_ticket(arrow_flight::Ticket::new(descriptor.cmd.clone()))),
+            Resolved::Frame(snap) => {
+                let bucket_retention = self.store.bucket_retention(&snap.bucket).await?;
+                frame_info(snap, bucket_retention.as_ref(), &self.store.named_snapshots(&snap.bucket).await?)?
+            }
+            Resolved::Selection(..) | Resolved::Query { .. } | Resolved::Write { .. } | Resolved::Diff(_) => {
+                FlightInfo::new()
+                    .try_with_schema(self.schema_of(&resolved).await?.as_ref())
+                    .map_err(|e| DaemonError::internal("encoding a schema", e))?
+                    .with_descriptor(descriptor.clone())
+                    .with_endpoint(FlightEndpoint::new().with_ticket(arrow_flight::Ticket::new(descriptor.cmd.clone())))
+            }
         };
         Ok((detail, info))
     }
@@ -125,8 +151,19 @@ impl ShootsFlight {
     /// A ticket names a dataframe (optionally a query over it or an older
     /// version), or holds only `sql`, run across every bucket.
     async fn resolve_ticket(&self, ticket: &Ticket, caller: &Principal) -> Result<(String, Resolved)> {
-        if ticket.sql.is_some() && ticket.version.is_some() {
-            return Err(DaemonError::InvalidArgument("a ticket takes either sql or version, not both".into()));
+        let picks = [
+            ("sql", ticket.sql.is_some()),
+            ("version", ticket.version.is_some()),
+            ("snapshot", ticket.snapshot.is_some()),
+            ("diff", ticket.diff.is_some()),
+        ];
+        if let [(a, _), (b, _), ..] = picks.iter().filter(|(_, given)| *given).collect::<Vec<_>>()[..] {
+            return Err(DaemonError::InvalidArgument(format!("a ticket takes either {a} or {b}, not both")));
+        }
+        if ticket.diff.is_some() && ticket.selects() {
+            return Err(DaemonError::InvalidArgument(
+                "a ticket takes either diff or columns, where and limit, not both".into(),
+            ));
         }
         if ticket.sql.is_some() && ticket.selects() {
             return Err(DaemonError::InvalidArgument(
@@ -144,7 +181,19 @@ impl ShootsFlight {
         };
         let target = Target::parse(ticket.bucket.as_deref(), name)?;
         caller.require_bucket(&target.bucket)?;
-        let snap = self.store.snapshot(&target.bucket, &target.name, ticket.version).await?;
+        if let Some(spec) = &ticket.diff {
+            let version = |v| self.store.snapshot(&target.bucket, &target.name, Some(v));
+            let (before, after) = (version(spec.from).await?, version(spec.to).await?);
+            let diff = diff::diff(&self.store, &before, &after, &spec.keys).await?;
+            return Ok((format!("{target} diff v{}..v{}", spec.from, spec.to), Resolved::Diff(diff)));
+        }
+        let snap = match &ticket.snapshot {
+            Some(snapshot) => {
+                let snapshot = Name::parse("snapshot", snapshot)?;
+                self.store.pinned(&target.bucket, &snapshot, &target.name).await?
+            }
+            None => self.store.snapshot(&target.bucket, &target.name, ticket.version).await?,
+        };
         let resolved = match &ticket.sql {
             Some(sql) => Resolved::sql(Scope::new(target.bucket.clone(), caller), sql)?,
             None if ticket.selects() => Resolved::Selection(snap, ticket.clone()),
@@ -187,6 +236,7 @@ impl ShootsFlight {
                 Ok(std::sync::Arc::new(self.engine.select(snap, ticket).await?.schema().as_arrow().clone()))
             }
             Resolved::Query { scope, query } => self.engine.schema(scope, query).await,
+            Resolved::Diff(diff) => Ok(diff_schema(diff, self.engine.read(diff.table.clone())?.schema().as_arrow())),
             // Asking for the schema does not run the write.
             Resolved::Write { statement, .. } => {
                 Ok(writes::written_schema(statement.written_column().unwrap_or("rows")))

@@ -183,3 +183,15 @@ mod tests {
         }
     }
 }
+
+/// A named snapshot as the snapshot actions answer it.
+pub(super) fn snapshot_info(snapshot: &crate::daemon::storage::NamedSnapshot) -> protocol::SnapshotInfo {
+    let commits = snapshot.frames.values();
+    protocol::SnapshotInfo {
+        name: snapshot.name.clone(),
+        created_ms: snapshot.created_ms,
+        dataframes: snapshot.frames.iter().map(|(name, c)| (name.clone(), c.version)).collect(),
+        rows: commits.clone().map(|c| c.rows).sum(),
+        bytes: commits.map(|c| c.bytes).sum(),
+    }
+}

@@ -25,10 +25,11 @@ impl ShootsFlight {
         };
         let frames = self.store.dataframes(&bucket).await?;
         let bucket_retention = self.store.bucket_retention(&bucket).await?;
+        let snapshots = self.store.named_snapshots(&bucket).await?;
         let infos = frames
             .iter()
             .filter(|s| pattern.as_ref().is_none_or(|p| p.is_match(s.name.as_str())))
-            .map(|s| frame_info(s, bucket_retention.as_ref()))
+            .map(|s| frame_info(s, bucket_retention.as_ref(), &snapshots))
             .collect::<Result<Vec<_>>>()?;
         Ok((format!("{bucket}: {} dataframes", infos.len()), infos))
     }

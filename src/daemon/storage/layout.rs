@@ -49,3 +49,13 @@ pub fn new_deleted_rows_file() -> String {
 pub fn bucket_marker(bucket: &BucketId) -> Path {
     Path::from(bucket.dir()).join("_bucket")
 }
+
+/// A bucket's named snapshots: `<bucket>/_snapshots`.
+pub fn snapshots_dir(bucket: &BucketId) -> Path {
+    Path::from(bucket.dir()).join("_snapshots")
+}
+
+/// One named snapshot: `<bucket>/_snapshots/<name>.json`.
+pub fn named_snapshot(bucket: &BucketId, name: &Name) -> Path {
+    snapshots_dir(bucket).join(format!("{name}.json").as_str())
+}

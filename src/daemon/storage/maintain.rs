@@ -15,7 +15,7 @@ use super::data_writer::DataWriter;
 use super::layout;
 use super::location::Unfinished;
 use super::log::{Commit, DataFile, Log, Operation};
-use super::read;
+use super::{pins, read};
 use super::{BucketId, Name, Snapshot, Store};
 use crate::daemon::error::{DaemonError, Result};
 
@@ -136,7 +136,8 @@ pub(super) async fn vacuum(store: &Store, bucket: &BucketId, name: &Name, retain
     let candidates = Orphans::list(store, bucket, name, cutoff).await?;
     let writing: HashSet<String> = store.writing.keys().into_iter().collect();
     let log = store.log(bucket, name);
-    let mut named = HashSet::new();
+    // What a named snapshot pins is named too, whether or not a log entry still is.
+    let mut named = pins::pinned_files(store, bucket, name).await?;
     for (v, meta) in log.entries().await? {
         if let Some(commit) = read_unless_vacuumed(&log, v, &meta).await? {
             named.extend(commit.files.iter().flat_map(DataFile::paths).map(String::from));
@@ -180,6 +181,19 @@ async fn remove_unfinished_entries(store: &Store, bucket: &BucketId, name: &Name
     .await
 }
 
+/// Puts `files` (no longer needed by whoever held them: a named snapshot
+/// that went) on vacuum's list, to be deleted after the grace period unless
+/// a version or another snapshot names them by then.
+pub(super) async fn release(store: &Store, bucket: &BucketId, name: &Name, files: Vec<String>) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let body = serde_json::to_vec(&PendingFiles { files })
+        .map_err(|e| DaemonError::internal("cannot encode vacuum's list", e))?;
+    store.os.put(&layout::pending_removal(bucket, name, now_ms()), body.into()).await?;
+    Ok(())
+}
+
 /// Deletes the log entries of all but the newest `retain` versions; the
 /// data files only they used are listed for deletion after the grace
 /// period, since a read on another daemon may have begun before.
@@ -212,12 +226,7 @@ async fn remove_old_versions(store: &Store, bucket: &BucketId, name: &Name, reta
     }
     // Listed before the entries go: a crash in between leaves a list whose
     // files are still named, and those are never deleted.
-    if !unneeded.is_empty() {
-        let body = serde_json::to_vec(&PendingFiles { files: unneeded.into_iter().collect() })
-            .map_err(|e| DaemonError::internal("cannot encode vacuum's list", e))?;
-        let path = layout::pending_removal(bucket, name, now_ms());
-        store.os.put(&path, body.into()).await?;
-    }
+    release(store, bucket, name, unneeded.into_iter().collect()).await?;
     // Log entries next: once gone, no reader can ask for those versions.
     store.delete_paths(old.iter().map(|(_, meta)| meta.location.clone()).collect()).await?;
     Ok(VacuumOutcome { versions_removed: old.len(), ..VacuumOutcome::default() })

@@ -33,6 +33,7 @@ mod location;
 pub mod log;
 mod maintain;
 pub mod names;
+mod pins;
 mod read;
 mod rewrite;
 mod selection;
@@ -59,6 +60,7 @@ pub use log::{Commit, DataFile, Operation, RetentionRule};
 use log::{Log, LogCache};
 pub use maintain::{CompactOutcome, VacuumOutcome};
 pub use names::{BucketId, Name, Target};
+pub use pins::{pinning, NamedSnapshot};
 pub use rewrite::ChangeOutcome;
 pub use write::{PutOutcome, PutSpec};
 
@@ -154,6 +156,15 @@ impl Snapshot {
     /// Where `file`'s deleted rows are listed, if some are.
     pub fn deleted_path(&self, file: &DataFile) -> Option<Path> {
         file.deleted.as_ref().map(|d| layout::data_file(&self.bucket, &self.name, &d.path))
+    }
+
+    /// This version read through `files` only (some of its entries): what a
+    /// diff of two versions reads.
+    pub fn with_files(&self, files: Vec<DataFile>) -> Snapshot {
+        let mut commit = self.commit.clone();
+        commit.rows = files.iter().map(|f| f.rows).sum();
+        commit.files = files;
+        Snapshot { commit, ..self.clone() }
     }
 
     /// What keeps this version from vacuum, for what outlives the snapshot.
@@ -561,6 +572,43 @@ impl Store {
         Ok(names)
     }
 
+    // ---- named snapshots ---------------------------------------------------
+
+    /// Pins the current version of every dataframe of `bucket` (or of
+    /// `only`) under `name`; `Exists` if the bucket has that snapshot.
+    pub async fn create_snapshot(
+        &self,
+        bucket: &BucketId,
+        name: &Name,
+        only: Option<&[Name]>,
+    ) -> Result<NamedSnapshot> {
+        pins::create(self, bucket, name, only).await
+    }
+
+    /// A bucket's named snapshots, sorted by name.
+    pub async fn named_snapshots(&self, bucket: &BucketId) -> Result<Vec<NamedSnapshot>> {
+        self.require_bucket(bucket).await?;
+        pins::list(self, bucket).await
+    }
+
+    /// Removes a named snapshot; what only it kept goes after the grace period.
+    pub async fn drop_snapshot(&self, bucket: &BucketId, name: &Name) -> Result<NamedSnapshot> {
+        pins::drop(self, bucket, name).await
+    }
+
+    /// The version of dataframe `frame` that snapshot `name` pins.
+    pub async fn pinned(&self, bucket: &BucketId, name: &Name, frame: &Name) -> Result<Snapshot> {
+        let mut snapshot = pins::read(self, bucket, name).await?;
+        let Some(commit) = snapshot.frames.remove(frame.as_str()) else {
+            let held: Vec<&str> = snapshot.frames.keys().map(String::as_str).collect();
+            return Err(DaemonError::NotFound(format!(
+                "dataframe {frame} is not in snapshot {name} of bucket {bucket} (it holds: {})",
+                if held.is_empty() { "nothing".to_string() } else { held.join(", ") }
+            )));
+        };
+        self.snapshot_of(bucket, frame, commit)
+    }
+
     // ---- deletion ----------------------------------------------------------
 
     /// Deletes a dataframe: a tombstone commit makes it vanish for readers at
@@ -578,7 +626,8 @@ impl Store {
 
     /// Removes every object of a dataframe that its log knows of (the files
     /// its versions name, those waiting out vacuum's grace), log last. Data
-    /// files of a put still in flight are not in the log and survive.
+    /// files of a put still in flight are not in the log and survive, as do
+    /// those a named snapshot pins.
     async fn remove_frame_files(&self, bucket: &BucketId, name: &Name) -> Result<()> {
         let log = self.log(bucket, name);
         let entries = log.entries().await?;
@@ -589,6 +638,9 @@ impl Store {
         }
         let pending = maintain::pending_removals(self, bucket, name).await?;
         data.extend(pending.iter().flat_map(|p| p.files.iter().cloned()));
+        // A named snapshot still reads these; they go when it does.
+        let pinned = pins::pinned_files(self, bucket, name).await?;
+        data.retain(|p| !pinned.contains(p));
         self.delete_paths(data.iter().map(|p| layout::data_file(bucket, name, p)).collect()).await?;
         let mut meta: Vec<Path> = pending.into_iter().map(|p| p.path).collect();
         meta.push(log.pointer_path());
@@ -602,11 +654,16 @@ impl Store {
     pub async fn delete_bucket(&self, name: &Name, mode: BucketDeleteMode) -> Result<()> {
         let bucket = BucketId::Named(name.clone());
         let frames = self.dataframes(&bucket).await?;
-        if !frames.is_empty() && mode == BucketDeleteMode::Error {
+        let snapshots = pins::list(self, &bucket).await?;
+        if (!frames.is_empty() || !snapshots.is_empty()) && mode == BucketDeleteMode::Error {
+            let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+            let mut held = vec![count(frames.len(), "dataframe")];
+            if !snapshots.is_empty() {
+                held.push(count(snapshots.len(), "snapshot"));
+            }
             return Err(DaemonError::BucketNotEmpty(format!(
-                "bucket {name} is not empty ({} dataframe{}); use mode \"delete\" to delete it with its contents",
-                frames.len(),
-                if frames.len() == 1 { "" } else { "s" }
+                "bucket {name} is not empty ({}); use mode \"delete\" to delete it with its contents",
+                held.join(", ")
             )));
         }
         for frame in &frames {

@@ -164,7 +164,84 @@ async function showHistory(bucket, frame) {
       el("td", { class: "num" }, changed(v)),
       el("td", { class: "num" }, v.files)));
   }
+  for (const select of [$("diff-from"), $("diff-to")]) {
+    select.replaceChildren(...versions.slice().reverse().map((v) => el("option", { value: v.version }, "v" + v.version)));
+  }
+  $("diff-to").selectedIndex = 0;
+  $("diff-from").selectedIndex = Math.min(1, versions.length - 1);
+  $("diff-status").textContent = "";
+  $("diff-status").removeAttribute("data-rows");
+  $("diff-result").replaceChildren();
+  lineChart($("diff-chart"), []);
+  shown = { bucket, frame };
   $("details").hidden = false;
+}
+
+// ---- a diff of two versions --------------------------------------------
+
+let shown = null;   // the dataframe whose history is shown
+
+function sqlString(text) {
+  return "'" + text.replace(/'/g, "''") + "'";
+}
+
+async function queryRows(sql, keep) {
+  const response = await call("/api/query", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sql, format: "ndjson" }),
+  });
+  const columns = JSON.parse(decodeURIComponent(response.headers.get("shoots-schema") || "[]"));
+  return Object.assign({ columns }, await readRows(response, keep));
+}
+
+// The rows added, removed (and with keys changed) from one version to the
+// other, and a chart of both versions when the dataframe has a time column.
+async function runDiff() {
+  clearError();
+  const { bucket, frame } = shown;
+  const status = $("diff-status");
+  status.textContent = "comparing…";
+  status.removeAttribute("data-rows");
+  const [from, to] = [$("diff-from").value, $("diff-to").value];
+  const keys = $("diff-keys").value.split(",").map((k) => k.trim()).filter(Boolean);
+  const name = (bucket.name === null ? "" : bucket.name + ".") + frame.name;
+  const args = [sqlString(name), from, to, ...keys.map(sqlString)].join(", ");
+  try {
+    const diff = await queryRows(`select * from diff(${args})`, SHOWN_ROWS);
+    const counts = { added: 0, removed: 0, changed: 0 };
+    for (const row of diff.rows) counts[row._change] += 1;
+    const sums = diff.count > diff.rows.length
+      ? await queryRows(`select _change, count(*) as n from diff(${args}) group by _change`, 10)
+      : null;
+    if (sums) for (const r of sums.rows) counts[r._change] = Number(r.n);
+    const parts = [`+${counts.added} added`, `−${counts.removed} removed`];
+    if (keys.length > 0) parts.push(`~${counts.changed} changed`);
+    status.textContent = `v${from} → v${to}: ` + parts.join(" · ");
+    for (const [k, v] of Object.entries(counts)) status.setAttribute("data-" + k, String(v));
+    status.setAttribute("data-rows", String(diff.count));
+    drawTable(diff.columns, diff.rows, diff.count, $("diff-result"), "diff-table");
+    await chartVersions(bucket, frame, [from, to]);
+  } catch (e) {
+    status.textContent = "";
+    showError(e);
+  }
+}
+
+// The first numeric column of each version over the first time column.
+async function chartVersions(bucket, frame, versions) {
+  const time = frame.columns.find((c) => isTime(c.type));
+  const value = frame.columns.find((c) => isNumber(c.type));
+  if (!time || !value) return lineChart($("diff-chart"), []);
+  const table = (bucket.name === null ? "" : quoteIdent(bucket.name) + ".") + quoteIdent(frame.name);
+  const lines = [];
+  for (const v of versions) {
+    const sql = `select ${quoteIdent(time.name)}, ${quoteIdent(value.name)} from ${table} AT (VERSION => ${v}) ` +
+      `order by ${quoteIdent(time.name)} limit ${CHART_ROWS}`;
+    const { rows } = await queryRows(sql, CHART_ROWS);
+    lines.push({ label: `v${v} ${value.name}`, points: points(rows, time.name, value.name) });
+  }
+  lineChart($("diff-chart"), lines);
 }
 
 // ---- queries -----------------------------------------------------------
@@ -230,38 +307,49 @@ function cell(value, type) {
   return el("td", isNumber(type) ? { class: "num" } : {}, text);
 }
 
-function drawTable(columns, rows, count) {
-  const table = el("table", { id: "result-table" });
+function drawTable(columns, rows, count, target = $("result"), id = "result-table") {
+  const table = el("table", { id });
   table.append(el("tr", {}, ...columns.map((c) => el("th", { title: c.type }, c.name))));
   for (const row of rows) table.append(el("tr", {}, ...columns.map((c) => cell(row[c.name], c.type))));
   const parts = [table];
   if (count > rows.length) parts.push(el("p", { class: "note" }, `showing the first ${rows.length} of ${count.toLocaleString("en")} rows`));
-  $("result").replaceChildren(...parts);
+  target.replaceChildren(...parts);
 }
 
 // A line per numeric column over the first time column, when there are both.
 function drawChart(columns, rows) {
-  const chart = $("chart");
   const time = columns.find((c) => isTime(c.type));
   const series = columns.filter((c) => isNumber(c.type)).slice(0, CHART_SERIES);
-  const points = rows.slice(0, CHART_ROWS)
-    .map((r) => ({ x: Date.parse(r[time ? time.name : ""]), row: r }))
-    .filter((p) => Number.isFinite(p.x))
-    .sort((a, b) => a.x - b.x);
-  if (!time || series.length === 0 || points.length < 2) {
+  const lines = time ? series.map((s) => ({ label: s.name, points: points(rows.slice(0, CHART_ROWS), time.name, s.name) })) : [];
+  lineChart($("chart"), lines);
+}
+
+// [time, value] of each row where both are there, in time order.
+function points(rows, time, column) {
+  return rows
+    .map((r) => [Date.parse(r[time]), Number(r[column])])
+    .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+    .sort((a, b) => a[0] - b[0]);
+}
+
+// Lines of [time, value] points, one colour each; hidden with fewer than 2 points.
+function lineChart(chart, lines) {
+  const all = lines.flatMap((l) => l.points);
+  if (lines.length === 0 || all.length < 2) {
     chart.hidden = true;
     chart.replaceChildren();
     return;
   }
   const [W, H, L, R, T, B] = [960, 280, 64, 16, 12, 40];
-  const xs = points.map((p) => p.x);
-  const values = series.flatMap((s) => points.map((p) => Number(p.row[s.name]))).filter(Number.isFinite);
-  const [x0, x1] = [xs[0], xs[xs.length - 1] === xs[0] ? xs[0] + 1 : xs[xs.length - 1]];
+  const xs = all.map((p) => p[0]);
+  const values = all.map((p) => p[1]);
+  const [x0, x1raw] = [Math.min(...xs), Math.max(...xs)];
+  const x1 = x1raw === x0 ? x0 + 1 : x1raw;
   let [y0, y1] = [Math.min(...values), Math.max(...values)];
   if (y0 === y1) { y0 -= 1; y1 += 1; }
   const sx = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const sy = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `chart of ${series.map((s) => s.name).join(", ")} over ${time.name}` });
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "chart of " + lines.map((l) => l.label).join(", ") });
   root.append(svg("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
   root.append(svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }));
   const label = (text, attrs, color) => {
@@ -274,14 +362,10 @@ function drawChart(columns, rows) {
   label(String(+y0.toPrecision(6)), { x: L - 6, y: H - B, "text-anchor": "end" });
   label(new Date(x0).toISOString().replace(".000Z", "Z"), { x: L, y: H - B + 16 });
   label(new Date(x1).toISOString().replace(".000Z", "Z"), { x: W - R, y: H - B + 16, "text-anchor": "end" });
-  series.forEach((s, i) => {
-    const path = points
-      .map((p) => [p.x, Number(p.row[s.name])])
-      .filter(([, y]) => Number.isFinite(y))
-      .map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
-      .join(" ");
-    root.append(svg("polyline", { points: path, fill: "none", stroke: COLORS[i], "stroke-width": 1.5, "data-series": s.name }));
-    label("— " + s.name, { x: L + 8 + i * 120, y: H - 6 }, COLORS[i]);
+  lines.forEach((line, i) => {
+    const path = line.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ");
+    root.append(svg("polyline", { points: path, fill: "none", stroke: COLORS[i % COLORS.length], "stroke-width": 1.5, "data-series": line.label }));
+    label("— " + line.label, { x: L + 8 + i * 160, y: H - 6 }, COLORS[i % COLORS.length]);
   });
   chart.replaceChildren(root);
   chart.hidden = false;
@@ -324,6 +408,7 @@ $("sql").addEventListener("keydown", (e) => {
   }
 });
 $("run").addEventListener("click", run);
+$("diff-run").addEventListener("click", runDiff);
 $("download-csv").addEventListener("click", () => download("csv"));
 $("download-parquet").addEventListener("click", () => download("parquet"));
 $("login-form").addEventListener("submit", (e) => {
