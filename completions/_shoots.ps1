@@ -37,6 +37,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
             [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The versions of a dataframe')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'The rows added, removed (and with keys changed) between two versions of a dataframe')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Pin the versions of a bucket''s dataframes under a name; list or remove such snapshots')
             [CompletionResult]::new('compact', 'compact', [CompletionResultType]::ParameterValue, 'Rewrite a dataframe''s small files into few, then vacuum')
             [CompletionResult]::new('vacuum', 'vacuum', [CompletionResultType]::ParameterValue, 'Delete versions beyond the retention, the files only they used, and files of crashed puts')
             [CompletionResult]::new('import-legacy', 'import-legacy', [CompletionResultType]::ParameterValue, 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)')
@@ -101,6 +103,7 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
             [CompletionResult]::new('--sql', '--sql', [CompletionResultType]::ParameterName, 'SQL to run first; the dataframe (and every other one of its bucket) is a table')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Read this older version (see `shoots history`)')
+            [CompletionResult]::new('--snapshot', '--snapshot', [CompletionResultType]::ParameterName, 'Read the version this named snapshot of the bucket pins (see `shoots snapshot`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE (format from its extension) instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE (format from its extension) instead of stdout')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: from -o''s extension; a table on a terminal, CSV in a pipe]')
@@ -161,8 +164,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'List every bucket')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every bucket')
-            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Also show version, last change, retention and column types')
-            [CompletionResult]::new('--long', '--long', [CompletionResultType]::ParameterName, 'Also show version, last change, retention and column types')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Also show version, last change, retention, the snapshots that pin it and column types')
+            [CompletionResult]::new('--long', '--long', [CompletionResultType]::ParameterName, 'Also show version, last change, retention, the snapshots that pin it and column types')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -274,6 +277,94 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'shoots;diff' {
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Columns that identify a row: rows whose keys match are `changed`, with the columns that changed')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Columns that identify a row: rows whose keys match are `changed`, with the columns that changed')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE (format from its extension) instead of stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE (format from its extension) instead of stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: from -o''s extension; a table on a terminal, CSV in a pipe]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;snapshot' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Pin the current version of every dataframe of a bucket (or of the ones named)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a bucket''s snapshots')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a snapshot; what only it kept goes after the daemon''s --vacuum-grace')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shoots;snapshot;create' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'The bucket [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'The bucket [default: the default bucket]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;snapshot;ls' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'The bucket [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'The bucket [default: the default bucket]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json is for scripts')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;snapshot;rm' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'The bucket [default: the default bucket]')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'The bucket [default: the default bucket]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Server host [default: localhost]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port [default: 8081]')
+            [CompletionResult]::new('--tls-root-cert', '--tls-root-cert', [CompletionResultType]::ParameterName, 'PEM root certificate to trust (for a self-signed server); implies --tls')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token for a server started with --secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no summary line')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with TLS')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'shoots;snapshot;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Pin the current version of every dataframe of a bucket (or of the ones named)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a bucket''s snapshots')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a snapshot; what only it kept goes after the daemon''s --vacuum-grace')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shoots;snapshot;help;create' {
+            break
+        }
+        'shoots;snapshot;help;ls' {
+            break
+        }
+        'shoots;snapshot;help;rm' {
+            break
+        }
+        'shoots;snapshot;help;help' {
+            break
+        }
         'shoots;compact' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
             [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket it is in [default: the default bucket]')
@@ -367,6 +458,8 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Check that the daemon answers')
             [CompletionResult]::new('shutdown', 'shutdown', [CompletionResultType]::ParameterValue, 'Stop the daemon gracefully and wait until it is gone')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The versions of a dataframe')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'The rows added, removed (and with keys changed) between two versions of a dataframe')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Pin the versions of a bucket''s dataframes under a name; list or remove such snapshots')
             [CompletionResult]::new('compact', 'compact', [CompletionResultType]::ParameterValue, 'Rewrite a dataframe''s small files into few, then vacuum')
             [CompletionResult]::new('vacuum', 'vacuum', [CompletionResultType]::ParameterValue, 'Delete versions beyond the retention, the files only they used, and files of crashed puts')
             [CompletionResult]::new('import-legacy', 'import-legacy', [CompletionResultType]::ParameterValue, 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)')
@@ -414,6 +507,24 @@ Register-ArgumentCompleter -Native -CommandName 'shoots' -ScriptBlock {
             break
         }
         'shoots;help;history' {
+            break
+        }
+        'shoots;help;diff' {
+            break
+        }
+        'shoots;help;snapshot' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Pin the current version of every dataframe of a bucket (or of the ones named)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List a bucket''s snapshots')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a snapshot; what only it kept goes after the daemon''s --vacuum-grace')
+            break
+        }
+        'shoots;help;snapshot;create' {
+            break
+        }
+        'shoots;help;snapshot;ls' {
+            break
+        }
+        'shoots;help;snapshot;rm' {
             break
         }
         'shoots;help;compact' {

@@ -25,6 +25,9 @@ _shoots() {
             shoots,completions)
                 cmd="shoots__subcmd__completions"
                 ;;
+            shoots,diff)
+                cmd="shoots__subcmd__diff"
+                ;;
             shoots,generate-files)
                 cmd="shoots__subcmd__generate__subcmd__files"
                 ;;
@@ -64,6 +67,9 @@ _shoots() {
             shoots,shutdown)
                 cmd="shoots__subcmd__shutdown"
                 ;;
+            shoots,snapshot)
+                cmd="shoots__subcmd__snapshot"
+                ;;
             shoots,sql)
                 cmd="shoots__subcmd__sql"
                 ;;
@@ -93,6 +99,9 @@ _shoots() {
                 ;;
             shoots__subcmd__help,completions)
                 cmd="shoots__subcmd__help__subcmd__completions"
+                ;;
+            shoots__subcmd__help,diff)
+                cmd="shoots__subcmd__help__subcmd__diff"
                 ;;
             shoots__subcmd__help,generate-files)
                 cmd="shoots__subcmd__help__subcmd__generate__subcmd__files"
@@ -133,6 +142,9 @@ _shoots() {
             shoots__subcmd__help,shutdown)
                 cmd="shoots__subcmd__help__subcmd__shutdown"
                 ;;
+            shoots__subcmd__help,snapshot)
+                cmd="shoots__subcmd__help__subcmd__snapshot"
+                ;;
             shoots__subcmd__help,sql)
                 cmd="shoots__subcmd__help__subcmd__sql"
                 ;;
@@ -145,8 +157,41 @@ _shoots() {
             shoots__subcmd__help__subcmd__buckets,rm)
                 cmd="shoots__subcmd__help__subcmd__buckets__subcmd__rm"
                 ;;
+            shoots__subcmd__help__subcmd__snapshot,create)
+                cmd="shoots__subcmd__help__subcmd__snapshot__subcmd__create"
+                ;;
+            shoots__subcmd__help__subcmd__snapshot,ls)
+                cmd="shoots__subcmd__help__subcmd__snapshot__subcmd__ls"
+                ;;
+            shoots__subcmd__help__subcmd__snapshot,rm)
+                cmd="shoots__subcmd__help__subcmd__snapshot__subcmd__rm"
+                ;;
             shoots__subcmd__help__subcmd__token,create)
                 cmd="shoots__subcmd__help__subcmd__token__subcmd__create"
+                ;;
+            shoots__subcmd__snapshot,create)
+                cmd="shoots__subcmd__snapshot__subcmd__create"
+                ;;
+            shoots__subcmd__snapshot,help)
+                cmd="shoots__subcmd__snapshot__subcmd__help"
+                ;;
+            shoots__subcmd__snapshot,ls)
+                cmd="shoots__subcmd__snapshot__subcmd__ls"
+                ;;
+            shoots__subcmd__snapshot,rm)
+                cmd="shoots__subcmd__snapshot__subcmd__rm"
+                ;;
+            shoots__subcmd__snapshot__subcmd__help,create)
+                cmd="shoots__subcmd__snapshot__subcmd__help__subcmd__create"
+                ;;
+            shoots__subcmd__snapshot__subcmd__help,help)
+                cmd="shoots__subcmd__snapshot__subcmd__help__subcmd__help"
+                ;;
+            shoots__subcmd__snapshot__subcmd__help,ls)
+                cmd="shoots__subcmd__snapshot__subcmd__help__subcmd__ls"
+                ;;
+            shoots__subcmd__snapshot__subcmd__help,rm)
+                cmd="shoots__subcmd__snapshot__subcmd__help__subcmd__rm"
                 ;;
             shoots__subcmd__token,create)
                 cmd="shoots__subcmd__token__subcmd__create"
@@ -167,7 +212,7 @@ _shoots() {
 
     case "${cmd}" in
         shoots)
-            opts="-h -V --help --version serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help"
+            opts="-h -V --help --version serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +379,64 @@ _shoots() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        shoots__subcmd__diff)
+            opts="-k -b -o -q -h --key --bucket --output --format --quiet --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv tsv json ndjson parquet arrow" -- "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         shoots__subcmd__generate__subcmd__files)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -349,7 +452,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__get)
-            opts="-b -o -q -h --bucket --sql --version --output --format --quiet --host --port --tls --tls-root-cert --token --help"
+            opts="-b -o -q -h --bucket --sql --version --snapshot --output --format --quiet --host --port --tls --tls-root-cert --token --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +471,10 @@ _shoots() {
                     return 0
                     ;;
                 --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snapshot)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -407,7 +514,7 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__help)
-            opts="serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help"
+            opts="serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +570,20 @@ _shoots() {
             return 0
             ;;
         shoots__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -647,6 +768,62 @@ _shoots() {
         shoots__subcmd__help__subcmd__shutdown)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__snapshot)
+            opts="create ls rm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__snapshot__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__snapshot__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__help__subcmd__snapshot__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1183,6 +1360,208 @@ _shoots() {
                 return 0
             fi
             case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot)
+            opts="-h --help create ls rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot__subcmd__create)
+            opts="-b -q -h --bucket --quiet --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot__subcmd__help)
+            opts="create ls rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot__subcmd__ls)
+            opts="-b -h --bucket --format --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-root-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        shoots__subcmd__snapshot__subcmd__rm)
+            opts="-b -q -h --bucket --quiet --host --port --tls --tls-root-cert --token --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -34,6 +34,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand ping 'Check that the daemon answers'
             cand shutdown 'Stop the daemon gracefully and wait until it is gone'
             cand history 'The versions of a dataframe'
+            cand diff 'The rows added, removed (and with keys changed) between two versions of a dataframe'
+            cand snapshot 'Pin the versions of a bucket''s dataframes under a name; list or remove such snapshots'
             cand compact 'Rewrite a dataframe''s small files into few, then vacuum'
             cand vacuum 'Delete versions beyond the retention, the files only they used, and files of crashed puts'
             cand import-legacy 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
@@ -95,6 +97,7 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --bucket 'Bucket it is in [default: the default bucket]'
             cand --sql 'SQL to run first; the dataframe (and every other one of its bucket) is a table'
             cand --version 'Read this older version (see `shoots history`)'
+            cand --snapshot 'Read the version this named snapshot of the bucket pins (see `shoots snapshot`)'
             cand -o 'Write to FILE (format from its extension) instead of stdout'
             cand --output 'Write to FILE (format from its extension) instead of stdout'
             cand --format 'Output format [default: from -o''s extension; a table on a terminal, CSV in a pipe]'
@@ -152,8 +155,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand --token 'Token for a server started with --secret'
             cand -a 'List every bucket'
             cand --all 'List every bucket'
-            cand -l 'Also show version, last change, retention and column types'
-            cand --long 'Also show version, last change, retention and column types'
+            cand -l 'Also show version, last change, retention, the snapshots that pin it and column types'
+            cand --long 'Also show version, last change, retention, the snapshots that pin it and column types'
             cand --tls 'Connect with TLS'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -254,6 +257,84 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'shoots;diff'= {
+            cand -k 'Columns that identify a row: rows whose keys match are `changed`, with the columns that changed'
+            cand --key 'Columns that identify a row: rows whose keys match are `changed`, with the columns that changed'
+            cand -b 'Bucket it is in [default: the default bucket]'
+            cand --bucket 'Bucket it is in [default: the default bucket]'
+            cand -o 'Write to FILE (format from its extension) instead of stdout'
+            cand --output 'Write to FILE (format from its extension) instead of stdout'
+            cand --format 'Output format [default: from -o''s extension; a table on a terminal, CSV in a pipe]'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -q 'Print no summary line'
+            cand --quiet 'Print no summary line'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;snapshot'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand create 'Pin the current version of every dataframe of a bucket (or of the ones named)'
+            cand ls 'List a bucket''s snapshots'
+            cand rm 'Remove a snapshot; what only it kept goes after the daemon''s --vacuum-grace'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shoots;snapshot;create'= {
+            cand -b 'The bucket [default: the default bucket]'
+            cand --bucket 'The bucket [default: the default bucket]'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -q 'Print no summary line'
+            cand --quiet 'Print no summary line'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;snapshot;ls'= {
+            cand -b 'The bucket [default: the default bucket]'
+            cand --bucket 'The bucket [default: the default bucket]'
+            cand --format 'Output format; json is for scripts'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;snapshot;rm'= {
+            cand -b 'The bucket [default: the default bucket]'
+            cand --bucket 'The bucket [default: the default bucket]'
+            cand --host 'Server host [default: localhost]'
+            cand --port 'Server port [default: 8081]'
+            cand --tls-root-cert 'PEM root certificate to trust (for a self-signed server); implies --tls'
+            cand --token 'Token for a server started with --secret'
+            cand -q 'Print no summary line'
+            cand --quiet 'Print no summary line'
+            cand --tls 'Connect with TLS'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'shoots;snapshot;help'= {
+            cand create 'Pin the current version of every dataframe of a bucket (or of the ones named)'
+            cand ls 'List a bucket''s snapshots'
+            cand rm 'Remove a snapshot; what only it kept goes after the daemon''s --vacuum-grace'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shoots;snapshot;help;create'= {
+        }
+        &'shoots;snapshot;help;ls'= {
+        }
+        &'shoots;snapshot;help;rm'= {
+        }
+        &'shoots;snapshot;help;help'= {
+        }
         &'shoots;compact'= {
             cand -b 'Bucket it is in [default: the default bucket]'
             cand --bucket 'Bucket it is in [default: the default bucket]'
@@ -337,6 +418,8 @@ set edit:completion:arg-completer[shoots] = {|@words|
             cand ping 'Check that the daemon answers'
             cand shutdown 'Stop the daemon gracefully and wait until it is gone'
             cand history 'The versions of a dataframe'
+            cand diff 'The rows added, removed (and with keys changed) between two versions of a dataframe'
+            cand snapshot 'Pin the versions of a bucket''s dataframes under a name; list or remove such snapshots'
             cand compact 'Rewrite a dataframe''s small files into few, then vacuum'
             cand vacuum 'Delete versions beyond the retention, the files only they used, and files of crashed puts'
             cand import-legacy 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
@@ -371,6 +454,19 @@ set edit:completion:arg-completer[shoots] = {|@words|
         &'shoots;help;shutdown'= {
         }
         &'shoots;help;history'= {
+        }
+        &'shoots;help;diff'= {
+        }
+        &'shoots;help;snapshot'= {
+            cand create 'Pin the current version of every dataframe of a bucket (or of the ones named)'
+            cand ls 'List a bucket''s snapshots'
+            cand rm 'Remove a snapshot; what only it kept goes after the daemon''s --vacuum-grace'
+        }
+        &'shoots;help;snapshot;create'= {
+        }
+        &'shoots;help;snapshot;ls'= {
+        }
+        &'shoots;help;snapshot;rm'= {
         }
         &'shoots;help;compact'= {
         }

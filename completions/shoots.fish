@@ -38,6 +38,8 @@ complete -c shoots -n "__fish_shoots_needs_command" -f -a "buckets" -d 'List buc
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "ping" -d 'Check that the daemon answers'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "history" -d 'The versions of a dataframe'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "diff" -d 'The rows added, removed (and with keys changed) between two versions of a dataframe'
+complete -c shoots -n "__fish_shoots_needs_command" -f -a "snapshot" -d 'Pin the versions of a bucket\'s dataframes under a name; list or remove such snapshots'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "compact" -d 'Rewrite a dataframe\'s small files into few, then vacuum'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "vacuum" -d 'Delete versions beyond the retention, the files only they used, and files of crashed puts'
 complete -c shoots -n "__fish_shoots_needs_command" -f -a "import-legacy" -d 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
@@ -96,6 +98,7 @@ complete -c shoots -n "__fish_shoots_using_subcommand put" -s h -l help -d 'Prin
 complete -c shoots -n "__fish_shoots_using_subcommand get" -s b -l bucket -d 'Bucket it is in [default: the default bucket]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand get" -l sql -d 'SQL to run first; the dataframe (and every other one of its bucket) is a table' -r
 complete -c shoots -n "__fish_shoots_using_subcommand get" -l version -d 'Read this older version (see `shoots history`)' -r
+complete -c shoots -n "__fish_shoots_using_subcommand get" -l snapshot -d 'Read the version this named snapshot of the bucket pins (see `shoots snapshot`)' -r
 complete -c shoots -n "__fish_shoots_using_subcommand get" -s o -l output -d 'Write to FILE (format from its extension) instead of stdout' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand get" -l format -d 'Output format [default: from -o\'s extension; a table on a terminal, CSV in a pipe]' -r -f -a "table\t''
 csv\t''
@@ -152,7 +155,7 @@ complete -c shoots -n "__fish_shoots_using_subcommand ls" -l port -d 'Server por
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -l token -d 'Token for a server started with --secret' -r
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -s a -l all -d 'List every bucket'
-complete -c shoots -n "__fish_shoots_using_subcommand ls" -s l -l long -d 'Also show version, last change, retention and column types'
+complete -c shoots -n "__fish_shoots_using_subcommand ls" -s l -l long -d 'Also show version, last change, retention, the snapshots that pin it and column types'
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -l tls -d 'Connect with TLS'
 complete -c shoots -n "__fish_shoots_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand rm" -s b -l bucket -d 'Bucket they are in [default: the default bucket]' -r
@@ -216,6 +219,57 @@ complete -c shoots -n "__fish_shoots_using_subcommand history" -l tls-root-cert 
 complete -c shoots -n "__fish_shoots_using_subcommand history" -l token -d 'Token for a server started with --secret' -r
 complete -c shoots -n "__fish_shoots_using_subcommand history" -l tls -d 'Connect with TLS'
 complete -c shoots -n "__fish_shoots_using_subcommand history" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -s k -l key -d 'Columns that identify a row: rows whose keys match are `changed`, with the columns that changed' -r
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -s b -l bucket -d 'Bucket it is in [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -s o -l output -d 'Write to FILE (format from its extension) instead of stdout' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -l format -d 'Output format [default: from -o\'s extension; a table on a terminal, CSV in a pipe]' -r -f -a "table\t''
+csv\t''
+tsv\t''
+json\t''
+ndjson\t''
+parquet\t''
+arrow\t''"
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -s q -l quiet -d 'Print no summary line'
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and not __fish_seen_subcommand_from create ls rm help" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and not __fish_seen_subcommand_from create ls rm help" -f -a "create" -d 'Pin the current version of every dataframe of a bucket (or of the ones named)'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and not __fish_seen_subcommand_from create ls rm help" -f -a "ls" -d 'List a bucket\'s snapshots'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and not __fish_seen_subcommand_from create ls rm help" -f -a "rm" -d 'Remove a snapshot; what only it kept goes after the daemon\'s --vacuum-grace'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and not __fish_seen_subcommand_from create ls rm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s b -l bucket -d 'The bucket [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print no summary line'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from ls" -s b -l bucket -d 'The bucket [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from ls" -l format -d 'Output format; json is for scripts' -r -f -a "text\t''
+json\t''"
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from ls" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from ls" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from ls" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from ls" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from ls" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from rm" -s b -l bucket -d 'The bucket [default: the default bucket]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from rm" -l host -d 'Server host [default: localhost]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from rm" -l port -d 'Server port [default: 8081]' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from rm" -l tls-root-cert -d 'PEM root certificate to trust (for a self-signed server); implies --tls' -r -F
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from rm" -l token -d 'Token for a server started with --secret' -r
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print no summary line'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from rm" -l tls -d 'Connect with TLS'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Pin the current version of every dataframe of a bucket (or of the ones named)'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List a bucket\'s snapshots'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove a snapshot; what only it kept goes after the daemon\'s --vacuum-grace'
+complete -c shoots -n "__fish_shoots_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand compact" -s b -l bucket -d 'Bucket it is in [default: the default bucket]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand compact" -l host -d 'Server host [default: localhost]' -r
 complete -c shoots -n "__fish_shoots_using_subcommand compact" -l port -d 'Server port [default: 8081]' -r
@@ -259,24 +313,29 @@ complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_sub
 complete -c shoots -n "__fish_shoots_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c shoots -n "__fish_shoots_using_subcommand generate-files" -s h -l help -d 'Print help'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "rm" -d 'Delete dataframes, or the rows of one where a predicate holds (--where)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "retention" -d 'Keep only a dataframe\'s (or a bucket\'s) rows newer than a duration'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "history" -d 'The versions of a dataframe'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "compact" -d 'Rewrite a dataframe\'s small files into few, then vacuum'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "vacuum" -d 'Delete versions beyond the retention, the files only they used, and files of crashed puts'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "import-legacy" -d 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
-complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history compact vacuum import-legacy token completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "serve" -d 'Run the daemon (an Arrow Flight server)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "put" -d 'Import a CSV, TSV, Parquet, Arrow or NDJSON file as a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "get" -d 'Export a dataframe (or a query over it) as a table, CSV, JSON, Parquet or Arrow'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "sql" -d 'Run SQL across every dataframe of every bucket'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "resample" -d 'Write a resampled time series or a query\'s result as a dataframe, on the server'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "ls" -d 'List dataframes with their rows, size and columns'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "rm" -d 'Delete dataframes, or the rows of one where a predicate holds (--where)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "retention" -d 'Keep only a dataframe\'s (or a bucket\'s) rows newer than a duration'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "buckets" -d 'List buckets, or delete one (`buckets rm NAME`)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "ping" -d 'Check that the daemon answers'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "shutdown" -d 'Stop the daemon gracefully and wait until it is gone'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "history" -d 'The versions of a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "diff" -d 'The rows added, removed (and with keys changed) between two versions of a dataframe'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "snapshot" -d 'Pin the versions of a bucket\'s dataframes under a name; list or remove such snapshots'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "compact" -d 'Rewrite a dataframe\'s small files into few, then vacuum'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "vacuum" -d 'Delete versions beyond the retention, the files only they used, and files of crashed puts'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "import-legacy" -d 'Import a directory written by the Python original (NAME.parquet, BUCKET/NAME.parquet)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "token" -d 'Mint tokens for a daemon started with --secret'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "completions" -d 'Print a shell completion script'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "generate-files" -d 'Write completions/ and man/ (kept in the repository)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and not __fish_seen_subcommand_from serve put get sql resample ls rm retention buckets ping shutdown history diff snapshot compact vacuum import-legacy token completions generate-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from buckets" -f -a "rm" -d 'Delete a bucket (refused while it holds dataframes, unless --force)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Pin the current version of every dataframe of a bucket (or of the ones named)'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "ls" -d 'List a bucket\'s snapshots'
+complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "rm" -d 'Remove a snapshot; what only it kept goes after the daemon\'s --vacuum-grace'
 complete -c shoots -n "__fish_shoots_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Print a new token (an HS256 JWT) on stdout'

@@ -236,6 +236,7 @@ class ShootsClient:
         columns: Optional[Sequence[str]] = None,
         where: Optional[str] = None,
         limit: Optional[int] = None,
+        snapshot: Optional[str] = None,
         as_: Output = "pandas",
     ) -> Any:
         """A dataframe, an older version of it, or the result of ``sql`` over it.
@@ -246,6 +247,8 @@ class ShootsClient:
                 are tables; the whole dataframe when ``None``.
             bucket: its bucket; the default bucket when ``None``.
             version: an older version (see :meth:`history`).
+            snapshot: the version a named snapshot of the bucket pins (see
+                :meth:`create_snapshot`), even after the dataframe was deleted.
             columns: only these columns (not with ``sql``).
             where: only the rows where this SQL predicate is true (not with ``sql``).
             limit: at most this many rows (not with ``sql``). ``columns``,
@@ -259,7 +262,8 @@ class ShootsClient:
             DataFusionError: the SQL or the predicate failed.
         """
         ticket: dict[str, Any] = {"name": name, "bucket": bucket}
-        for key, value in (("sql", sql), ("version", version), ("where", where), ("limit", limit)):
+        picks = (("sql", sql), ("version", version), ("snapshot", snapshot), ("where", where), ("limit", limit))
+        for key, value in picks:
             if value is not None:
                 ticket[key] = value
         if columns is not None:
@@ -296,8 +300,9 @@ class ShootsClient:
 
         Each is a dict with ``name`` and ``schema`` (as the original client
         gave), and ``rows``, ``bytes``, ``version``, ``timestamp`` (a UTC
-        datetime), ``files`` and ``retention``. ``regex`` keeps only the
-        names it matches.
+        datetime), ``files``, ``retention`` and ``snapshots`` (the named
+        snapshots that pin a version of it). ``regex`` keeps only the names
+        it matches.
 
         Raises:
             FileNotFoundError: no such bucket.
@@ -318,6 +323,7 @@ class ShootsClient:
                     entry["timestamp"] = _dt.datetime.fromtimestamp(meta["timestamp_ms"] / 1000, _dt.timezone.utc)
                     entry["files"] = meta["files"]
                 entry["retention"] = meta.get("retention")
+                entry["snapshots"] = meta.get("snapshots", [])
                 out.append(entry)
         return out
 
@@ -403,6 +409,59 @@ class ShootsClient:
             v["timestamp"] = _dt.datetime.fromtimestamp(v.pop("timestamp_ms") / 1000, _dt.timezone.utc)
         return versions
 
+    def diff(
+        self,
+        name: str,
+        from_version: int,
+        to_version: int,
+        keys: Optional[Sequence[str]] = None,
+        bucket: Optional[str] = None,
+        *,
+        as_: Output = "pandas",
+    ) -> Any:
+        """The rows that differ from one version to another, streamed: a
+        ``_change`` column (``added``, ``removed``; with ``keys`` also
+        ``changed``, and ``_changed_columns`` naming the columns whose values
+        changed, comma-separated), then the dataframe's columns (a removed
+        row's older values). Only the files that differ are read.
+
+        Raises:
+            FileNotFoundError: no such dataframe or version.
+            ValueError: a key is not a column, or the versions' columns differ.
+        """
+        spec: dict[str, Any] = {"from": from_version, "to": to_version}
+        if keys:
+            spec["keys"] = list(keys)
+        return self._do_get({"name": name, "bucket": bucket, "diff": spec}, as_)
+
+    def create_snapshot(
+        self, name: str, bucket: Optional[str] = None, dataframes: Optional[Sequence[str]] = None
+    ) -> dict[str, Any]:
+        """Pin the current version of every dataframe of ``bucket`` (or of
+        ``dataframes``) under ``name``: ``get(..., snapshot=name)`` and ``AT
+        (SNAPSHOT => 'name')`` in SQL read them, vacuum and retention keep
+        them, a deleted dataframe stays readable through it.
+
+        Returns:
+            ``{"name", "created", "dataframes": {name: version}, "rows", "bytes"}``.
+
+        Raises:
+            FileExistsError: the bucket has a snapshot of that name.
+        """
+        request: dict[str, Any] = {"name": name, "bucket": bucket}
+        if dataframes is not None:
+            request["dataframes"] = list(dataframes)
+        return _snapshot(json.loads(self._action_text("create_snapshot", request)))
+
+    def snapshots(self, bucket: Optional[str] = None) -> list[dict[str, Any]]:
+        """The named snapshots of a bucket, as :meth:`create_snapshot` returns them."""
+        return [_snapshot(s) for s in json.loads(self._action_text("snapshots", {"bucket": bucket}))]
+
+    def delete_snapshot(self, name: str, bucket: Optional[str] = None) -> dict[str, Any]:
+        """Remove a named snapshot; the files only it kept go after the
+        daemon's ``--vacuum-grace``. Returns what it pinned."""
+        return _snapshot(json.loads(self._action_text("delete_snapshot", {"name": name, "bucket": bucket})))
+
     def delete_rows(self, name: str, where: str, bucket: Optional[str] = None) -> dict[str, int]:
         """Delete the rows where the SQL predicate ``where`` is true.
 
@@ -482,6 +541,11 @@ class ShootsClient:
         with _typed_errors():
             results = self.client.do_action(flight.Action(kind, payload), options=self._options)
             return "\n".join(r.body.to_pybytes().decode() for r in results)
+
+
+def _snapshot(info: dict[str, Any]) -> dict[str, Any]:
+    info["created"] = _dt.datetime.fromtimestamp(info.pop("created_ms") / 1000, _dt.timezone.utc)
+    return info
 
 
 def _typed_reader(reader: pa.RecordBatchReader) -> pa.RecordBatchReader:

@@ -22,7 +22,7 @@ use crate::protocol::{FrameMeta, Ticket, DIFF_FILES, DIFF_FILES_READ};
 enum Resolved {
     Frame(Snapshot),
     /// Some columns, rows or a limit of one version, in stored order.
-    Selection(Snapshot, Ticket),
+    Selection(Snapshot, Box<Ticket>),
     Query {
         scope: Scope,
         query: Query,
@@ -99,7 +99,7 @@ impl ShootsFlight {
             Resolved::Diff(diff) => {
                 let detail = format!("{detail} ({} of {} file entries read)", diff.files_read, diff.files);
                 let schema = diff_schema(&diff, self.engine.read(diff.table.clone())?.schema().as_arrow());
-                let results = self.engine.read(diff.table)?.execute_stream().await?;
+                let results = self.engine.read(diff.table.clone())?.execute_stream().await?;
                 return Ok((detail, encode(schema, results.map_err(DaemonError::from).boxed())));
             }
             Resolved::Write { scope, statement } => {
@@ -196,7 +196,7 @@ impl ShootsFlight {
         };
         let resolved = match &ticket.sql {
             Some(sql) => Resolved::sql(Scope::new(target.bucket.clone(), caller), sql)?,
-            None if ticket.selects() => Resolved::Selection(snap, ticket.clone()),
+            None if ticket.selects() => Resolved::Selection(snap, Box::new(ticket.clone())),
             None => Resolved::Frame(snap),
         };
         Ok((target.to_string(), resolved))

@@ -72,6 +72,18 @@ pub(super) fn reply(body: &impl serde::Serialize) -> Vec<u8> {
     protocol::to_json(body)
 }
 
+/// A named snapshot as the snapshot actions answer it.
+pub(super) fn snapshot_info(snapshot: &crate::daemon::storage::NamedSnapshot) -> protocol::SnapshotInfo {
+    let commits = snapshot.frames.values();
+    protocol::SnapshotInfo {
+        name: snapshot.name.clone(),
+        created_ms: snapshot.created_ms,
+        dataframes: snapshot.frames.iter().map(|(name, c)| (name.clone(), c.version)).collect(),
+        rows: commits.clone().map(|c| c.rows).sum(),
+        bytes: commits.map(|c| c.bytes).sum(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,17 +193,5 @@ mod tests {
             let mangled = format!("{{\"name\": {extra}, \"bucket\": {extra}}}");
             any_request(mangled.as_bytes());
         }
-    }
-}
-
-/// A named snapshot as the snapshot actions answer it.
-pub(super) fn snapshot_info(snapshot: &crate::daemon::storage::NamedSnapshot) -> protocol::SnapshotInfo {
-    let commits = snapshot.frames.values();
-    protocol::SnapshotInfo {
-        name: snapshot.name.clone(),
-        created_ms: snapshot.created_ms,
-        dataframes: snapshot.frames.iter().map(|(name, c)| (name.clone(), c.version)).collect(),
-        rows: commits.clone().map(|c| c.rows).sum(),
-        bytes: commits.map(|c| c.bytes).sum(),
     }
 }
