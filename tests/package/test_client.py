@@ -87,6 +87,32 @@ def test_versions_history_and_get_version(client):
         client.get("s", version=9)
 
 
+def test_diffs_and_named_snapshots(client):
+    client.put("k", pd.DataFrame({"id": [1, 2, 3], "v": [1.0, 2.0, 3.0]}))
+    client.put("k", pd.DataFrame({"id": [2, 4], "v": [20.0, 40.0]}), mode=PutMode.UPSERT, keys=["id"])
+    plain = client.diff("k", 1, 2).sort_values(["_change", "id"]).reset_index(drop=True)
+    assert plain.to_dict("list") == {"_change": ["added", "added", "removed"], "id": [2, 4, 2], "v": [20.0, 40.0, 2.0]}
+    keyed = client.diff("k", 1, 2, keys=["id"], as_="arrow").sort_by("id").to_pylist()
+    assert keyed == [{"_change": "changed", "_changed_columns": "v", "id": 2, "v": 20.0},
+                     {"_change": "added", "_changed_columns": None, "id": 4, "v": 40.0}]
+    with pytest.raises(shoots.InvalidArgumentError, match='diff key "nope" is not a column'):
+        client.diff("k", 1, 2, keys=["nope"])
+
+    made = client.create_snapshot("before-cleanup")
+    assert made["dataframes"] == {"k": 2} and isinstance(made["created"], dt.datetime)
+    assert [s["name"] for s in client.snapshots()] == ["before-cleanup"]
+    assert client.list()[0]["snapshots"] == ["before-cleanup"]
+    with pytest.raises(FileExistsError):
+        client.create_snapshot("before-cleanup")
+    client.delete("k")
+    assert client.get("k", snapshot="before-cleanup")["id"].tolist() == [1, 3, 2, 4]
+    assert client.sql("select count(*) as n from k AT (SNAPSHOT => 'before-cleanup')")["n"].tolist() == [4]
+    assert client.delete_snapshot("before-cleanup")["dataframes"] == {"k": 2}
+    assert client.snapshots() == []
+    with pytest.raises(FileNotFoundError):
+        client.get("k", snapshot="before-cleanup")
+
+
 def test_upsert_schema_merge_delete_rows(client):
     client.put("k", pd.DataFrame({"id": [1, 2, 3], "v": [1.0, 2.0, 3.0]}))
     r = client.put("k", pd.DataFrame({"id": [2, 4], "v": [20.0, 40.0]}), mode=PutMode.UPSERT, keys=["id"])

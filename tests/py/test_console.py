@@ -162,6 +162,53 @@ def test_browse_query_chart_and_download(browser, tmp_path):
         d.stop()
 
 
+def test_the_console_compares_two_versions(browser, tmp_path):
+    d = Daemon(tmp_path / "buckets", extra_args=["--http-port", "0"])
+    try:
+        c = d.client()
+        put(c, "readings", sensors(50), bucket="lab")                                    # v1
+        changed = sensors(53, start=0).slice(45)                                         # minutes 45..52
+        changed = changed.set_column(2, "value", pa.array([100.0 + i for i in range(8)]))
+        put(c, "readings", changed, bucket="lab", mode="upsert", keys=["ts"])            # v2: 5 changed, 3 new
+        browser.get(d.http_url + "/")
+        wait(browser, shown.element_to_be_clickable((By.CSS_SELECTOR, "button[data-bucket='lab']"))).click()
+        wait(browser, shown.element_to_be_clickable((By.CSS_SELECTOR, "button[data-frame='readings']"))).click()
+        wait(browser, shown.visibility_of_element_located((By.ID, "details")))
+        options = lambda id: [o.text for o in browser.find_elements(By.CSS_SELECTOR, f"#{id} option")]
+        assert options("diff-from") == options("diff-to") == ["v2", "v1"]
+        assert browser.find_element(By.ID, "diff-from").get_attribute("value") == "1"
+        assert browser.find_element(By.ID, "diff-to").get_attribute("value") == "2"
+
+        def compare(keys):
+            field = browser.find_element(By.ID, "diff-keys")
+            field.clear()
+            field.send_keys(keys)
+            before = browser.find_element(By.ID, "diff-status").get_attribute("data-rows")
+            browser.find_element(By.ID, "diff-run").click()
+            wait(browser, lambda b: b.find_element(By.ID, "diff-status").get_attribute("data-rows") not in (None, before)
+                 or b.find_element(By.ID, "error").is_displayed())
+            assert not browser.find_element(By.ID, "error").is_displayed(), browser.find_element(By.ID, "error").text
+            return browser.find_element(By.ID, "diff-status")
+
+        status = compare("")
+        assert status.text == "v1 → v2: +8 added · −5 removed"
+        assert (status.get_attribute("data-added"), status.get_attribute("data-removed")) == ("8", "5")
+        status = compare("ts")
+        assert status.text == "v1 → v2: +3 added · −0 removed · ~5 changed"
+        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                for tr in browser.find_elements(By.CSS_SELECTOR, "#diff-table tr")[1:]]
+        assert sorted((r[0], r[1], r[4]) for r in rows) == sorted(
+            [("changed", "value", str(100 + i)) for i in range(5)] +
+            [("added", "null", str(100 + i)) for i in range(5, 8)])
+        # Both versions drawn over time.
+        lines = browser.find_elements(By.CSS_SELECTOR, "#diff-chart svg polyline")
+        assert [line.get_attribute("data-series") for line in lines] == ["v1 value", "v2 value"]
+        assert [len(line.get_attribute("points").split()) for line in lines] == [50, 53]
+        screenshot(browser, "07-diff")
+    finally:
+        d.stop()
+
+
 def test_the_console_asks_for_a_token_and_keeps_it_for_the_tab(browser, tmp_path):
     d = Daemon(tmp_path / "buckets", extra_args=["--http-port", "0", "--secret", SECRET])
     try:

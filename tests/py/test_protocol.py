@@ -18,7 +18,8 @@ def test_ping_and_list_actions(client):
     listed = {a.type: a.description for a in client.list_actions()}
     # The JSON dialect's actions, and Flight SQL's beside them.
     assert set(listed) == {"ping", "buckets", "delete", "delete_bucket", "resample", "shutdown", "history", "compact",
-                           "vacuum", "stats", "delete_rows", "set_retention", "CreatePreparedStatement",
+                           "vacuum", "stats", "delete_rows", "set_retention", "create_snapshot", "snapshots",
+                           "delete_snapshot", "CreatePreparedStatement",
                            "ClosePreparedStatement"}
     assert all(listed.values())
 
