@@ -94,8 +94,15 @@ impl CliError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             CliError::Connect(_) => Some("is `shoots serve` running? check --host/--port or SHOOTS_HOST/SHOOTS_PORT"),
-            CliError::Server { kind: Some(kind), .. } => match kind {
+            CliError::Server { kind: Some(kind), message } => match kind {
+                ErrorKind::Exists if message.starts_with("snapshot ") => Some("`shoots snapshot rm NAME` removes it"),
                 ErrorKind::Exists => Some("use --mode append or --mode replace"),
+                ErrorKind::NotFound if message.starts_with("snapshot ") => {
+                    Some("`shoots snapshot ls` lists a bucket's snapshots")
+                }
+                ErrorKind::NotFound if message.contains(" version ") => {
+                    Some("`shoots history NAME` lists its versions")
+                }
                 ErrorKind::NotFound => Some("`shoots ls` lists dataframes, `shoots buckets` buckets"),
                 ErrorKind::BucketNotEmpty => Some("use --force to delete it with its dataframes"),
                 ErrorKind::InvalidName => {
