@@ -215,6 +215,16 @@ impl Metrics {
             g.set(rss as i64);
             process.register_with_unit("resident_memory", "Resident memory of the daemon", Unit::Bytes, g);
         }
+        let heap = Family::<KindLabels, Gauge>::default();
+        for (kind, bytes) in heap_now() {
+            heap.get_or_create(&KindLabels { kind: kind.into() }).set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+        process.register_with_unit(
+            "heap",
+            "The allocator's bytes: allocated (in use), active (its pages), resident, retained (unmapped, kept for reuse)",
+            Unit::Bytes,
+            heap,
+        );
         if let Some(fds) = process_metrics.open_fds {
             let g = Gauge::<i64>::default();
             g.set(fds as i64);
@@ -234,6 +244,28 @@ impl Metrics {
 struct ProcessNow {
     resident_bytes: Option<u64>,
     open_fds: Option<usize>,
+}
+
+/// jemalloc's counts, where it is the allocator: allocated against resident
+/// tells live data from pages the allocator holds on to.
+#[cfg(not(target_env = "msvc"))]
+fn heap_now() -> Vec<(&'static str, usize)> {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    if epoch::advance().is_err() {
+        return Vec::new();
+    }
+    let counts = [
+        ("allocated", stats::allocated::read()),
+        ("active", stats::active::read()),
+        ("resident", stats::resident::read()),
+        ("retained", stats::retained::read()),
+    ];
+    counts.into_iter().filter_map(|(kind, n)| Some((kind, n.ok()?))).collect()
+}
+
+#[cfg(target_env = "msvc")]
+fn heap_now() -> Vec<(&'static str, usize)> {
+    Vec::new()
 }
 
 /// Read from /proc where there is one; elsewhere the process metrics are left out.

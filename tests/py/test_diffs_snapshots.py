@@ -13,10 +13,13 @@ import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
 
-from conftest import Daemon, error_info
+from conftest import Daemon, error_info, start_daemon
 from helpers import action, cli, get, put
 
 DIFF_FILES_READ = b"shoots.diff.files_read"
+
+# Only the tests that take `store_kind` run on both stores.
+STORES = ("local", "s3")
 
 
 def readings(ids, value=lambda i: i * 0.5):
@@ -289,3 +292,27 @@ def test_snapshot_errors_say_what_is_wrong_and_write_nothing(d):
     assert error_info(e)["type"] == "BucketNotEmptyError" and "(0 dataframes, 1 snapshot)" in error_info(e)["message"]
     assert json_sql(d, "select a from lab.u AT (SNAPSHOT => 's1')").to_pylist() == [{"a": 1}]
     c.close()
+
+
+def test_a_diff_and_a_snapshot_on_each_store(tmp_path, request, store_kind):
+    d = start_daemon(tmp_path, request, store_kind, ["--vacuum-grace", "0s"])
+    try:
+        c = d.client()
+        put(c, "t", readings(range(10)), bucket="lab")
+        put(c, "t", readings([2, 11], value=lambda i: -1.0), bucket="lab", mode="upsert", keys=["id"])
+        changes = ticket_diff(d, 1, 2, ("id",), bucket="lab").sort_by("id").to_pylist()
+        assert [(r["_change"], r["id"], r["_changed_columns"]) for r in changes] == [
+            ("changed", 2, "value"), ("added", 11, None)]
+        action(c, "create_snapshot", {"name": "s", "bucket": "lab"})
+        pinned = get(c, "t", bucket="lab").to_pylist()
+        action(c, "delete", {"name": "t", "bucket": "lab"})
+        ticket = flight.Ticket(json.dumps({"name": "t", "bucket": "lab", "snapshot": "s"}).encode())
+        assert c.do_get(ticket).read_all().to_pylist() == pinned
+        assert any(f.startswith("lab/t/data/") for f in d.files())
+        assert any(f.startswith("lab/_snapshots/") for f in d.files())
+        action(c, "delete_snapshot", {"name": "s", "bucket": "lab"})
+        action(c, "vacuum", {"name": "t", "bucket": "lab"})
+        assert [f for f in d.files() if f.startswith(("lab/t/", "lab/_snapshots/"))] == []
+        c.close()
+    finally:
+        d.stop()
