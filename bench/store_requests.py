@@ -11,23 +11,14 @@ which compaction bounds (at most 8 small files in a row).
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pyarrow.flight as flight
 
 from ports import free_port, wait_port
+from s3 import BUCKET, moto_server
 
-MOTO = """
-import sys
-from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import run_simple
-run_simple("127.0.0.1", int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)
-"""
-BUCKET = "shoots-bench"
-AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
-       "AWS_ALLOW_HTTP": "true"}
 SQL = "SELECT site, avg(s1) AS s1 FROM sensors GROUP BY site"
 
 
@@ -131,25 +122,15 @@ def put_peak(binary, store, env, table):
 def run(binary, table):
     """Prints the table and returns it as {call: {"local": {...}, "s3": {...}}}."""
     work = Path(tempfile.mkdtemp(prefix="shoots-bench-s3-"))
-    port = free_port()
-    moto = subprocess.Popen([sys.executable, "-c", MOTO, str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
     try:
-        wait_port(port, moto)
-        import boto3
-        endpoint = f"http://127.0.0.1:{port}"
-        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench", aws_secret_access_key="bench",
-                     region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        s3_env = {**AWS, "AWS_ENDPOINT_URL": endpoint}
-        local = measure(binary, str(work / "buckets"), {}, table)
-        s3 = measure(binary, f"s3://{BUCKET}/bench", s3_env, table)
-        # Streaming in parts: the daemon's memory must not follow the upload's size.
-        quarter = table.slice(0, table.num_rows // 4)
-        peaks = {f"S3 put {t.num_rows:,} rows": put_peak(binary, f"s3://{BUCKET}/peak", s3_env, t)
-                 for t in (quarter, table)}
+        with moto_server() as s3_env:
+            local = measure(binary, str(work / "buckets"), {}, table)
+            s3 = measure(binary, f"s3://{BUCKET}/bench", s3_env, table)
+            # Streaming in parts: the daemon's memory must not follow the upload's size.
+            quarter = table.slice(0, table.num_rows // 4)
+            peaks = {f"S3 put {t.num_rows:,} rows": put_peak(binary, f"s3://{BUCKET}/peak", s3_env, t)
+                     for t in (quarter, table)}
     finally:
-        moto.terminate()
-        moto.wait(timeout=60)
         subprocess.run(["rm", "-rf", str(work)], check=False)
 
     def show(cost):
