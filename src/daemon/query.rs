@@ -97,7 +97,11 @@ pub trait SessionExtension: std::fmt::Debug + Send + Sync {
 impl QueryEngine {
     pub fn new(store: Arc<Store>, memory_limit: Option<usize>, cluster: Option<Cluster>) -> Result<QueryEngine> {
         // One footer cache for gets and queries.
-        let caches = CacheManagerConfig::default().with_file_metadata_cache(Some(store.footers()));
+        // DataFusion sets the shared cache's limit to its own (50 MiB by
+        // default) when it takes it: give it the store's.
+        let caches = CacheManagerConfig::default()
+            .with_file_metadata_cache(Some(store.footers()))
+            .with_metadata_cache_limit(crate::daemon::storage::FOOTER_CACHE_BYTES);
         let mut builder = RuntimeEnvBuilder::new().with_cache_manager(caches);
         if let Some(limit) = memory_limit {
             // Fair shares, so a sort that can spill is made to before another

@@ -1,7 +1,8 @@
-"""A soak of one daemon: N clients for a fixed time doing a mix of puts,
-1-row appends, gets, SQL, resample, ls, history, compaction and vacuum,
-with a checker that knows what every dataframe must hold. Used by the
-test suite (a short run) and by `bench/soak` (a long one, with figures)."""
+"""A soak of one daemon, or of several on one store: N clients for a fixed
+time doing a mix of puts, 1-row appends, gets, SQL, resample, ls, history,
+compaction and vacuum, spread over the daemons, with a checker that knows
+what every dataframe must hold. Used by the test suite (a short run) and by
+`bench/soak` (a long one, with figures)."""
 
 import json
 import os
@@ -51,8 +52,10 @@ class Report:
     latencies: dict = field(default_factory=lambda: defaultdict(list))
     provoked: dict = field(default_factory=lambda: defaultdict(int))
     unexpected: list = field(default_factory=list)
-    rss: list = field(default_factory=list)      # (seconds since start, bytes)
-    fds: list = field(default_factory=list)      # (seconds since start, (sockets, others))
+    rss: list = field(default_factory=list)      # (seconds since start, bytes), of the first daemon
+    fds: list = field(default_factory=list)      # (seconds since start, (sockets, others)), of the first daemon
+    # Every daemon's, by pid: (seconds since start, RSS bytes, (sockets, others)).
+    per_daemon: dict = field(default_factory=lambda: defaultdict(list))
     idle_fds_before: tuple = (0, 0)              # before the clients start
     idle_fds_after: tuple = (0, 0)               # once they are done and the daemon settled
 
@@ -69,13 +72,18 @@ class Report:
 
 class Soak:
     """Drives `location` from `clients` threads for `seconds`; `pid` is the
-    daemon's, for memory and descriptors."""
+    daemon's, for memory and descriptors. `more` are other daemons of the
+    same store, `(location, pid)`: client `i` talks to daemon `i` modulo
+    their number."""
 
-    def __init__(self, location, pid, clients=16, seconds=60, warmup=10, seed=1, connect=None):
+    def __init__(self, location, pid, clients=16, seconds=60, warmup=10, seed=1, connect=None, more=()):
         self.location, self.pid = location, pid
+        self.daemons = [(location, pid), *more]
         self.clients, self.seconds, self.warmup = clients, seconds, warmup
         self.seed = seed
         self.connect = connect or (lambda: flight.FlightClient(location))
+        self.connect_to = (lambda i: connect()) if connect else (
+            lambda i: flight.FlightClient(self.daemons[i % len(self.daemons)][0]))
         self.report = Report()
         self.lock = threading.Lock()
         # What the checker knows: the table each owned dataframe was last
@@ -149,7 +157,7 @@ class Soak:
 
     def worker(self, index):
         rng = random.Random(self.seed * 1000 + index)
-        client = self.connect()
+        client = self.connect_to(index)
         seq = 0
         mine = [f"owned_{k}" for k in range(OWNED) if k % self.clients == index]
         while time.monotonic() < self.stop_at:
@@ -209,11 +217,15 @@ class Soak:
             t.start()
         while any(t.is_alive() for t in threads):
             now = time.monotonic() - started
-            try:
-                self.report.rss.append((now, rss_bytes(self.pid)))
-                self.report.fds.append((now, open_fds(self.pid)))
-            except FileNotFoundError:
-                pass  # the daemon has gone (a test stopped it)
+            for _, pid in self.daemons:
+                try:
+                    self.report.per_daemon[pid].append((now, rss_bytes(pid), open_fds(pid)))
+                except FileNotFoundError:
+                    pass  # the daemon has gone (a test stopped it)
+            if self.report.per_daemon[self.pid]:
+                now, rss, fds = self.report.per_daemon[self.pid][-1]
+                self.report.rss.append((now, rss))
+                self.report.fds.append((now, fds))
             time.sleep(1)
         for t in threads:
             t.join()

@@ -111,13 +111,23 @@ impl Default for StoreOptions {
     }
 }
 
+/// How often an asked-for compaction starts again on the newest version
+/// after another writer changed the files it was rewriting.
+const COMPACT_ATTEMPTS: u32 = 3;
+
 /// Parquet footers by data file path.
 pub type FooterCache = datafusion::execution::cache::cache_manager::FileMetadataCache;
 type Footers =
     DefaultCache<object_store::path::Path, datafusion::execution::cache::cache_manager::CachedFileMetadataEntry>;
 
-/// Memory for cached footers (DataFusion's default for its own).
-const FOOTER_CACHE_BYTES: usize = 50 << 20;
+/// Memory for cached footers, least recently used out first. A version's
+/// footers are a few KB a small file (about 2.4 KB for the 2-column files of
+/// steady small appends) and tens of KB a full one, so this holds thousands:
+/// far more than the versions being read need. DataFusion's default, 50
+/// MiB, filled with the footers of files compaction had replaced long
+/// before, and took 80 s of steady ingest to fill, all the while looking
+/// like growth (bench/README.md, memory under steady ingest).
+pub const FOOTER_CACHE_BYTES: usize = 16 << 20;
 
 /// What `<bucket>/_bucket` holds.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -334,11 +344,22 @@ impl Store {
             return Err(not_found(bucket, name));
         }
         let log = &log;
-        futures::stream::iter(entries)
-            .map(|(v, meta)| async move { log.read_listed(v, &meta).await })
+        let read: Vec<Option<Commit>> = futures::stream::iter(entries)
+            .map(|(v, meta)| async move {
+                match log.read_listed(v, &meta).await {
+                    // Vacuumed (by another daemon, say) since the listing.
+                    Err(DaemonError::NotFound(_)) => Ok(None),
+                    read => read.map(Some),
+                }
+            })
             .buffered(8)
             .try_collect()
-            .await
+            .await?;
+        let commits: Vec<Commit> = read.into_iter().flatten().collect();
+        if commits.is_empty() {
+            return Err(not_found(bucket, name));
+        }
+        Ok(commits)
     }
 
     // ---- reading and writing ---------------------------------------------
@@ -473,7 +494,16 @@ impl Store {
     /// allows, same rows in the same order, as a new `compact` version.
     pub async fn compact(&self, bucket: &BucketId, name: &Name) -> Result<CompactOutcome> {
         let _one_at_a_time = self.compaction_lock(bucket, name).lock_owned().await;
-        maintain::compact(self, bucket, name).await
+        // Another writer took the files away (most often another daemon's
+        // compaction of the same tail): what is asked is a compact newest
+        // version, so compact the new one, which may have nothing left to do.
+        let mut attempts = 0;
+        loop {
+            match maintain::compact(self, bucket, name).await {
+                Err(DaemonError::Conflict(_)) if attempts < COMPACT_ATTEMPTS => attempts += 1,
+                done => return done,
+            }
+        }
     }
 
     fn compaction_lock(&self, bucket: &BucketId, name: &Name) -> Arc<tokio::sync::Mutex<()>> {

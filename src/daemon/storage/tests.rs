@@ -179,6 +179,29 @@ async fn a_compaction_commits_over_appends_and_names_the_commit_that_conflicts()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compactions_asked_of_two_daemons_at_once_both_succeed_and_keep_every_row() {
+    let memory = Arc::new(InMemory::new());
+    let stores = [store_on(&memory, StoreOptions::default()), store_on(&memory, StoreOptions::default())];
+    let (bucket, name) = frame();
+    stores[0].put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..10)).await.unwrap();
+    for i in 1..12 {
+        stores[0]
+            .put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(i * 10..(i + 1) * 10))
+            .await
+            .unwrap();
+    }
+    for _ in 0..4 {
+        let (a, b) = tokio::join!(stores[0].compact(&bucket, &name), stores[1].compact(&bucket, &name));
+        a.unwrap();
+        b.unwrap();
+        stores[1].put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(0..1)).await.unwrap();
+        stores[0].put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), rows(1..2)).await.unwrap();
+    }
+    let snap = stores[1].snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(ids(&stores[1], &snap).await.len(), 120 + 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finding_the_current_version_costs_the_same_after_a_hundred_versions() {
     let memory = Arc::new(InMemory::new());
     let writer = store_on(&memory, StoreOptions::default());
