@@ -98,8 +98,8 @@ impl ShootsFlight {
             }
             Resolved::Diff(diff) => {
                 let detail = format!("{detail} ({} of {} file entries read)", diff.files_read, diff.files);
-                let schema = diff_schema(&diff, self.engine.read(diff.table.clone())?.schema().as_arrow());
                 let results = self.engine.read(diff.table.clone())?.execute_stream().await?;
+                let schema = diff_schema(&diff, &results.schema());
                 return Ok((detail, encode(schema, results.map_err(DaemonError::from).boxed())));
             }
             Resolved::Write { scope, statement } => {

@@ -35,15 +35,10 @@ pub struct Diff {
 /// then the dataframe's columns (the older values for removed rows).
 pub async fn diff(store: &Arc<Store>, before: &Snapshot, after: &Snapshot, keys: &[String]) -> Result<Diff> {
     let columns: Vec<String> = after.schema.fields().iter().map(|f| f.name().clone()).collect();
-    let same = |a: &Snapshot, b: &Snapshot| {
-        a.schema.fields().len() == b.schema.fields().len()
-            && a.schema
-                .fields()
-                .iter()
-                .zip(b.schema.fields())
-                .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
-    };
-    if !same(before, after) {
+    let (old, new) = (before.schema.fields(), after.schema.fields());
+    let same = old.len() == new.len()
+        && old.iter().zip(new).all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type());
+    if !same {
         return Err(DaemonError::InvalidArgument(format!(
             "versions {} and {} of dataframe {} have different columns; a diff compares versions with the same columns and types",
             before.commit.version, after.commit.version, after.name
@@ -130,13 +125,11 @@ struct Sides<'a> {
 
 impl Sides<'_> {
     fn sql(&self) -> String {
-        let list =
-            |prefix: &str| self.columns.iter().map(|c| format!("{prefix}{}", ident(c))).collect::<Vec<_>>().join(", ");
-        let changed_columns =
-            if self.keys.is_empty() { String::new() } else { "NULL AS \"_changed_columns\", ".into() };
-        let one_side = |change: &str, table: &str| {
-            format!("SELECT '{change}' AS \"_change\", {changed_columns}{} FROM {table}", list(""))
-        };
+        let cols = self.columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+        let (change, changed_columns) = (ident(DIFF_CHANGE), ident(DIFF_CHANGED_COLUMNS));
+        let no_columns = if self.keys.is_empty() { String::new() } else { format!("NULL AS {changed_columns}, ") };
+        let one_side =
+            |what: &str, table: &str| format!("SELECT '{what}' AS {change}, {no_columns}{cols} FROM {table}");
         match (self.gone, self.came) {
             (false, _) => return one_side("added", "__after"),
             (true, false) => return one_side("removed", "__before"),
@@ -145,27 +138,27 @@ impl Sides<'_> {
         // Equal rows are told apart by their number among equals, so that
         // the set difference of (row, n) is the multiset difference of rows.
         let numbered =
-            |table: &str| format!("SELECT *, row_number() OVER (PARTITION BY {}) AS \"__n\" FROM {table}", list(""));
+            |table: &str| format!("SELECT *, row_number() OVER (PARTITION BY {cols}) AS \"__shoots_n\" FROM {table}");
         let ctes = format!(
             "WITH b AS ({}), a AS ({}), \
              gone AS (SELECT {cols} FROM (SELECT * FROM b EXCEPT SELECT * FROM a)), \
              came AS (SELECT {cols} FROM (SELECT * FROM a EXCEPT SELECT * FROM b))",
             numbered("__before"),
             numbered("__after"),
-            cols = list(""),
         );
         if self.keys.is_empty() {
             return format!(
-                "{ctes} SELECT 'removed' AS \"_change\", {cols} FROM gone UNION ALL SELECT 'added', {cols} FROM came",
-                cols = list("")
+                "{ctes} SELECT 'removed' AS {change}, {cols} FROM gone UNION ALL SELECT 'added', {cols} FROM came"
             );
         }
+        // Which side a joined row has: the keys may be null.
+        let (was, is) = ("g.\"__shoots_in\"", "c.\"__shoots_in\"");
         let on: Vec<String> =
             self.keys.iter().map(|k| format!("g.{k} IS NOT DISTINCT FROM c.{k}", k = ident(k))).collect();
         let values: Vec<String> = self
             .columns
             .iter()
-            .map(|col| format!("CASE WHEN c.\"__in\" IS NULL THEN g.{c} ELSE c.{c} END AS {c}", c = ident(col)))
+            .map(|col| format!("CASE WHEN {is} IS NULL THEN g.{c} ELSE c.{c} END AS {c}", c = ident(col)))
             .collect();
         let differs: Vec<String> = self
             .columns
@@ -181,9 +174,10 @@ impl Sides<'_> {
         };
         format!(
             "{ctes} SELECT \
-             CASE WHEN g.\"__in\" IS NULL THEN 'added' WHEN c.\"__in\" IS NULL THEN 'removed' ELSE 'changed' END AS \"_change\", \
-             CASE WHEN g.\"__in\" AND c.\"__in\" THEN {changed} END AS \"_changed_columns\", {} \
-             FROM (SELECT *, true AS \"__in\" FROM gone) g FULL JOIN (SELECT *, true AS \"__in\" FROM came) c ON {}",
+             CASE WHEN {was} IS NULL THEN 'added' WHEN {is} IS NULL THEN 'removed' ELSE 'changed' END AS {change}, \
+             CASE WHEN {was} AND {is} THEN {changed} END AS {changed_columns}, {} \
+             FROM (SELECT *, true AS \"__shoots_in\" FROM gone) g \
+             FULL JOIN (SELECT *, true AS \"__shoots_in\" FROM came) c ON {}",
             values.join(", "),
             on.join(" AND ")
         )
