@@ -125,12 +125,15 @@ def test_metrics_parse_and_move_after_a_put_a_get_and_a_failed_query(web):
     assert sample_value(after, "shoots_stored_bytes", bucket="_default") > 0
     assert sample_value(after, "process_resident_memory_bytes") > 1 << 20
     assert sample_value(after, "process_open_fds") > 0
+    # The allocator's own counts: what is in use, and what it keeps resident.
+    allocated = sample_value(after, "process_heap_bytes", kind="allocated")
+    assert 0 < allocated <= sample_value(after, "process_heap_bytes", kind="resident")
     # Each cache's bytes and bound: the commit just made; a query's footer.
     assert 0 < sample_value(after, "shoots_cache_bytes", cache="commits") <= 8 << 20
     assert sample_value(after, "shoots_cache_limit_bytes", cache="commits") == 8 << 20
-    assert sample_value(after, "shoots_cache_limit_bytes", cache="footers") == 50 << 20
+    assert sample_value(after, "shoots_cache_limit_bytes", cache="footers") == 16 << 20
     get(c, None, sql="select sum(id) from m")
-    assert 0 < sample_value(families(web), "shoots_cache_bytes", cache="footers") <= 50 << 20
+    assert 0 < sample_value(families(web), "shoots_cache_bytes", cache="footers") <= 16 << 20
     # The console's API counts too, by route.
     fetch(web, "/api/buckets")
     assert sample_value(families(web), "shoots_requests", "_total", method="HTTP", action="/api/buckets") == 1
