@@ -35,6 +35,15 @@ def get(client, name, bucket=None, sql=None, version=None):
     return client.do_get(flight.Ticket(json.dumps(ticket).encode())).read_all()
 
 
+def json_sql(daemon, sql, bucket=None):
+    """The JSON dialect's `sql` ticket, on a client of its own."""
+    c = daemon.client()
+    try:
+        return c.do_get(flight.Ticket(json.dumps({"sql": sql, "bucket": bucket}).encode())).read_all()
+    finally:
+        c.close()
+
+
 def action(client, kind, body=None):
     payload = b"" if body is None else json.dumps(body).encode()
     return [r.body.to_pybytes().decode() for r in client.do_action(flight.Action(kind, payload))]

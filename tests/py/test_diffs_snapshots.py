@@ -14,7 +14,7 @@ import pyarrow.flight as flight
 import pytest
 
 from conftest import Daemon, error_info, start_daemon
-from helpers import action, cli, get, put
+from helpers import action, cli, get, json_sql, put
 
 DIFF_FILES_READ = b"shoots.diff.files_read"
 
@@ -96,13 +96,6 @@ def ticket_diff(daemon, frm, to, keys=(), name="t", bucket=None):
     finally:
         c.close()
 
-
-def json_sql(daemon, sql):
-    c = daemon.client()
-    try:
-        return c.do_get(flight.Ticket(json.dumps({"sql": sql}).encode())).read_all()
-    finally:
-        c.close()
 
 
 @pytest.mark.parametrize("frm,to,keys", [(1, 7, ()), (4, 5, ()), (4, 5, ("id",)), (1, 7, ("id",)), (5, 6, ("id",)),

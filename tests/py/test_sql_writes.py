@@ -14,7 +14,7 @@ from adbc_driver_flightsql import dbapi as flight_sql
 from psycopg import errors as pgerrors
 
 from conftest import Daemon, error_info
-from helpers import SECRET, action, get, jwt, put
+from helpers import SECRET, action, get, json_sql, jwt, put
 
 TABLE = pa.table({"id": pa.array([1, 2], pa.int32()), "name": pa.array(["a", "b"], pa.large_string()),
                   "x": pa.array([0.5, 1.5], pa.float64())})
@@ -30,13 +30,6 @@ def d(tmp_path):
     yield daemon
     daemon.stop()
 
-
-def json_sql(daemon, sql, bucket=None):
-    c = daemon.client()
-    try:
-        return c.do_get(flight.Ticket(json.dumps({"sql": sql, "bucket": bucket}).encode())).read_all()
-    finally:
-        c.close()
 
 
 def rows(daemon, name="t", bucket=None):

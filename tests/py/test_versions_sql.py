@@ -12,7 +12,7 @@ import pyarrow.flight as flight
 import pytest
 
 from conftest import Daemon, error_info
-from helpers import action, cli, get, put
+from helpers import action, cli, get, json_sql, put
 
 
 @pytest.fixture
@@ -30,13 +30,6 @@ def d(tmp_path):
     yield daemon
     daemon.stop()
 
-
-def json_sql(daemon, sql):
-    c = daemon.client()
-    try:
-        return c.do_get(flight.Ticket(json.dumps({"sql": sql}).encode())).read_all()
-    finally:
-        c.close()
 
 
 def version_rows(daemon, version, name="t", bucket=None):
