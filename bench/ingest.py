@@ -5,6 +5,10 @@ s; the daemon's RSS every 10 s, with what the allocator holds (jemalloc's
 allocated and resident bytes) and what the caches hold, from /metrics.
 
     python bench/ingest.py --binary PATH [--seconds 240] [--readers 4] [--store s3]
+                           [--seed-rows N]
+
+`--seed-rows` puts that many rows before the load starts, so a short run
+shows what a long one's grown dataframe costs.
 """
 
 import argparse
@@ -29,6 +33,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=240)
     ap.add_argument("--readers", type=int, default=4)
     ap.add_argument("--store", choices=["local", "s3"], default="local")
+    ap.add_argument("--seed-rows", type=int, default=1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="shoots-ingest-") as work, \
             (moto_server() if args.store == "s3" else nullcontext({})) as env:
@@ -40,7 +45,7 @@ def main():
         try:
             wait_port(port, proc)
             appends, rows, stored, samples = ingest.run(f"grpc://127.0.0.1:{port}", proc.pid, args.seconds,
-                                                        args.readers, http_port)
+                                                        args.readers, http_port, args.seed_rows)
         finally:
             proc.terminate()
             proc.wait()

@@ -65,12 +65,14 @@ def reader(location, until, what):
             list(c.list_flights(b"{}"))
 
 
-def run(location, pid, seconds, readers=4, http_port=None):
+def run(location, pid, seconds, readers=4, http_port=None, seed_rows=1):
     """Runs the load against the daemon at `location` (process `pid`) for
-    `seconds`; returns the appends, the rows appended, the rows stored and
-    the samples (second, RSS MB, {allocator and caches MB})."""
+    `seconds`, on a dataframe put with `seed_rows` rows first; returns the
+    appends, the rows appended (and put), the rows stored and the samples
+    (second, RSS MB, {allocator and caches MB})."""
     c = flight.FlightClient(location)
-    t = pa.table({"ts": pa.array([0], pa.timestamp("ns")), "v": [0.0]})
+    t = pa.table({"ts": pa.array(np.arange(seed_rows), pa.timestamp("ns")),
+                  "v": np.random.default_rng(0).normal(size=seed_rows)})
     w, r = c.do_put(flight.FlightDescriptor.for_command(json.dumps({"name": NAME})), t.schema)
     w.write_table(t)
     w.done_writing()
@@ -100,7 +102,7 @@ def run(location, pid, seconds, readers=4, http_port=None):
         p.join()
     stored = c.do_get(flight.Ticket(json.dumps({"sql": f"select count(*) as n from {NAME}"}).encode())).read_all()
     c.close()
-    return sum(a for a, _ in appends), sum(r for _, r in appends) + 1, stored.column("n")[0].as_py(), samples
+    return sum(a for a, _ in appends), sum(r for _, r in appends) + seed_rows, stored.column("n")[0].as_py(), samples
 
 
 def after_warmup(samples, warmup=60):

@@ -138,8 +138,8 @@ impl Location {
             let Some(file_name) = entry.file_name().to_str().map(String::from) else { continue };
             let Some((target, n)) = file_name.split_once('#') else { continue };
             let staged = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
-            let old = entry.metadata().is_ok_and(|m| m.is_file() && m.modified().is_ok_and(|t| t <= cutoff));
-            if staged && old {
+            // Only staging files are looked at: a directory holds many finished ones.
+            if staged && entry.metadata().is_ok_and(|m| m.is_file() && m.modified().is_ok_and(|t| t <= cutoff)) {
                 found.push(Unfinished { file: entry.path(), target: target.to_string() });
             }
         }

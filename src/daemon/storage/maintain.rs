@@ -1,7 +1,7 @@
 //! Keeping dataframes fast and small: compaction of many small files into
 //! few, and vacuum of what no retained version needs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -146,17 +146,21 @@ pub(super) async fn vacuum(store: &Store, bucket: &BucketId, name: &Name, retain
     let unused = |relative: &str| {
         !named.contains(relative) && !writing.contains(layout::data_file(bucket, name, relative).as_ref())
     };
-    // Files on vacuum's lists are not orphans: they go with their list.
+    // Files on vacuum's lists are not orphans: they go with their list. The
+    // lists name every file of the grace period (hundreds of thousands
+    // under steady small appends), so they are read one at a time and only
+    // the old files' names are kept.
     let mut listed = HashSet::new();
-    for pending in pending_removals(store, bucket, name).await? {
-        if pending.since > cutoff {
-            outcome.files_waiting += pending.files.len();
+    for (path, since) in pending_lists(store, bucket, name).await? {
+        let Some(files) = read_pending_list(store, &path).await? else { continue };
+        if since > cutoff {
+            outcome.files_waiting += files.len();
         } else {
-            let files = pending.files.iter().filter(|f| unused(f)).map(|f| layout::data_file(bucket, name, f));
-            outcome.files_deleted += store.delete_paths(files.collect()).await?;
-            store.delete_paths(vec![pending.path]).await?;
+            let due = files.iter().filter(|f| unused(f)).map(|f| layout::data_file(bucket, name, f));
+            outcome.files_deleted += store.delete_paths(due.collect()).await?;
+            store.delete_paths(vec![path]).await?;
         }
-        listed.extend(pending.files);
+        listed.extend(files.into_iter().filter(|f| candidates.holds(f)));
     }
     outcome.files_deleted += candidates.remove(store, |f| unused(f) && !listed.contains(f)).await?;
     remove_unfinished_entries(store, bucket, name, cutoff).await?;
@@ -253,29 +257,43 @@ struct PendingFiles {
 /// grace period: `<df>/_vacuum/<unix ms>-<uuid>.json`.
 pub(super) struct PendingRemoval {
     pub path: Path,
-    since: SystemTime,
     /// Relative to the dataframe, as commits name them.
     pub files: Vec<String>,
 }
 
-pub(super) async fn pending_removals(store: &Store, bucket: &BucketId, name: &Name) -> Result<Vec<PendingRemoval>> {
+/// Vacuum's lists, each with when it was made.
+async fn pending_lists(store: &Store, bucket: &BucketId, name: &Name) -> Result<Vec<(Path, SystemTime)>> {
     let listed: Vec<Path> =
         store.os.list(Some(&layout::pending_dir(bucket, name))).map_ok(|m| m.location).try_collect().await?;
+    Ok(listed
+        .into_iter()
+        .filter_map(|path| {
+            let ms = path.filename()?.split('-').next()?.parse::<u64>().ok()?;
+            Some((path, SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(ms)))
+        })
+        .collect())
+}
+
+/// The files on one of vacuum's lists (relative to the dataframe); `None`
+/// when another daemon's vacuum finished it meanwhile.
+async fn read_pending_list(store: &Store, path: &Path) -> Result<Option<Vec<String>>> {
+    let body = match store.os.get(path).await {
+        Ok(got) => got.bytes().await?,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let listed: PendingFiles =
+        serde_json::from_slice(&body).map_err(|e| DaemonError::Io(format!("corrupt vacuum list {path}: {e}")))?;
+    Ok(Some(listed.files))
+}
+
+/// Every list of vacuum's, read whole (for a delete of the dataframe).
+pub(super) async fn pending_removals(store: &Store, bucket: &BucketId, name: &Name) -> Result<Vec<PendingRemoval>> {
     let mut pending = Vec::new();
-    for path in listed {
-        let Some(ms) = path.filename().and_then(|f| f.split('-').next()).and_then(|ms| ms.parse::<u64>().ok()) else {
-            continue;
-        };
-        let body = match store.os.get(&path).await {
-            Ok(got) => got.bytes().await?,
-            // Another daemon's vacuum finished it meanwhile.
-            Err(object_store::Error::NotFound { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let listed: PendingFiles =
-            serde_json::from_slice(&body).map_err(|e| DaemonError::Io(format!("corrupt vacuum list {path}: {e}")))?;
-        let since = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-        pending.push(PendingRemoval { path, since, files: listed.files });
+    for (path, _) in pending_lists(store, bucket, name).await? {
+        if let Some(files) = read_pending_list(store, &path).await? {
+            pending.push(PendingRemoval { path, files });
+        }
     }
     Ok(pending)
 }
@@ -289,16 +307,21 @@ fn now_ms() -> u64 {
 /// names them and no put writes them. The age matters because a put on
 /// another daemon of the same store may not have committed them yet.
 struct Orphans {
-    frame_dir: Path,
-    data_dir: Path,
-    finished: Vec<Path>,
-    unfinished: Vec<Unfinished>,
+    /// Paths relative to the dataframe (as commits name files), each with
+    /// the object or the upload.
+    finished: HashMap<String, Path>,
+    unfinished: HashMap<String, Unfinished>,
 }
 
 impl Orphans {
     async fn list(store: &Store, bucket: &BucketId, name: &Name, cutoff: SystemTime) -> Result<Orphans> {
         let data_dir = layout::data_dir(bucket, name);
-        let finished = store
+        let frame_dir = layout::frame_dir(bucket, name);
+        let relative = |path: &Path| {
+            path.prefix_match(&frame_dir)
+                .map(|parts| parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/"))
+        };
+        let finished: Vec<Path> = store
             .os
             .list(Some(&data_dir))
             .try_filter_map(|meta| async move {
@@ -309,22 +332,26 @@ impl Orphans {
         // The disk is read and written off the async threads, as before object_store.
         let (location, dir) = (store.location.clone(), data_dir.to_string());
         let unfinished = blocking(move || location.unfinished_uploads(&dir, cutoff)).await?;
-        Ok(Orphans { frame_dir: layout::frame_dir(bucket, name), data_dir, finished, unfinished })
+        Ok(Orphans {
+            finished: finished.into_iter().filter_map(|p| Some((relative(&p)?, p))).collect(),
+            unfinished: unfinished
+                .into_iter()
+                .filter_map(|u| Some((relative(&data_dir.clone().join(u.target.as_str()))?, u)))
+                .collect(),
+        })
     }
 
-    /// Deletes those whose path relative to the dataframe (as commits name
-    /// files) is `orphan`; returns how many went.
+    /// Whether `relative` is one of them.
+    fn holds(&self, relative: &str) -> bool {
+        self.finished.contains_key(relative) || self.unfinished.contains_key(relative)
+    }
+
+    /// Deletes those whose path relative to the dataframe is `orphan`;
+    /// returns how many went.
     async fn remove(self, store: &Store, orphan: impl Fn(&str) -> bool) -> Result<usize> {
-        let frame_dir = &self.frame_dir;
-        let is_orphan = |path: &Path| {
-            path.prefix_match(frame_dir)
-                .is_some_and(|parts| orphan(&parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/")))
-        };
-        let finished: Vec<Path> = self.finished.into_iter().filter(|p| is_orphan(p)).collect();
+        let finished: Vec<Path> = self.finished.into_iter().filter(|(r, _)| orphan(r)).map(|(_, p)| p).collect();
         let mut removed = store.delete_paths(finished).await?;
-        let data_dir = &self.data_dir;
-        let unfinished: Vec<_> =
-            self.unfinished.into_iter().filter(|u| is_orphan(&data_dir.clone().join(u.target.as_str()))).collect();
+        let unfinished: Vec<_> = self.unfinished.into_iter().filter(|(r, _)| orphan(r)).map(|(_, u)| u).collect();
         removed += blocking(move || {
             let mut removed = 0;
             for upload in unfinished {
