@@ -1,17 +1,26 @@
-"""Speed round 3's table (issue #23), side by side in one run: the sensor
-table put, then appended (10M rows), against ArcticDB in-process on LMDB
-(write, append, read, QueryBuilder resample) and DuckDB on the same rows as
-one Parquet file (the SQL suite); resample's other functions against its
-own mean; peak daemon RSS by phase; and the suite again on a daemon with
-`--memory-limit 256MiB`, whose answers must equal the first daemon's.
+"""Speed rounds 3 and 4 (issues #23, #34), side by side in one run: a
+table put, then appended (twice the rows), against ArcticDB in-process on
+LMDB (write, append, read, QueryBuilder resample), a pyarrow Flight server
+holding the rows in RAM (the transfer limit for get), ADBC's Flight SQL
+fetch against shoots' own get, pandas' resample median on a sorted index,
+and DuckDB on the same rows as one Parquet file (the SQL suite); resample's
+other functions against its own mean; peak daemon RSS by phase; and the
+suite again on a daemon with `--memory-limit 256MiB`, whose answers must
+equal the first daemon's.
 
-Run through `bench/run --only-peers`. Prints; asserts nothing but that the
-limited daemon's answers are the same and that it stays up.
+Two data sets (`bench/run --only-peers` runs both): the benchmark's sensor
+table, appended with later timestamps, and issue #34's, appended with the
+same timestamps (so rows arrive out of time order).
+
+Prints; asserts nothing but that the limited daemon's answers are the same
+and that it stays up.
 """
 
 import json
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +35,7 @@ from distributed import SUITE
 from peak import Peak
 from ports import free_port, wait_port
 from store_requests import get, put
+from tables import ISSUE_COLUMNS
 
 QUERIES = {
     **SUITE,
@@ -38,6 +48,26 @@ QUERIES = {
 
 # DuckDB's spelling where it differs.
 DUCKDB = {"approx percentile": "select site, approx_quantile(s1, 0.5) as p50 from sensors group by site order by site"}
+
+
+def on_issue_table(sql):
+    """A query of the suite on issue #34's columns."""
+    return re.sub("|".join(rf"(?<![\w\"]){re.escape(k)}(?![\w\"])" for k in ISSUE_COLUMNS),
+                  lambda m: ISSUE_COLUMNS[m.group(0)], sql)
+
+
+def flight_sql_command(query):
+    """A Flight SQL `CommandStatementQuery` in its `Any`, as a driver sends it."""
+    def field(number, payload):
+        n, varint = len(payload), b""
+        while True:
+            varint += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
+            n >>= 7
+            if not n:
+                break
+        return bytes([number << 3 | 2]) + varint + payload
+    type_url = b"type.googleapis.com/arrow.flight.protocol.sql.CommandStatementQuery"
+    return field(1, type_url) + field(2, field(1, query.encode()))
 
 
 def best(fn, repeat=3):
@@ -60,6 +90,15 @@ def start(binary, store, *extra):
     proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--bucket-dir", store, *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, proc)
+    location = f"grpc://127.0.0.1:{port}"
+    return proc, flight.FlightClient(location), location
+
+
+def ram_server(parquet):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parent / "ram_flight.py"), str(parquet),
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
     return proc, flight.FlightClient(f"grpc://127.0.0.1:{port}")
 
 
@@ -76,22 +115,32 @@ def sorted_table(table):
     return table.sort_by([(c, "ascending") for c in table.column_names])
 
 
-def run(binary, table):
-    later = table.set_column(0, "timestamp", pc.add(table.column("timestamp"),
-                                                      pa.scalar(table.num_rows * 10, pa.duration("ms"))))
+def later_rows(table):
+    """Round 3's append: the same rows, later."""
+    return table.set_column(0, "timestamp", pc.add(table.column("timestamp"),
+                                                   pa.scalar(table.num_rows * 10, pa.duration("ms"))))
+
+
+def run(binary, table, later, title="round 3", translate=lambda sql: sql):
+    """Measures `table` put and `later` appended; `translate` puts the
+    suite's queries (and their labels) on the table's columns."""
+    queries = {translate(label): translate(sql) for label, sql in QUERIES.items()}
+    duckdb_sql = {translate(label): translate(sql) for label, sql in DUCKDB.items()}
     both = pa.concat_tables([table, later])
     work = Path(tempfile.mkdtemp(prefix="shoots-bench-peers-"))
     rows, daemons = [], []
 
     def row(work_, shoots, peer, peer_name, goal=""):
-        ratio = shoots / peer if peer else None
+        if peer is None:
+            return
+        ratio = shoots / peer
         rows.append((work_, shoots, peer, peer_name, ratio, goal))
         print(f"  {work_:<36} shoots {shoots:>8.3f} s  {peer_name:<34} {peer:>8.3f} s  ratio {ratio:.2f}  {goal}",
               flush=True)
 
     try:
         store = str(work / "buckets")
-        daemon, client = start(binary, store)
+        daemon, client, location = start(binary, store)
         daemons.append(daemon)
         peak = Peak(daemon.pid)
         t_put, _ = best(lambda: put(client, "sensors", table, "replace"), repeat=2)
@@ -100,17 +149,40 @@ def run(binary, table):
         t_get, got = best(lambda: get(client, {"name": "sensors"}))
         assert got.num_rows == both.num_rows
         peak.phase("gets")
+        parquet = work / "sensors.parquet"
+        pq.write_table(both, parquet, compression="zstd")
+        ram, ram_client = ram_server(parquet)
+        daemons.append(ram)
+        t_ram, got = best(lambda: ram_client.do_get(flight.Ticket(b"sensors")).read_all())
+        assert got.num_rows == both.num_rows
+        ram.terminate()
+        import adbc_driver_flightsql.dbapi as flight_sql
+        with flight_sql.connect(location) as conn:
+            def adbc():
+                with conn.cursor() as cur:
+                    cur.execute("select * from sensors")
+                    return cur.fetch_arrow_table()
+            t_adbc, got = best(adbc)
+        assert got.num_rows == both.num_rows
+
+        def plain_flight_sql():
+            info = client.get_flight_info(flight.FlightDescriptor.for_command(flight_sql_command("select * from sensors")))
+            return client.do_get(info.endpoints[0].ticket).read_all()
+        t_plain_sql, got = best(plain_flight_sql)
+        assert got.num_rows == both.num_rows
         t_mean, _ = best(lambda: resample(client, "mean"))
         t_max, _ = best(lambda: resample(client, "max"))
         others = {agg: best(lambda agg=agg: resample(client, agg), repeat=2)[0] for agg in ("first", "last", "median")}
         peak.phase("resample")
-        parquet = work / "sensors.parquet"
-        pq.write_table(both, parquet, compression="zstd")
+        numbers = [f.name for f in both.schema if pa.types.is_floating(f.type) or pa.types.is_integer(f.type)]
+        frame = both.to_pandas().set_index("timestamp").sort_index()[numbers]
+        p_median, _ = best(lambda: frame.resample("10s").median(), repeat=2)
+        del frame
         con = duckdb.connect()
         answers, sql_times = {}, {}
-        for label, sql in QUERIES.items():
+        for label, sql in queries.items():
             sql_times[label], answers[label] = best(lambda sql=sql: get(client, {"name": "sensors", "sql": sql}))
-            duck_sql = DUCKDB.get(label, sql).replace("from sensors", f"from '{parquet}'")
+            duck_sql = duckdb_sql.get(label, sql).replace("from sensors", f"from '{parquet}'")
             duck, _ = best(lambda duck_sql=duck_sql: con.sql(duck_sql).to_arrow_table())
             sql_times[label] = (sql_times[label], duck)
         peak.phase("sql")
@@ -118,11 +190,11 @@ def run(binary, table):
         daemon.wait(timeout=60)
 
         # The same store under a small memory limit: same answers, still up.
-        limited, lclient = start(binary, store, "--memory-limit", "256MiB")
+        limited, lclient, _ = start(binary, store, "--memory-limit", "256MiB")
         daemons.append(limited)
         limited_peak = Peak(limited.pid)
         wrong = []
-        for label, sql in QUERIES.items():
+        for label, sql in queries.items():
             try:
                 got = get(lclient, {"name": "sensors", "sql": sql})
             except flight.FlightError as e:
@@ -145,10 +217,15 @@ def run(binary, table):
         lib = arctic.get_library("bench", create_if_missing=True)
         df, df_later = table.to_pandas().set_index("timestamp"), later.to_pandas().set_index("timestamp")
         a_write, _ = best(lambda: lib.write("t", df, prune_previous_versions=True), repeat=2)
-        a_append, _ = best(lambda: lib.append("t", df_later, prune_previous_versions=True), repeat=1)
-        a_read, _ = best(lambda: lib.read("t").data)
-        numeric = {c: "max" for c in ("s1", "s2", "s3", "s4", "count")}
-        a_resample, _ = best(lambda: lib.read("t", query_builder=arcticdb.QueryBuilder().resample("10s").agg(numeric)).data)
+        # ArcticDB refuses to append rows earlier than its last: with
+        # issue #34's table it is only the peer of the put.
+        a_append = a_read = a_resample = None
+        if later.column("timestamp")[0].as_py() > table.column("timestamp")[-1].as_py():
+            a_append, _ = best(lambda: lib.append("t", df_later, prune_previous_versions=True), repeat=1)
+            a_read, _ = best(lambda: lib.read("t").data)
+            numeric = {c: "max" for c in numbers}
+            a_resample, _ = best(lambda: lib.read("t", query_builder=arcticdb.QueryBuilder().resample("10s")
+                                                 .agg(numeric)).data)
     finally:
         for proc in daemons:
             if proc.poll() is None:
@@ -157,10 +234,14 @@ def run(binary, table):
         shutil.rmtree(work, ignore_errors=True)
 
     m = f"{table.num_rows / 1e6:g}M"
-    print(f"  round 3 ({m} rows put, {m} appended)", flush=True)
+    print(f"  {title} ({m} rows put, {m} appended)", flush=True)
     row(f"put {m} via pyarrow.flight", t_put, a_write, "ArcticDB write (LMDB)", "goal <= 1.0")
     row(f"append {m} to the {m}", t_append, a_append, "ArcticDB append")
     row(f"get {m} x 2 via pyarrow.flight", t_get, a_read, f"ArcticDB read of {m} x 2", "goal <= 0.6")
+    row(f"get {m} x 2 via pyarrow.flight", t_get, t_ram, "pyarrow Flight server, in RAM", "goal <= 1.05")
+    row(f"Flight SQL fetch of {m} x 2 (ADBC)", t_adbc, t_get, "shoots' JSON-dialect get", "goal <= 1.1")
+    row(f"Flight SQL ticket, pyarrow.flight", t_plain_sql, t_get, "shoots' JSON-dialect get")
+    row("resample 10s median", others["median"], p_median, "pandas resample median, sorted", "goal <= 1.0")
     row("resample 10s max", t_max, a_resample, "ArcticDB QueryBuilder resample", "goal <= 1.0")
     for agg, t in others.items():
         row(f"resample 10s {agg}", t, t_mean, "shoots' own mean", "goal <= 2")
@@ -169,10 +250,10 @@ def run(binary, table):
     for label, kb in peak.phases.items():
         print(f"  daemon peak RSS, {label:<22} {kb / 1024:>8.1f} MB  (goal < 250 MB for puts, gets, resample)",
               flush=True)
-    print(f"  --memory-limit 256MiB: {len(QUERIES) - len(wrong)}/{len(QUERIES)} answers equal; "
+    print(f"  --memory-limit 256MiB: {len(queries) - len(wrong)}/{len(queries)} answers equal; "
           f"daemon {'up' if alive else 'DOWN'}; peak RSS {limited_mb:.1f} MB", flush=True)
     for failure in wrong:
         print(f"    not equal or failed: {failure}", flush=True)
-    return {"rows": [dict(zip(("work", "shoots", "peer", "peer_name", "ratio", "goal"), r)) for r in rows],
+    return {"title": title, "rows": [dict(zip(("work", "shoots", "peer", "peer_name", "ratio", "goal"), r)) for r in rows],
             "rss_mb": {k: v / 1024 for k, v in peak.phases.items()},
             "memory_limited": {"wrong": wrong, "alive": alive, "peak_mb": limited_mb}}

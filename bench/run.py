@@ -34,7 +34,7 @@ import peers
 import store_requests
 from peak import Peak
 from ports import free_port, wait_port
-from tables import sensor_table
+from tables import issue_table, sensor_table
 
 ROOT = Path(__file__).resolve().parent.parent
 # ADBC asks to turn autocommit off; shoots has no transactions and says so.
@@ -143,7 +143,12 @@ def main():
     rows = args.rows
     if args.only_peers:
         print("peers (put, append, get, resample, SQL at 2x the rows)", flush=True)
-        peers.run(args.binary, sensor_table(rows))
+        table = sensor_table(rows)
+        peers.run(args.binary, table, peers.later_rows(table))
+        del table
+        # Issue #34's: appended with the same timestamps, so out of time order.
+        peers.run(args.binary, issue_table(rows), issue_table(rows, seed=1), "issue #34's table",
+                  peers.on_issue_table)
         return
     if args.only_changes:
         print("changing data in place", flush=True)
