@@ -12,7 +12,7 @@ use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
-use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::memory_pool::{FairSpillPool, MemoryConsumer, MemoryReservation, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
@@ -192,6 +192,12 @@ impl QueryEngine {
             config.options_mut().execution.sort_spill_reservation_bytes = reservation;
         }
         config
+    }
+
+    /// Query memory for the daemon's own work that holds values outside
+    /// DataFusion's operators, counted against `--memory-limit` with theirs.
+    pub fn reservation(&self, name: &str) -> MemoryReservation {
+        MemoryConsumer::new(name).register(&self.runtime.memory_pool)
     }
 
     /// Plans `sql` over exactly `snapshot`, the only table it sees, named

@@ -8,7 +8,7 @@
 //! ([`Partitions::StoredRanges`]), so first and last know which of two rows
 //! with the same timestamp came first, and a median can take a bin's values
 //! as they come when the rows are in time order (the usual case; a median
-//! over rows out of order goes to the grouped query).
+//! over rows out of order is [`scattered`]'s).
 //!
 //! The result has the grouped query's shape (bin number, then one column
 //! per source column), so labelling and writing are shared with the SQL
@@ -24,7 +24,7 @@ use futures::StreamExt;
 use tokio::task::JoinSet;
 
 use super::computing;
-use super::{quote, Aggregation, TimeSeries, BATCH_ROWS, BIN, SOURCE};
+use super::{quote, scattered, Aggregation, TimeSeries, BATCH_ROWS, BIN, SOURCE};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::query::{Partitions, QueryEngine};
 use crate::daemon::storage::Snapshot;
@@ -36,18 +36,18 @@ const MAX_SLOT_BYTES: usize = 64 << 20;
 
 /// Where a timestamp's bin is, in nanoseconds since the epoch.
 #[derive(Debug, Clone, Copy)]
-struct Grid {
+pub(super) struct Grid {
     origin: i64,
     unit_nanos: i64,
     rule: i64,
     first_bin: i64,
-    bins: usize,
+    pub(super) bins: usize,
 }
 
 impl Grid {
     /// Splits a batch's timestamps (in the column's unit, none null) into
     /// runs of rows that fall in one bin, each with its slot.
-    fn runs(&self, times: &[i64]) -> Result<Vec<(usize, Range<usize>)>> {
+    pub(super) fn runs(&self, times: &[i64]) -> Result<Vec<(usize, Range<usize>)>> {
         let mut runs = Vec::new();
         let mut row = 0;
         while row < times.len() {
@@ -313,7 +313,7 @@ impl Medians {
 }
 
 /// DataFusion's median: the middle value, or the mean of the two middle ones.
-fn median(values: &mut [f64]) -> Option<f64> {
+pub(super) fn median(values: &mut [f64]) -> Option<f64> {
     let len = values.len();
     if len == 0 {
         return None;
@@ -330,7 +330,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
 /// Calls `f(slot, values)` with the non-null values of `column` in `runs`:
 /// a run's whole slice when the column has no nulls (the fast, usual
 /// case), else one value at a time.
-fn each<T: ArrowPrimitiveType>(
+pub(super) fn each<T: ArrowPrimitiveType>(
     column: &ArrayRef,
     runs: &[(usize, Range<usize>)],
     mut f: impl FnMut(usize, &[T::Native]),
@@ -578,7 +578,7 @@ impl Slots {
         Ok(())
     }
 
-    /// A median met rows out of time order: the grouped query must do it.
+    /// A median met rows out of time order: [`scattered`] must do it.
     fn unsorted(&self) -> bool {
         self.columns.iter().any(|c| matches!(c, Acc::Median(m) if m.unsorted))
     }
@@ -596,17 +596,28 @@ impl Slots {
         }
     }
 
-    /// Every bin from the first to the last, in the grouped query's shape.
-    fn into_batches(self, schema: &SchemaRef) -> Result<Vec<RecordBatch>> {
+    /// Every bin's value of each column, from the first bin to the last.
+    fn into_columns(self, schema: &SchemaRef) -> Result<Vec<ArrayRef>> {
+        let all = 0..self.grid.bins;
+        self.columns
+            .iter()
+            .zip(schema.fields().iter().skip(1))
+            .map(|(acc, f)| acc.array(all.clone(), f.data_type()))
+            .collect()
+    }
+}
+
+impl Grid {
+    /// Every bin from the first to the last with `columns`' values, in
+    /// the grouped query's shape.
+    fn batches(&self, schema: &SchemaRef, columns: Vec<ArrayRef>) -> Result<Vec<RecordBatch>> {
         let mut batches = Vec::new();
-        for start in (0..self.grid.bins).step_by(BATCH_ROWS) {
-            let rows = start..(start + BATCH_ROWS).min(self.grid.bins);
-            let bins: Int64Array = rows.clone().map(|r| self.grid.first_bin + r as i64).collect();
-            let mut columns: Vec<ArrayRef> = vec![Arc::new(bins)];
-            for (acc, field) in self.columns.iter().zip(schema.fields().iter().skip(1)) {
-                columns.push(acc.array(rows.clone(), field.data_type())?);
-            }
-            batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(computing)?);
+        for start in (0..self.bins).step_by(BATCH_ROWS) {
+            let len = BATCH_ROWS.min(self.bins - start);
+            let bins: Int64Array = (start..start + len).map(|r| self.first_bin + r as i64).collect();
+            let mut batch: Vec<ArrayRef> = vec![Arc::new(bins)];
+            batch.extend(columns.iter().map(|c| c.slice(start, len)));
+            batches.push(RecordBatch::try_new(schema.clone(), batch).map_err(computing)?);
         }
         Ok(batches)
     }
@@ -614,7 +625,7 @@ impl Slots {
 
 /// The grouped rows of `plan` by direct indexing, or `None` when it does not
 /// apply (a column type it does not handle, too many slots to hold, or a
-/// median over rows out of time order).
+/// median over rows out of time order that the memory pool cannot hold).
 pub(super) async fn grouped(
     plan: &TimeSeries,
     engine: &QueryEngine,
@@ -673,15 +684,20 @@ pub(super) async fn grouped(
         total.merge(slots);
     }
     total.finish();
-    if total.unsorted() {
-        return Ok(None);
-    }
 
     let mut fields = vec![Field::new(BIN, DataType::Int64, false)];
     fields.extend(plan.columns.iter().zip(&kinds).map(|(c, k)| Field::new(c.name(), k.output(c.data_type()), true)));
     let schema = Arc::new(Schema::new(fields));
-    let batches = total.into_batches(&schema)?;
-    Ok(Some((schema, batches)))
+    let columns = if total.unsorted() {
+        // Every column is a median (one aggregation for all).
+        match scattered::medians(plan, engine, snapshot, grid).await? {
+            Some(columns) => columns,
+            None => return Ok(None),
+        }
+    } else {
+        total.into_columns(&schema)?
+    };
+    Ok(Some((schema.clone(), grid.batches(&schema, columns)?)))
 }
 
 #[cfg(test)]

@@ -3,13 +3,15 @@
 //!
 //! The time-series path reads one version of the source throughout. Over a
 //! manageable number of bins every function folds into per-bin slots
-//! directly ([`dense`]); the rest (too many bins, a median over rows out of
-//! time order, min and max of types other than numbers and strings) is one
-//! grouped DataFusion query over integer bin numbers, streamed in bin
+//! directly ([`dense`]), and a median over rows out of time order into
+//! each bin's place in one buffer ([`scattered`]); the rest (too many bins,
+//! medians that do not fit the memory pool, min and max of types other than
+//! numbers and strings) is one grouped DataFusion query over integer bin numbers, streamed in bin
 //! order. Either way the gaps between present bins are filled here as the
 //! rows stream to the target.
 
 mod dense;
+mod scattered;
 
 use std::str::FromStr;
 use std::sync::Arc;
