@@ -6,7 +6,12 @@ use clap::Parser;
 // daemon's peak RSS crept with dataframe size, with mimalloc a 5M-row put
 // left 235 MB resident for good. Freed pages go back after a second (a
 // background thread does it, so an idle daemon shrinks too); the retained
-// virtual ranges are dropped at once instead of lingering as "muzzy".
+// virtual ranges are dropped at once instead of lingering as "muzzy". One
+// arena: with jemalloc's default (four per core, threads spread over them
+// in turn, and object_store's file I/O on ever new blocking threads) the
+// long-lived cache entries ended up scattered over partly used pages of
+// every arena, and under steady ingest the resident heap kept growing over
+// the live one (bench/README.md, "one arena").
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -16,7 +21,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[cfg(not(target_env = "msvc"))]
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub static malloc_conf: &[u8; 70] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:1\0";
 
 fn main() -> ExitCode {
     let cli = shoots::cli::Cli::parse();
