@@ -35,11 +35,25 @@ pub struct VacuumOutcome {
     pub files_waiting: usize,
 }
 
+/// Which files a compaction rewrites.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Tail {
+    /// Every file from the first that is not full ([`Commit::small_tail`]):
+    /// what `shoots compact` asks for.
+    Whole,
+    /// The small files and the tiers no bigger than them
+    /// ([`Commit::tiered_tail`]): the daemon's own, after puts.
+    Tiered,
+}
+
 /// [`Store::compact`].
-pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name) -> Result<CompactOutcome> {
+pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name, which: Tail) -> Result<CompactOutcome> {
     let snap = store.snapshot(bucket, name, None).await?;
     let before = snap.commit.files.len();
-    let tail = snap.commit.small_tail(store.options.file_rows);
+    let tail = match which {
+        Tail::Whole => snap.commit.small_tail(store.options.file_rows),
+        Tail::Tiered => snap.commit.tiered_tail(store.options.file_rows),
+    };
     // Entries with deleted rows are never full: they are in the tail.
     if tail == 0 || (tail == 1 && !snap.commit.marks_deleted_rows()) {
         return Ok(CompactOutcome { version: None, files_before: before, files_after: before });
@@ -381,7 +395,7 @@ pub(super) fn maybe_compact_in_background(store: &Arc<Store>, bucket: &BucketId,
     let (store, bucket, name) = (store.clone(), bucket.clone(), name.clone());
     tokio::spawn(async move {
         let _one_at_a_time = one_at_a_time;
-        match compact(&store, &bucket, &name).await {
+        match compact(&store, &bucket, &name, Tail::Tiered).await {
             Ok(done) => {
                 tracing::info!(
                     files_before = done.files_before,

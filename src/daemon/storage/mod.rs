@@ -80,7 +80,7 @@ pub struct StoreOptions {
     pub retain_versions: usize,
     /// A dataframe whose newest data files include this many in a row
     /// that are smaller than a full file is compacted in the background
-    /// after a put (see `Commit::small_tail`); 0: never.
+    /// after a put (see `Commit::tiered_tail`); 0: never.
     pub compact_files: usize,
     /// How long vacuum leaves a data file no retained version needs before
     /// deleting it: a read on another daemon may have begun before the
@@ -499,7 +499,7 @@ impl Store {
         // version, so compact the new one, which may have nothing left to do.
         let mut attempts = 0;
         loop {
-            match maintain::compact(self, bucket, name).await {
+            match maintain::compact(self, bucket, name, maintain::Tail::Whole).await {
                 Err(DaemonError::Conflict(_)) if attempts < COMPACT_ATTEMPTS => attempts += 1,
                 done => return done,
             }

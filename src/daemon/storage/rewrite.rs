@@ -226,7 +226,7 @@ fn small_files(store: &Store, commit: &Commit) -> usize {
     if marked * FOLD_MARKS_ABOVE_ONE_IN > commit.rows + marked {
         store.options.compact_files.max(1)
     } else {
-        commit.small_tail(store.options.file_rows)
+        commit.tiered_tail(store.options.file_rows)
     }
 }
 

@@ -141,7 +141,7 @@ where
             store
                 .commit(bucket, name, |head| next_put_commit(head, bucket, name, spec, &table_schema, &files))
                 .await
-                .map(|commit| (commit.version, commit.small_tail(store.options.file_rows)))
+                .map(|commit| (commit.version, commit.tiered_tail(store.options.file_rows)))
         }
     };
     match committed {
