@@ -37,6 +37,7 @@ pub(super) struct DataWriter {
     row_group_rows: usize,
     file_rows: usize,
     threads: usize,
+    part_bytes: usize,
 }
 
 enum Input {
@@ -67,6 +68,7 @@ impl DataWriter {
             row_group_rows: store.options.row_group_rows,
             file_rows: store.options.file_rows,
             threads: store.options.encode_threads,
+            part_bytes: store.location.upload_part_bytes(),
         }
     }
 
@@ -172,8 +174,8 @@ impl DataWriter {
         let path = layout::data_file(&self.bucket, &self.name, &relative);
         self.writing.push(self.in_use.hold(path.to_string()));
         // object_store's default (10 MB parts, 8 in flight) would hold up to
-        // 80 MB per upload; two 8 MB parts keep a local disk just as busy.
-        let sink = BufWriter::with_capacity(self.os.clone(), path, 8 << 20).with_max_concurrency(2);
+        // 80 MB per upload; two parts in flight keep a store just as busy.
+        let sink = BufWriter::with_capacity(self.os.clone(), path, self.part_bytes).with_max_concurrency(2);
         let props = writer_properties(&self.schema, self.row_group_rows, Some(sample));
         let encoder = FileEncoder::new(self.schema.clone(), props, self.threads)?;
         let dictionaries = Dictionaries::new(&self.schema)?;
