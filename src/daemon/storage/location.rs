@@ -119,9 +119,9 @@ impl Location {
     /// (`data_writer`). S3 takes parts of 5 MiB or more (but the last) and
     /// a request per part costs; a local disk takes a write of any size at
     /// the speed of the page cache, so there smaller parts are free and
-    /// keep a compaction's memory low: with 8 MiB parts, 30 minutes of
-    /// steady ingest peaked about 20 MB higher once the files being
-    /// compacted grew past 8 MB (bench/README.md).
+    /// keep a compaction's memory low: with 8 MiB parts, each compaction
+    /// of a file past 8 MB (every few seconds under steady appends) held up
+    /// to 24 MB of it.
     pub fn upload_part_bytes(&self) -> usize {
         match self {
             Location::S3 { .. } => 8 << 20,
