@@ -64,7 +64,6 @@ pub(super) async fn compact(store: &Store, bucket: &BucketId, name: &Name, which
     let committed = commit_compaction(store, &snap, kept, &new_files).await;
     match committed {
         Ok(commit) => {
-            store.forget_footers(&snap, &snap.commit.files[kept..], &commit);
             Ok(CompactOutcome { version: Some(commit.version), files_before: before, files_after: commit.files.len() })
         }
         Err(e) => {

@@ -47,7 +47,6 @@ use std::sync::{Arc, Mutex};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use datafusion::execution::cache::default_cache::DefaultCache;
-use datafusion::execution::cache::Cache as _;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -291,21 +290,6 @@ impl Store {
 
     pub fn footers(&self) -> Arc<FooterCache> {
         self.footers.clone()
-    }
-
-    /// Drops from the footer cache the files of `replaced` that `now`
-    /// no longer names. Under steady appends each compaction replaces
-    /// hundreds of small files whose footers the reads had cached: left to
-    /// the LRU they filled the cache with footers no current version names
-    /// (16 MiB within a minute on a local disk, over 10 minutes on a
-    /// slower store, so memory kept rising long after the warm-up) while
-    /// the live ones took a fraction. A read of an older version fetches
-    /// them again.
-    fn forget_footers(&self, snap: &Snapshot, replaced: &[DataFile], now: &Commit) {
-        let named: std::collections::HashSet<&str> = now.files.iter().map(|f| f.path.as_str()).collect();
-        for file in replaced.iter().filter(|f| !named.contains(f.path.as_str())) {
-            self.footers.remove(&snap.file_path(file));
-        }
     }
 
     /// Each cache's name, the bytes it holds and the most it may hold.
