@@ -27,6 +27,7 @@ mod dictionaries;
 mod distinct;
 mod encode;
 mod evolve;
+mod footers;
 mod in_use;
 mod layout;
 mod location;
@@ -46,7 +47,6 @@ use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use datafusion::execution::cache::default_cache::DefaultCache;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -117,17 +117,7 @@ const COMPACT_ATTEMPTS: u32 = 3;
 
 /// Parquet footers by data file path.
 pub type FooterCache = datafusion::execution::cache::cache_manager::FileMetadataCache;
-type Footers =
-    DefaultCache<object_store::path::Path, datafusion::execution::cache::cache_manager::CachedFileMetadataEntry>;
-
-/// Memory for cached footers, least recently used out first. A version's
-/// footers are a few KB a small file (about 2.4 KB for the 2-column files of
-/// steady small appends) and tens of KB a full one, so this holds thousands:
-/// far more than the versions being read need. DataFusion's default, 50
-/// MiB, filled with the footers of files compaction had replaced long
-/// before, and took 80 s of steady ingest to fill, all the while looking
-/// like growth (bench/README.md, memory under steady ingest).
-pub const FOOTER_CACHE_BYTES: usize = 16 << 20;
+pub use footers::FOOTER_CACHE_BYTES;
 
 /// What `<bucket>/_bucket` holds.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -197,7 +187,7 @@ pub struct Store {
     logs: LogCache,
     /// Parquet footers of data files (immutable, uniquely named), shared
     /// by gets and SQL.
-    footers: Arc<Footers>,
+    footers: Arc<footers::Footers>,
     /// Serialises commits to one dataframe within this daemon; put-if-absent
     /// on the log is what makes them safe, this only avoids retry storms.
     commit_locks: PerFrame<tokio::sync::Mutex<()>>,
@@ -238,7 +228,7 @@ impl Store {
             location,
             options,
             logs: LogCache::default(),
-            footers: Arc::new(DefaultCache::new(FOOTER_CACHE_BYTES).with_name("footers")),
+            footers: Arc::default(),
             commit_locks: Mutex::default(),
             compaction_locks: Mutex::default(),
             gates: Mutex::default(),
@@ -415,6 +405,7 @@ impl Store {
         loop {
             let commit = make(log.head().await?.as_ref())?;
             if log.create(&commit).await? {
+                self.footers.retire(commit.remove.iter().map(|path| layout::data_file(bucket, name, path)));
                 return Ok(commit);
             }
         }

@@ -304,6 +304,40 @@ async fn compaction_rewrites_the_small_files_at_the_end_and_leaves_full_ones_alo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_footers_of_files_a_commit_removed_leave_the_cache_and_stay_out() {
+    let memory = Arc::new(InMemory::new());
+    let store = store_on(&memory, StoreOptions { file_rows: 100, ..StoreOptions::default() });
+    let (bucket, name) = frame();
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema(), rows(0..150)).await.unwrap();
+    for k in 0..5 {
+        let appended = rows(150 + k * 5..155 + k * 5);
+        store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema(), appended).await.unwrap();
+    }
+    let before = store.snapshot(&bucket, &name, None).await.unwrap();
+    for file in &before.commit.files {
+        super::read::footer(&store, &before, file).await.unwrap();
+    }
+    let cached = |file: &DataFile| store.footers().contains_key(&before.file_path(file));
+    assert!(before.commit.files.iter().all(cached));
+
+    store.compact(&bucket, &name).await.unwrap();
+    let (full, replaced) = before.commit.files.split_at(1);
+    assert!(cached(&full[0]), "the full file is still named, and its footer kept");
+    assert!(!replaced.iter().any(cached), "no footer of a replaced file is kept");
+
+    // A query that took the version before the compaction still reads
+    // their footers, without caching them again.
+    for file in replaced {
+        super::read::footer(&store, &before, file).await.unwrap();
+    }
+    assert!(!replaced.iter().any(cached), "a read of the older version put no footer back");
+    let now = store.snapshot(&bucket, &name, None).await.unwrap();
+    let new_file = now.commit.files.last().unwrap();
+    super::read::footer(&store, &now, new_file).await.unwrap();
+    assert!(store.footers().contains_key(&now.file_path(new_file)), "the compacted file's footer is cached");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_keeps_its_version_from_vacuum_until_it_is_dropped() {
     let memory = Arc::new(InMemory::new());
     let store = store_on(&memory, StoreOptions { grace: std::time::Duration::ZERO, ..StoreOptions::default() });
