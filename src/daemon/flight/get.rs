@@ -4,11 +4,10 @@
 use arrow::datatypes::SchemaRef;
 use arrow::ipc::writer::IpcWriteOptions;
 use arrow_flight::flight_descriptor::DescriptorType;
-use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, SchemaAsIpc, SchemaResult};
+use arrow_flight::{FlightData, FlightDescriptor, FlightEndpoint, FlightInfo, SchemaAsIpc, SchemaResult};
 use futures::{StreamExt, TryStreamExt};
 
 use super::json;
-use super::messages::Outgoing;
 use super::outbound::{encode, FlightStream};
 use super::ShootsFlight;
 use crate::daemon::auth::Principal;
@@ -85,7 +84,7 @@ impl ShootsFlight {
         &self,
         ticket: &[u8],
         caller: &Principal,
-    ) -> Result<(String, FlightStream<Outgoing>)> {
+    ) -> Result<(String, FlightStream<FlightData>)> {
         let (detail, resolved) = self.resolve_ticket(&json::ticket(ticket)?, caller).await?;
         let stream = match resolved {
             Resolved::Frame(snap) => encode(snap.schema.clone(), self.store.scan(&snap)),

@@ -1,42 +1,40 @@
 //! DoGet's answer written as gRPC frames of our own, so that each batch's
-//! buffers go to the connection from where the batch holds them.
+//! IPC body goes to the connection as the `Bytes` the encoder made.
 //!
-//! tonic's codec encodes every message into one buffer before framing it,
-//! and arrow-flight's encoder had copied every buffer of a batch into one
-//! body before that: two copies of all the rows a get sends, and `memmove`
-//! was a sixth of the daemon's profile (bench/README.md, round 4). Here a
-//! message's frame prefix and IPC header (a few hundred bytes) are encoded
-//! together, and the body's pieces ([`super::messages`]) follow as frames
-//! of their own; HTTP/2 sends them from where they are. Everything else
-//! (the caller's check, the request log, the metering, the statuses) is the
-//! same as tonic's route; every other method goes to tonic's server.
+//! tonic's codec encodes every message into one buffer before framing it:
+//! for a get, that copies each Flight message's body (megabytes a batch)
+//! once more after the IPC encoder has assembled it, and `memmove` was a
+//! sixth of the daemon's profile (bench/README.md, round 4). Here the
+//! protobuf fields before the body (its descriptor, IPC header and app
+//! metadata, a few hundred bytes) are encoded with the gRPC frame's prefix,
+//! and the body follows as a frame of its own; HTTP/2 sends it from where
+//! it is. Everything else (the caller's check, the request log, the
+//! metering, the statuses) is the same `FlightService::do_get` as before;
+//! every other method goes to tonic's server unchanged.
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use arrow_flight::flight_service_server::FlightServiceServer;
-use arrow_flight::Ticket;
+use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
+use arrow_flight::{FlightData, Ticket};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::future::BoxFuture;
 use http_body::Frame;
 use http_body_util::BodyExt;
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
-use prost::Message as _;
+use prost::Message;
 use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::Status;
 
-use super::messages::Outgoing;
 use super::outbound::FlightStream;
 use super::ShootsFlight;
 
 const DO_GET: &str = "/arrow.flight.protocol.FlightService/DoGet";
 
-/// `FlightData`'s field numbers: `data_header`, and `data_body`, the last
-/// field, so the body is the message's tail.
-const DATA_HEADER_TAG: u32 = 2;
+/// `FlightData.data_body`'s field number: the last field, so the body is
+/// the message's tail.
 const DATA_BODY_TAG: u32 = 1000;
 
 /// The Flight service as the server routes it: DoGet answered here, the
@@ -88,8 +86,8 @@ async fn do_get(
     let (parts, body) = request.into_parts();
     let ticket = read_ticket(body, limit).await?;
     let request = tonic::Request::from_http(http::Request::from_parts(parts, ticket));
-    let (metadata, messages, _) = flight.do_get_messages(request).await?.into_parts();
-    let mut response = http::Response::new(Body::new(Frames { messages, body: VecDeque::new(), ended: false }));
+    let (metadata, messages, _) = FlightService::do_get(&flight, request).await?.into_parts();
+    let mut response = http::Response::new(Body::new(Frames { messages, body: None, ended: false }));
     *response.headers_mut() = metadata.into_headers();
     response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/grpc"));
     Ok(response)
@@ -116,12 +114,12 @@ async fn read_ticket(body: Body, limit: usize) -> Result<Ticket, Status> {
     Ticket::decode(message).map_err(|e| Status::internal(format!("failed to decode the ticket: {e}")))
 }
 
-/// The response body: each message as its frame prefix and then its
-/// body's pieces, and the status as trailers.
+/// The response body: each message as its frame prefix and then its body,
+/// and the status as trailers.
 struct Frames {
-    messages: FlightStream<Outgoing>,
-    /// What is left of the body of the message whose prefix went last.
-    body: VecDeque<Bytes>,
+    messages: FlightStream<FlightData>,
+    /// The body of the message whose prefix went last.
+    body: Option<Bytes>,
     ended: bool,
 }
 
@@ -130,16 +128,16 @@ impl http_body::Body for Frames {
     type Error = Infallible;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if let Some(piece) = self.body.pop_front() {
-            return Poll::Ready(Some(Ok(Frame::data(piece))));
+        if let Some(body) = self.body.take() {
+            return Poll::Ready(Some(Ok(Frame::data(body))));
         }
         if self.ended {
             return Poll::Ready(None);
         }
         let status = match std::task::ready!(self.messages.as_mut().poll_next(cx)) {
             Some(Ok(message)) => {
-                let prefix = frame_prefix(&message);
-                self.body = message.body.into();
+                let (prefix, body) = split_message(message);
+                self.body = (!body.is_empty()).then_some(body);
                 return Poll::Ready(Some(Ok(Frame::data(prefix))));
             }
             Some(Err(status)) => status,
@@ -155,55 +153,58 @@ impl http_body::Body for Frames {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.ended && self.body.is_empty()
+        self.ended && self.body.is_none()
     }
 }
 
-/// What goes before a message's body: the gRPC frame's header, then the
-/// `FlightData` protobuf up to the body's bytes (its IPC header, and the
-/// body's key and length), as prost would encode it.
-fn frame_prefix(message: &Outgoing) -> Bytes {
-    let field_len = |tag, len: usize| if len == 0 { 0 } else { key_len(tag) + encoded_len_varint(len as u64) + len };
-    let (header, body) = (message.header.len(), message.body_len());
-    let total = field_len(DATA_HEADER_TAG, header) + field_len(DATA_BODY_TAG, body);
-    let mut prefix = BytesMut::with_capacity(5 + total - body);
+/// One Flight message as its gRPC frame: the prefix (the frame's header,
+/// the fields before the body and the body's key and length), then the body.
+fn split_message(mut message: FlightData) -> (Bytes, Bytes) {
+    let body = std::mem::take(&mut message.data_body);
+    let fields = message.encoded_len();
+    let body_key = if body.is_empty() { 0 } else { key_len(DATA_BODY_TAG) + encoded_len_varint(body.len() as u64) };
+    let mut prefix = BytesMut::with_capacity(5 + fields + body_key);
     prefix.put_u8(0);
-    prefix.put_u32(total as u32);
-    for (tag, len) in [(DATA_HEADER_TAG, header), (DATA_BODY_TAG, body)] {
-        if len > 0 {
-            encode_key(tag, WireType::LengthDelimited, &mut prefix);
-            encode_varint(len as u64, &mut prefix);
-            if tag == DATA_HEADER_TAG {
-                prefix.put_slice(&message.header);
-            }
-        }
+    prefix.put_u32((fields + body_key + body.len()) as u32);
+    message.encode_raw(&mut prefix);
+    if !body.is_empty() {
+        encode_key(DATA_BODY_TAG, WireType::LengthDelimited, &mut prefix);
+        encode_varint(body.len() as u64, &mut prefix);
     }
-    prefix.freeze()
+    (prefix.freeze(), body)
 }
 
 #[cfg(test)]
 mod tests {
-    use arrow_flight::FlightData;
-    use prost::Message;
+    use arrow_flight::FlightDescriptor;
 
     use super::*;
 
+    /// What tonic's codec would send: the frame header, then the message.
+    fn framed_by_prost(message: &FlightData) -> Vec<u8> {
+        let encoded = message.encode_to_vec();
+        let mut framed = vec![0];
+        framed.extend_from_slice(&(encoded.len() as u32).to_be_bytes());
+        framed.extend_from_slice(&encoded);
+        framed
+    }
+
     #[test]
-    fn a_message_in_pieces_is_the_frame_tonic_would_write() {
+    fn a_message_split_in_two_is_the_frame_prost_would_write() {
         let messages = [
-            Outgoing {
-                header: Bytes::from_static(b"header"),
-                body: vec![Bytes::from(vec![7u8; 300_000]), Bytes::from_static(b"tail")],
+            FlightData {
+                flight_descriptor: Some(FlightDescriptor::new_path(vec!["frame".into()])),
+                data_header: Bytes::from_static(b"header"),
+                app_metadata: Bytes::from_static(b"{}"),
+                data_body: Bytes::from(vec![7u8; 300_000]),
             },
-            Outgoing { header: Bytes::from_static(b"schema only"), body: Vec::new() },
-            Outgoing { header: Bytes::new(), body: Vec::new() },
+            FlightData { data_header: Bytes::from_static(b"schema only"), ..FlightData::default() },
+            FlightData::default(),
         ];
         for message in messages {
-            let sent = [vec![frame_prefix(&message)], message.body.clone()].concat().concat();
-            let data: FlightData = message.into_flight_data();
-            let encoded = data.encode_to_vec();
-            let tonic = [&[0][..], &(encoded.len() as u32).to_be_bytes(), &encoded].concat();
-            assert_eq!(sent, tonic);
+            let expected = framed_by_prost(&message);
+            let (prefix, body) = split_message(message);
+            assert_eq!([prefix, body].concat(), expected);
         }
     }
 }

@@ -4,7 +4,7 @@
 //! [`actions`], or Flight SQL's ([`sql`]); uploads of either are guarded
 //! by [`upload`]. Each result passes through [`request_log`], which logs it
 //! and maps errors to a status in one place. [`get_frames`] sends DoGet's
-//! answer, [`messages`] made of the batches' own buffers, without copying them.
+//! answer without tonic's copy of each message.
 
 mod actions;
 mod dialect;
@@ -13,7 +13,6 @@ mod get;
 mod get_frames;
 mod json;
 mod list;
-mod messages;
 mod outbound;
 mod put;
 mod request_log;
@@ -28,7 +27,6 @@ use arrow_flight::{
     PollInfo, PutResult, SchemaResult, Ticket,
 };
 use dialect::Dialect;
-use futures::TryStreamExt;
 pub use get_frames::FlightRoutes;
 use outbound::FlightStream;
 use request_log::{logged, RequestLog};
@@ -75,27 +73,6 @@ pub(super) fn stream_of<T: Send + 'static>(
     items: impl IntoIterator<Item = T, IntoIter: Send + 'static>,
 ) -> FlightStream<T> {
     Box::pin(futures::stream::iter(items.into_iter().map(Ok)))
-}
-
-impl ShootsFlight {
-    /// DoGet: the ticket's rows as outgoing messages.
-    async fn do_get_messages(
-        &self,
-        request: Request<Ticket>,
-    ) -> std::result::Result<Response<FlightStream<messages::Outgoing>>, Status> {
-        let ticket = &request.get_ref().ticket;
-        let dialect = Dialect::of(ticket);
-        let log = RequestLog::start("DoGet", &request, &self.metrics).speaking(&dialect);
-        let stream = logged(log, async {
-            let caller = self.caller(&request)?;
-            match dialect {
-                Dialect::Json => self.do_get_json(ticket, &caller).await,
-                Dialect::FlightSql(command) => self.sql_do_get(command, &caller).await,
-            }
-        })
-        .await?;
-        Ok(Response::new(outbound::metered(stream, &self.metrics)))
-    }
 }
 
 #[tonic::async_trait]
@@ -178,11 +155,19 @@ impl FlightService for ShootsFlight {
         Ok(Response::new(schema))
     }
 
-    /// Reached only through tonic's own route ([`get_frames`] answers DoGet).
     async fn do_get(&self, request: Request<Ticket>) -> std::result::Result<Response<Self::DoGetStream>, Status> {
-        let response = self.do_get_messages(request).await?;
-        Ok(response
-            .map(|messages| Box::pin(messages.map_ok(messages::Outgoing::into_flight_data)) as Self::DoGetStream))
+        let ticket = &request.get_ref().ticket;
+        let dialect = Dialect::of(ticket);
+        let log = RequestLog::start("DoGet", &request, &self.metrics).speaking(&dialect);
+        let stream = logged(log, async {
+            let caller = self.caller(&request)?;
+            match dialect {
+                Dialect::Json => self.do_get_json(ticket, &caller).await,
+                Dialect::FlightSql(command) => self.sql_do_get(command, &caller).await,
+            }
+        })
+        .await?;
+        Ok(Response::new(outbound::metered(stream, &self.metrics)))
     }
 
     async fn do_put(

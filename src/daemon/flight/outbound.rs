@@ -5,20 +5,21 @@ use std::pin::Pin;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use arrow_flight::error::FlightError;
 use arrow_flight::FlightData;
 use futures::stream::BoxStream;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use tonic::Status;
 
-use super::messages::{MessageEncoder, Outgoing};
 use crate::daemon::error::{DaemonError, Result};
 use crate::daemon::metrics::Metrics;
+use crate::protocol::flight_data;
 
 pub(super) type FlightStream<T> = Pin<Box<dyn Stream<Item = std::result::Result<T, Status>> + Send + 'static>>;
 
-/// Streams batches as Flight messages ([`MessageEncoder`]); an error on
+/// Streams batches as Flight data ([`flight_data::encode`]); an error on
 /// the way is the JSON dialect's status.
-pub(super) fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -> FlightStream<Outgoing> {
+pub(super) fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<RecordBatch>>) -> FlightStream<FlightData> {
     encode_as(schema, batches, DaemonError::into_status)
 }
 
@@ -26,7 +27,7 @@ pub(super) fn encode(schema: SchemaRef, batches: BoxStream<'static, Result<Recor
 pub(super) fn encode_sql(
     schema: SchemaRef,
     batches: BoxStream<'static, Result<RecordBatch>>,
-) -> FlightStream<Outgoing> {
+) -> FlightStream<FlightData> {
     encode_as(schema, batches, DaemonError::into_plain_status)
 }
 
@@ -34,23 +35,9 @@ fn encode_as(
     schema: SchemaRef,
     batches: BoxStream<'static, Result<RecordBatch>>,
     status: fn(DaemonError) -> Status,
-) -> FlightStream<Outgoing> {
-    let mut encoder = match MessageEncoder::new(&schema) {
-        Ok(encoder) => encoder,
-        Err(e) => return Box::pin(futures::stream::iter([Err(status(DaemonError::internal("encoding a schema", e)))])),
-    };
-    let first = futures::stream::iter(encoder.schema().map(Ok));
-    let messages = read_ahead(batches)
-        .map(move |batch| {
-            let messages =
-                batch.and_then(|b| encoder.encode(&b).map_err(|e| DaemonError::internal("encoding a batch", e)));
-            futures::stream::iter(match messages {
-                Ok(messages) => messages.into_iter().map(Ok).collect::<Vec<_>>(),
-                Err(e) => vec![Err(status(e))],
-            })
-        })
-        .flatten();
-    Box::pin(first.chain(messages))
+) -> FlightStream<FlightData> {
+    let input = read_ahead(batches).map_err(move |e| FlightError::Tonic(Box::new(status(e))));
+    Box::pin(flight_data::encode(schema, None, input).map_err(Status::from))
 }
 
 /// Produces `batches` in a task of their own, one batch ahead of the
@@ -87,11 +74,11 @@ pub(super) fn one_result(body: impl Into<bytes::Bytes>) -> FlightStream<arrow_fl
 
 /// Counts what a DoGet sends: rows (read from each batch's IPC header),
 /// bytes, and the stream as active until its end (or until it is dropped).
-pub(super) fn metered(stream: FlightStream<Outgoing>, metrics: &std::sync::Arc<Metrics>) -> FlightStream<Outgoing> {
+pub(super) fn metered(stream: FlightStream<FlightData>, metrics: &std::sync::Arc<Metrics>) -> FlightStream<FlightData> {
     let active = metrics.streaming();
     let metrics = metrics.clone();
-    let counted = stream.inspect(move |message| match message {
-        Ok(message) => metrics.sent(message.rows(), (message.header.len() + message.body_len()) as u64),
+    let counted = stream.inspect(move |data| match data {
+        Ok(data) => metrics.sent(message_rows(data), (data.data_header.len() + data.data_body.len()) as u64),
         Err(_) => metrics.stream_failed(),
     });
     let end = futures::stream::once(async move { drop(active) }).filter_map(|()| async { None });
@@ -100,5 +87,8 @@ pub(super) fn metered(stream: FlightStream<Outgoing>, metrics: &std::sync::Arc<M
 
 /// The rows of a Flight message that carries a record batch (0 for others).
 pub(super) fn message_rows(data: &FlightData) -> u64 {
-    super::messages::header_rows(&data.data_header)
+    arrow::ipc::root_as_message(&data.data_header)
+        .ok()
+        .and_then(|m| m.header_as_record_batch())
+        .map_or(0, |b| u64::try_from(b.length()).unwrap_or(0))
 }

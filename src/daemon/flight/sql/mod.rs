@@ -17,13 +17,14 @@ use arrow_flight::sql::{
     Any, Command, CommandStatementIngest, DoPutPreparedStatementResult, DoPutUpdateResult, ProstMessageExt,
     TicketStatementQuery,
 };
-use arrow_flight::{Action, FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, PutResult, SchemaAsIpc};
+use arrow_flight::{
+    Action, FlightData, FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, PutResult, SchemaAsIpc,
+};
 use futures::{StreamExt, TryStreamExt};
 use prost::Message;
 use statement::Handle;
 use tonic::metadata::MetadataMap;
 
-use super::messages::Outgoing;
 use super::outbound::{encode_sql, one_result, FlightStream};
 use super::upload::Upload;
 use super::ShootsFlight;
@@ -141,7 +142,7 @@ impl ShootsFlight {
         &self,
         command: Command,
         caller: &Principal,
-    ) -> Result<(String, FlightStream<Outgoing>)> {
+    ) -> Result<(String, FlightStream<FlightData>)> {
         match command {
             Command::TicketStatementQuery(ticket) => {
                 let handle = Handle::decode(&ticket.statement_handle)?;
