@@ -19,12 +19,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arrow_flight::flight_service_server::FlightServiceServer;
 use tokio_stream::StreamExt;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::protocol::MAX_MESSAGE_BYTES;
 use error::{DaemonError, Result};
-use flight::{FlightRoutes, ShootsFlight};
+use flight::ShootsFlight;
 use query::QueryEngine;
 use shutdown::{stop_requested, Shutdown};
 use storage::{Location, Store, StoreOptions, StorePatience};
@@ -226,10 +227,17 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(Bound)) -> Result<()>
         distributed::task_gate(auth.clone()),
     );
     let retention = retention::RetentionJob::start(store.clone(), config.retention_every, shutdown.clone());
-    let flight = FlightRoutes::new(
-        ShootsFlight::new(store, engine, shutdown.clone(), auth, metrics, config.idle_timeout, retention),
-        MAX_MESSAGE_BYTES,
-    );
+    let flight = FlightServiceServer::new(ShootsFlight::new(
+        store,
+        engine,
+        shutdown.clone(),
+        auth,
+        metrics,
+        config.idle_timeout,
+        retention,
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES)
+    .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let mut builder = Server::builder();
     if let Some((cert, key)) = &config.tls {
         builder = builder

@@ -3,14 +3,12 @@
 //! JSON dialect's reading ([`get`], [`list`]), writing ([`put`]) and
 //! [`actions`], or Flight SQL's ([`sql`]); uploads of either are guarded
 //! by [`upload`]. Each result passes through [`request_log`], which logs it
-//! and maps errors to a status in one place. [`get_frames`] sends DoGet's
-//! answer without tonic's copy of each message.
+//! and maps errors to a status in one place.
 
 mod actions;
 mod dialect;
 mod gate;
 mod get;
-mod get_frames;
 mod json;
 mod list;
 mod outbound;
@@ -27,7 +25,6 @@ use arrow_flight::{
     PollInfo, PutResult, SchemaResult, Ticket,
 };
 use dialect::Dialect;
-pub use get_frames::FlightRoutes;
 use outbound::FlightStream;
 use request_log::{logged, RequestLog};
 use tonic::{Request, Response, Status, Streaming};
