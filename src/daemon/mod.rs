@@ -1,6 +1,7 @@
 //! `shoots serve`: the Arrow Flight daemon.
 
 pub mod auth;
+mod dictionary_count;
 pub mod distributed;
 pub mod error;
 mod flight;

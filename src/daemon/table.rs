@@ -63,6 +63,10 @@ impl DataframeTable {
     pub fn new(snapshot: Snapshot, store: Arc<Store>, in_order: bool) -> DataframeTable {
         DataframeTable { schema: read_types(&snapshot.schema), snapshot, store, in_order }
     }
+
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
 }
 
 /// Strings are scanned as views: decoding them from a Parquet dictionary,

@@ -24,6 +24,7 @@ mod counted;
 mod data_writer;
 mod deleted;
 mod dictionaries;
+mod dictionary_values;
 mod distinct;
 mod encode;
 mod evolve;
@@ -368,6 +369,13 @@ impl Store {
         let meta = read::footer(self, snap, file).await?;
         let groups = read::row_groups_of(&meta, file);
         Ok(Some(deleted::access_plan(&meta, &groups, &positions)))
+    }
+
+    /// How many distinct non-null values `column` holds in `snap`, read
+    /// from the Parquet dictionaries alone; `None` where they cannot tell
+    /// (see [`dictionary_values`]).
+    pub async fn distinct_in_dictionaries(&self, snap: &Snapshot, column: &str) -> Result<Option<u64>> {
+        dictionary_values::count(self, snap, column).await
     }
 
     /// The rows of `snap` in commit order, each batch carrying the

@@ -358,3 +358,62 @@ async fn a_snapshot_keeps_its_version_from_vacuum_until_it_is_dropped() {
     let vacuumed = store.vacuum(&bucket, &name, 1).await.unwrap();
     assert_eq!((vacuumed.versions_removed, data_objects(memory.as_ref()).await), (1, 1));
 }
+
+/// A table of ints with nulls, strings and floats: `n` rows from `start`.
+fn mixed(start: i64, n: i64) -> (SchemaRef, impl futures::Stream<Item = Result<RecordBatch>> + Send) {
+    use arrow::array::{Float64Array, StringArray};
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("code", DataType::Int32, true),
+        Field::new("site", DataType::Utf8, true),
+        Field::new("value", DataType::Float64, false),
+    ]));
+    let ids = start..start + n;
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from_iter_values(ids.clone())),
+            Arc::new(arrow::array::Int32Array::from_iter(ids.clone().map(|i| (i % 5 != 0).then_some((i % 37) as i32)))),
+            Arc::new(StringArray::from_iter(ids.clone().map(|i| (i % 7 != 0).then(|| format!("site {}", i % 11))))),
+            Arc::new(Float64Array::from_iter_values(ids.map(|i| (i % 3) as f64))),
+        ],
+    )
+    .unwrap();
+    (schema, futures::stream::iter([Ok(batch)]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distinct_counts_come_from_the_dictionaries_across_files_and_row_groups() {
+    let memory = Arc::new(InMemory::new());
+    let store = store_on(&memory, StoreOptions { file_rows: 300, ..StoreOptions::default() });
+    let (bucket, name) = frame();
+    let (schema, first) = mixed(0, 1000);
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema.clone(), first).await.unwrap();
+    let (_, more) = mixed(5000, 50);
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema, more).await.unwrap();
+    let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert!(snap.commit.files.len() > 2);
+    // `code` is i % 37 (36 values without the nulls' rows' share: all 37
+    // occur), `site` 11 values, `id` one a row.
+    let counted = |column: &'static str| {
+        let (store, snap) = (&store, &snap);
+        async move { store.distinct_in_dictionaries(snap, column).await.unwrap() }
+    };
+    assert_eq!(counted("code").await, Some(37));
+    assert_eq!(counted("site").await, Some(11));
+    assert_eq!(counted("value").await, None, "floats are not counted from dictionaries");
+    assert_eq!(counted("missing").await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_distinct_count_from_dictionaries_once_rows_are_marked_deleted() {
+    let memory = Arc::new(InMemory::new());
+    let store = store_on(&memory, StoreOptions::default());
+    let (bucket, name) = frame();
+    let (schema, rows) = mixed(0, 1000);
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema, rows).await.unwrap();
+    store.delete_rows(&bucket, &name, "code = 3").await.unwrap();
+    let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert!(snap.commit.files.iter().any(|f| f.deleted.is_some()), "the delete marked rows");
+    assert_eq!(store.distinct_in_dictionaries(&snap, "code").await.unwrap(), None);
+}
