@@ -346,7 +346,8 @@ impl QueryEngine {
         let holds = Holds::default();
         let planned = self.plan(scope, query, params, &holds).await?;
         if let Some(answer) = dictionary_count::answer(&self.store, planned.logical_plan()).await? {
-            return Ok(Box::pin(MemoryStream::try_new(vec![answer.clone()], answer.schema(), None)?));
+            let schema = answer.schema();
+            return Ok(Box::pin(MemoryStream::try_new(vec![answer], schema, None)?));
         }
         let task = Arc::new(planned.task_ctx());
         let plan = planned.create_physical_plan().await?;

@@ -26,7 +26,7 @@ use crate::daemon::error::{DaemonError, Result};
 
 /// Whether `column`'s values can be counted from dictionaries: integers
 /// (stored as themselves) and strings or bytes (stored as their bytes).
-pub(super) fn countable(data_type: &DataType) -> bool {
+fn countable(data_type: &DataType) -> bool {
     data_type.is_integer()
         || matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary)
 }
