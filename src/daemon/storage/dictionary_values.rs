@@ -22,7 +22,7 @@ use parquet::file::reader::{ChunkReader, Length};
 use parquet::file::serialized_reader::SerializedPageReader;
 
 use super::{read, Snapshot, Store};
-use crate::daemon::error::{DaemonError, Result};
+use crate::daemon::error::Result;
 
 /// Whether `column`'s values can be counted from dictionaries: integers
 /// (stored as themselves) and strings or bytes (stored as their bytes).
@@ -30,6 +30,12 @@ fn countable(data_type: &DataType) -> bool {
     data_type.is_integer()
         || matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary)
 }
+
+/// The most dictionary bytes one count holds (its values are slices of
+/// them). Past this the plan counts instead, under the memory pool and its
+/// spilling; a column whose dictionaries are this large is not the few
+/// values this is for.
+const MAX_DICTIONARY_BYTES: usize = 16 << 20;
 
 /// Distinct values, as their stored form.
 #[derive(Default)]
@@ -47,6 +53,7 @@ pub(super) async fn count(store: &Store, snap: &Snapshot, column: &str) -> Resul
     }
     let mut seen = Seen::default();
     let mut stored_as = None;
+    let mut held = 0;
     for file in &snap.commit.files {
         if file.deleted.is_some() {
             return Ok(None);
@@ -65,7 +72,8 @@ pub(super) async fn count(store: &Store, snap: &Snapshot, column: &str) -> Resul
             }
             let rows = usize::try_from(meta.row_group(group).num_rows()).unwrap_or(0);
             let Some(page) = dictionary_page(store, snap, file, chunk, rows).await? else { return Ok(None) };
-            if !add_values(&mut seen, chunk.column_type(), page) {
+            held += page.len();
+            if held > MAX_DICTIONARY_BYTES || !add_values(&mut seen, chunk.column_type(), page) {
                 return Ok(None);
             }
         }
@@ -96,10 +104,11 @@ async fn dictionary_page(
     chunk: &ColumnChunkMetaData,
     rows: usize,
 ) -> Result<Option<Bytes>> {
-    let (Some(start), Ok(end)) = (chunk.dictionary_page_offset(), u64::try_from(chunk.data_page_offset())) else {
+    let offset = |at: i64| u64::try_from(at).ok();
+    let (Some(start), Some(end)) = (chunk.dictionary_page_offset().and_then(offset), offset(chunk.data_page_offset()))
+    else {
         return Ok(None);
     };
-    let start = u64::try_from(start).map_err(|_| corrupt(snap, file))?;
     if end <= start {
         return Ok(None);
     }
@@ -109,10 +118,6 @@ async fn dictionary_page(
         Some(Page::DictionaryPage { buf, .. }) => Some(buf),
         _ => None,
     })
-}
-
-fn corrupt(snap: &Snapshot, file: &super::DataFile) -> DaemonError {
-    DaemonError::Io(format!("corrupt footer in data file {} of dataframe {}", file.path, snap.name))
 }
 
 /// Adds a dictionary page's values (PLAIN-encoded); false for a physical
