@@ -383,7 +383,7 @@ fn mixed(start: i64, n: i64) -> (SchemaRef, impl futures::Stream<Item = Result<R
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn distinct_counts_come_from_the_dictionaries_across_files_and_row_groups() {
+async fn distinct_counts_come_from_the_dictionaries_across_files() {
     let memory = Arc::new(InMemory::new());
     let store = store_on(&memory, StoreOptions { file_rows: 300, ..StoreOptions::default() });
     let (bucket, name) = frame();
