@@ -393,8 +393,8 @@ async fn distinct_counts_come_from_the_dictionaries_across_files() {
     store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema, more).await.unwrap();
     let snap = store.snapshot(&bucket, &name, None).await.unwrap();
     assert!(snap.commit.files.len() > 2);
-    // `code` is i % 37 (36 values without the nulls' rows' share: all 37
-    // occur), `site` 11 values, `id` one a row.
+    // `code` is i % 37 where i is not a multiple of 5 (every residue still
+    // occurs: 37 values), `site` is one of 11 where i is not a multiple of 7.
     let counted = |column: &'static str| {
         let (store, snap) = (&store, &snap);
         async move { store.distinct_in_dictionaries(snap, column).await.unwrap() }
