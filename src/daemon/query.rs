@@ -16,7 +16,6 @@ use datafusion::execution::memory_pool::{FairSpillPool, MemoryConsumer, MemoryRe
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
-use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
@@ -344,10 +343,12 @@ impl QueryEngine {
         params: &[ScalarValue],
     ) -> Result<SendableRecordBatchStream> {
         let holds = Holds::default();
-        let planned = self.plan(scope, query, params, &holds).await?;
-        if let Some(answer) = dictionary_count::answer(&self.store, planned.logical_plan()).await? {
-            let schema = answer.schema();
-            return Ok(Box::pin(MemoryStream::try_new(vec![answer], schema, None)?));
+        let mut planned = self.plan(scope, query, params, &holds).await?;
+        // `SET shoots.distributed = on` spreads every query, this one too.
+        if query.mode != Some(Mode::On) {
+            if let Some(plan) = dictionary_count::rewrite(&self.store, planned.logical_plan()).await? {
+                planned = DataFrame::new(planned.into_parts().0, plan);
+            }
         }
         let task = Arc::new(planned.task_ctx());
         let plan = planned.create_physical_plan().await?;

@@ -5,6 +5,7 @@ import json
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.flight as flight
@@ -163,9 +164,10 @@ def test_a_join_with_a_small_aggregate_builds_on_the_aggregate(client):
 
 
 def test_distinct_counts_are_right_in_every_shape(client):
-    """`count(distinct c)` over a whole dataframe is answered from the
-    Parquet dictionaries where they can tell; every shape, the ones that
-    take that way and the ones that do not, equals pandas' count."""
+    """`count(distinct c)` over a whole dataframe, alone or per group of a
+    column (nulls in both), is answered from the Parquet dictionaries where
+    they can tell; every shape, the ones that take that way and the ones
+    that do not, equals pandas' count."""
     rng = np.random.default_rng(7)
 
     def part(n, codes):
@@ -190,6 +192,15 @@ def test_distinct_counts_are_right_in_every_shape(client):
         assert count("select count(distinct code) from readings where value > 0") == positive["code"].nunique()
         assert sql_ticket(client, "select count(distinct code) as n, count(*) as rows from readings").to_pylist() == [
             {"n": frame["code"].nunique(), "rows": len(frame)}]
+        for group, counted in (("site", "code"), ("code", "site")):
+            want = frame.groupby(group, dropna=False)[counted].nunique()
+            want = {None if pd.isna(k) else (int(k) if group == "code" else k): v for k, v in want.items()}
+            got = sql_ticket(client, f"select {group}, count(distinct {counted}) as n from readings group by {group}")
+            assert dict(zip(got.column(0).to_pylist(), got.column(1).to_pylist())) == want, (group, counted)
+        top = sql_ticket(client, "select site, count(distinct code) as n from readings group by site "
+                                 "having count(distinct code) > 1 order by n desc, site limit 2").to_pylist()
+        want = frame.groupby("site", dropna=False)["code"].nunique().sort_values(ascending=False, kind="stable")
+        assert [r["n"] for r in top] == list(want.values[:2])
     frame = pa.concat_tables(parts).to_pandas()
     check(frame)
     # Rows marked deleted are in the dictionaries still: counted another way.

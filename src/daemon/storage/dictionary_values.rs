@@ -1,27 +1,30 @@
-//! A column's distinct values read from its Parquet dictionary pages alone.
+//! A column's distinct values read from its Parquet dictionaries.
 //!
 //! A column chunk whose data pages all refer to a dictionary holds exactly
 //! the dictionary's values (the writer puts a value there when a row has
 //! it), so the distinct values of a version's column are the union of its
 //! chunks' dictionaries: a few KB a row group instead of every row decoded
-//! and hashed. Anything else (a chunk that fell back to plain pages, rows
-//! marked deleted, a type whose stored form is not one-to-one with its
+//! and hashed. Per group of another dictionary-encoded column, the pairs of
+//! dictionary indices the data pages hold say the same, a bit each, without
+//! decoding a value. Anything else (a chunk that fell back to plain pages,
+//! rows marked deleted, a type whose stored form is not one-to-one with its
 //! values) answers `None`, and the query runs as it would have.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use arrow::array::{ArrayRef, BinaryArray, Int64Array, UInt64Array};
 use arrow::datatypes::DataType;
 use bytes::{Buf, Bytes};
 use object_store::ObjectStoreExt;
 use parquet::basic::{Encoding, Type as PhysicalType};
 use parquet::column::page::Page;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::ColumnChunkMetaData;
+use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaData};
 use parquet::file::reader::{ChunkReader, Length};
 use parquet::file::serialized_reader::SerializedPageReader;
 
-use super::{read, Snapshot, Store};
+use super::{read, DataFile, Snapshot, Store};
 use crate::daemon::error::Result;
 
 /// Whether `column`'s values can be counted from dictionaries: integers
@@ -37,34 +40,30 @@ fn countable(data_type: &DataType) -> bool {
 /// values this is for.
 const MAX_DICTIONARY_BYTES: usize = 16 << 20;
 
-/// Distinct values, as their stored form.
-#[derive(Default)]
-struct Seen {
-    ints: HashSet<i64>,
-    bytes: HashSet<Bytes>,
+/// The most distinct (group, value) pairs a grouped count holds, for the
+/// same reason.
+const MAX_PAIRS: usize = 1 << 20;
+
+/// A value as a Parquet dictionary stores it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Stored {
+    Int(i64),
+    Bytes(Bytes),
 }
 
 /// How many distinct non-null values `column` holds in `snap`, if every
 /// chunk of it is dictionary-encoded and every file stores it the same way.
 pub(super) async fn count(store: &Store, snap: &Snapshot, column: &str) -> Result<Option<u64>> {
-    let Some(field) = snap.schema.fields().iter().find(|f| f.name() == column) else { return Ok(None) };
-    if !countable(field.data_type()) {
+    if !snap.schema.fields().iter().any(|f| f.name() == column && countable(f.data_type())) {
         return Ok(None);
     }
-    let mut seen = Seen::default();
+    let mut seen = HashSet::new();
     let mut stored_as = None;
     let mut held = 0;
     for file in &snap.commit.files {
-        if file.deleted.is_some() {
-            return Ok(None);
-        }
-        let meta = read::footer(store, snap, file).await?;
+        let Some(meta) = footer(store, snap, file).await? else { return Ok(None) };
         // A file written before the column was added holds only its nulls.
-        let Some(index) =
-            meta.file_metadata().schema_descr().columns().iter().position(|c| c.path().parts() == [column])
-        else {
-            continue;
-        };
+        let Some(index) = column_index(&meta, column) else { continue };
         for group in read::row_groups_of(&meta, file) {
             let chunk = meta.row_group(group).column(index);
             if *stored_as.get_or_insert(chunk.column_type()) != chunk.column_type() || !all_dictionary(chunk) {
@@ -73,12 +72,99 @@ pub(super) async fn count(store: &Store, snap: &Snapshot, column: &str) -> Resul
             let rows = usize::try_from(meta.row_group(group).num_rows()).unwrap_or(0);
             let Some(page) = dictionary_page(store, snap, file, chunk, rows).await? else { return Ok(None) };
             held += page.len();
-            if held > MAX_DICTIONARY_BYTES || !add_values(&mut seen, chunk.column_type(), page) {
+            let Some(values) = dictionary_values(chunk.column_type(), page).filter(|_| held <= MAX_DICTIONARY_BYTES)
+            else {
+                return Ok(None);
+            };
+            seen.extend(values);
+        }
+    }
+    Ok(Some(seen.len() as u64))
+}
+
+/// For each value of `group` (null included), how many distinct non-null
+/// values of `counted` its rows hold: the groups as an array of `group`'s
+/// type and their counts. `None` unless both columns are in every file,
+/// every chunk of both is dictionary-encoded, and each column is stored
+/// the same way throughout.
+pub(super) async fn count_per_group(
+    store: &Store,
+    snap: &Snapshot,
+    group: &str,
+    counted: &str,
+) -> Result<Option<(ArrayRef, Vec<i64>)>> {
+    let field =
+        |name: &str| snap.schema.fields().iter().find(|f| f.name() == name && countable(f.data_type())).cloned();
+    let (Some(group_field), Some(_)) = (field(group), field(counted)) else { return Ok(None) };
+    let mut groups: HashMap<Option<Stored>, HashSet<Stored>> = HashMap::new();
+    let (mut stored_as, mut held, mut pairs) = ([None, None], 0, 0);
+    for file in &snap.commit.files {
+        let Some(meta) = footer(store, snap, file).await? else { return Ok(None) };
+        let (Some(g), Some(c)) = (column_index(&meta, group), column_index(&meta, counted)) else { return Ok(None) };
+        for row_group in read::row_groups_of(&meta, file) {
+            let rows = usize::try_from(meta.row_group(row_group).num_rows()).unwrap_or(0);
+            let mut read = Vec::with_capacity(2);
+            for (k, index) in [g, c].into_iter().enumerate() {
+                let chunk = meta.row_group(row_group).column(index);
+                if *stored_as[k].get_or_insert(chunk.column_type()) != chunk.column_type() || !all_dictionary(chunk) {
+                    return Ok(None);
+                }
+                let Some(column) = whole_chunk(store, snap, file, chunk, rows).await? else { return Ok(None) };
+                held += column.bytes;
+                read.push(column);
+            }
+            let [keys, values] = read.try_into().map_err(|_| ParquetError::General("two chunks".into()))?;
+            if held > MAX_DICTIONARY_BYTES {
+                return Ok(None);
+            }
+            for (k, v) in distinct_pairs(&keys, &values) {
+                let key = keys.values.get(k as usize).cloned();
+                let set = groups.entry(key).or_default();
+                if let Some(value) = values.values.get(v as usize) {
+                    pairs += usize::from(set.insert(value.clone()));
+                }
+            }
+            if pairs > MAX_PAIRS {
                 return Ok(None);
             }
         }
     }
-    Ok(Some((seen.ints.len() + seen.bytes.len()) as u64))
+    let (keys, counts): (Vec<_>, Vec<_>) = groups.into_iter().map(|(k, set)| (k, set.len() as i64)).unzip();
+    Ok(as_array(keys, group_field.data_type()).map(|keys| (keys, counts)))
+}
+
+/// Groups' values as an array of the column's type.
+fn as_array(keys: Vec<Option<Stored>>, data_type: &DataType) -> Option<ArrayRef> {
+    let array: ArrayRef = if data_type.is_integer() {
+        let ints = keys.iter().map(|k| match k {
+            Some(Stored::Int(v)) => Some(*v),
+            _ => None,
+        });
+        // An unsigned 64-bit value is stored with its bits as a signed one.
+        if data_type == &DataType::UInt64 {
+            return Some(Arc::new(UInt64Array::from_iter(ints.map(|v| v.map(|v| v as u64)))));
+        }
+        Arc::new(Int64Array::from_iter(ints))
+    } else {
+        Arc::new(BinaryArray::from_iter(keys.iter().map(|k| match k {
+            Some(Stored::Bytes(b)) => Some(b.as_ref()),
+            _ => None,
+        })))
+    };
+    arrow::compute::cast(&array, data_type).ok()
+}
+
+/// A file's footer; `None` when rows of it are marked deleted (its chunks
+/// hold rows the version does not).
+async fn footer(store: &Store, snap: &Snapshot, file: &DataFile) -> Result<Option<Arc<ParquetMetaData>>> {
+    if file.deleted.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(read::footer(store, snap, file).await?))
+}
+
+fn column_index(meta: &ParquetMetaData, column: &str) -> Option<usize> {
+    meta.file_metadata().schema_descr().columns().iter().position(|c| c.path().parts() == [column])
 }
 
 /// Whether every data page of `chunk` refers to its dictionary.
@@ -120,28 +206,184 @@ async fn dictionary_page(
     })
 }
 
-/// Adds a dictionary page's values (PLAIN-encoded); false for a physical
-/// type this does not count.
-fn add_values(seen: &mut Seen, stored_as: PhysicalType, mut page: Bytes) -> bool {
-    match stored_as {
+/// A dictionary page's values (PLAIN-encoded), in order; `None` for a
+/// physical type this does not count.
+fn dictionary_values(stored_as: PhysicalType, mut page: Bytes) -> Option<Vec<Stored>> {
+    Some(match stored_as {
         PhysicalType::INT32 => {
-            seen.ints.extend(page.chunks_exact(4).map(|v| i32::from_le_bytes(v.try_into().unwrap()) as i64))
+            page.chunks_exact(4).map(|v| Stored::Int(i32::from_le_bytes(v.try_into().unwrap()) as i64)).collect()
         }
         PhysicalType::INT64 => {
-            seen.ints.extend(page.chunks_exact(8).map(|v| i64::from_le_bytes(v.try_into().unwrap())))
+            page.chunks_exact(8).map(|v| Stored::Int(i64::from_le_bytes(v.try_into().unwrap()))).collect()
         }
         PhysicalType::BYTE_ARRAY => {
+            let mut values = Vec::new();
             while page.remaining() >= 4 {
                 let len = page.get_u32_le() as usize;
                 if len > page.remaining() {
-                    return false;
+                    return None;
                 }
-                seen.bytes.insert(page.split_to(len));
+                values.push(Stored::Bytes(page.split_to(len)));
             }
+            values
         }
-        _ => return false,
+        _ => return None,
+    })
+}
+
+/// One column chunk read whole: its dictionary and, for each row, the
+/// index of its value there or `None` for a null.
+struct Chunk {
+    values: Vec<Stored>,
+    /// Per row: an index into `values`, `values.len()` for a null.
+    rows: Vec<u32>,
+    bytes: usize,
+}
+
+/// Reads every page of `chunk` (one fetch) into a [`Chunk`]; `None` for
+/// a page or level layout this does not read.
+async fn whole_chunk(
+    store: &Store,
+    snap: &Snapshot,
+    file: &DataFile,
+    chunk: &ColumnChunkMetaData,
+    rows: usize,
+) -> Result<Option<Chunk>> {
+    let descr = chunk.column_descr();
+    if descr.max_rep_level() != 0 || descr.max_def_level() > 1 {
+        return Ok(None);
     }
-    true
+    let (start, len) = chunk.byte_range();
+    let bytes = store.object_store().get_range(&snap.file_path(file), start..start + len).await?;
+    let fetched = bytes.len();
+    let mut pages = SerializedPageReader::new(Arc::new(Fetched { start, bytes }), chunk, rows, None)?;
+    let Some(Page::DictionaryPage { buf, .. }) = pages.next().transpose()? else { return Ok(None) };
+    let Some(values) = dictionary_values(chunk.column_type(), buf) else { return Ok(None) };
+    let null = u32::try_from(values.len()).unwrap_or(u32::MAX);
+    let mut indices = Vec::with_capacity(rows);
+    for page in pages {
+        if page_indices(page?, descr.max_def_level() == 1, null, &mut indices).is_none() {
+            return Ok(None);
+        }
+    }
+    let valid = indices.len() == rows && indices.iter().all(|&i| i <= null);
+    Ok(valid.then_some(Chunk { values, rows: indices, bytes: fetched }))
+}
+
+/// Appends the dictionary index of each row of a data page (`null` where
+/// the row has none); `None` for a page not dictionary-encoded.
+fn page_indices(page: Page, nullable: bool, null: u32, out: &mut Vec<u32>) -> Option<()> {
+    let dictionary = |e: Encoding| matches!(e, Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY);
+    let (buf, rows, levels) = match page {
+        Page::DataPage { buf, num_values, encoding, def_level_encoding, .. } if dictionary(encoding) => {
+            // Version 1 puts the definition levels first, after their length.
+            let levels = match nullable {
+                false => 0..0,
+                true if def_level_encoding == Encoding::RLE => {
+                    let len = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
+                    4..4 + len
+                }
+                true => return None,
+            };
+            (buf, num_values as usize, levels)
+        }
+        Page::DataPageV2 { buf, num_values, encoding, def_levels_byte_len, rep_levels_byte_len, .. }
+            if dictionary(encoding) && rep_levels_byte_len == 0 =>
+        {
+            (buf, num_values as usize, 0..def_levels_byte_len as usize)
+        }
+        _ => return None,
+    };
+    let (&width, packed) = buf.get(levels.end..)?.split_first()?;
+    if !nullable {
+        return hybrid(packed, width, rows, out);
+    }
+    let mut defined = Vec::with_capacity(rows);
+    hybrid(buf.get(levels)?, 1, rows, &mut defined)?;
+    let present = defined.iter().filter(|&&d| d == 1).count();
+    let mut indices = Vec::with_capacity(present);
+    hybrid(packed, width, present, &mut indices)?;
+    let mut indices = indices.into_iter();
+    out.extend(defined.iter().map(|&d| if d == 1 { indices.next().unwrap_or(null) } else { null }));
+    Some(())
+}
+
+/// Decodes `n` values of Parquet's RLE / bit-packed hybrid encoding, each
+/// `width` bits.
+fn hybrid(mut data: &[u8], width: u8, n: usize, out: &mut Vec<u32>) -> Option<()> {
+    if width > 32 {
+        return None;
+    }
+    let width = usize::from(width);
+    let mask = (1u64 << width) - 1;
+    let end = out.len() + n;
+    while out.len() < end {
+        let header = uleb128(&mut data)?;
+        let left = end - out.len();
+        let run = usize::try_from(header >> 1).ok()?;
+        if header & 1 == 0 {
+            let (value, rest) = data.split_at_checked(width.div_ceil(8))?;
+            let value = value.iter().rev().fold(0u32, |v, &b| v << 8 | u32::from(b));
+            out.extend(std::iter::repeat_n(value, run.min(left)));
+            data = rest;
+        } else {
+            // The last run of a page may end before its eight-value groups do.
+            let (packed, rest) = data.split_at(run.checked_mul(width)?.min(data.len()));
+            let count = (run * 8).min(left);
+            if width > 0 && packed.len() * 8 / width < count {
+                return None;
+            }
+            out.extend((0..count).map(|i| {
+                let bit = i * width;
+                let mut word = [0u8; 8];
+                let from = &packed[(bit / 8).min(packed.len())..];
+                let take = from.len().min(8);
+                word[..take].copy_from_slice(&from[..take]);
+                ((u64::from_le_bytes(word) >> (bit % 8)) & mask) as u32
+            }));
+            data = rest;
+        }
+    }
+    Some(())
+}
+
+fn uleb128(data: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = data.split_first()?;
+        *data = rest;
+        value |= u64::from(byte & 0x7F) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// The distinct (group index, value index) pairs of one row group's rows,
+/// a null group as `keys.values.len()`; rows whose value is null give a
+/// pair with an index past `values.values`, so their group still shows.
+fn distinct_pairs(keys: &Chunk, values: &Chunk) -> Vec<(u32, u32)> {
+    let width = values.values.len() + 1;
+    let cells = (keys.values.len() + 1) * width;
+    let pairs = keys.rows.iter().zip(&values.rows);
+    if cells <= 8 * keys.rows.len().max(1 << 16) {
+        let mut seen = vec![0u64; cells.div_ceil(64)];
+        for (&k, &v) in pairs {
+            let cell = k as usize * width + v as usize;
+            seen[cell / 64] |= 1 << (cell % 64);
+        }
+        let set = seen
+            .iter()
+            .enumerate()
+            .flat_map(|(w, &bits)| (0..64).filter(move |b| bits & (1 << b) != 0).map(move |b| w * 64 + b));
+        set.map(|cell| ((cell / width) as u32, (cell % width) as u32)).collect()
+    } else {
+        let mut codes: Vec<u64> = pairs.map(|(&k, &v)| u64::from(k) << 32 | u64::from(v)).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes.into_iter().map(|c| ((c >> 32) as u32, c as u32)).collect()
+    }
 }
 
 /// The bytes fetched of a file, addressed by their offsets in it.

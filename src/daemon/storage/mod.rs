@@ -378,6 +378,19 @@ impl Store {
         dictionary_values::count(self, snap, column).await
     }
 
+    /// For each value of column `group`, how many distinct non-null values
+    /// of `counted` its rows hold, read from the dictionary indices of the
+    /// two columns' pages; `None` where they cannot tell (see
+    /// [`dictionary_values`]).
+    pub async fn distinct_per_group_in_dictionaries(
+        &self,
+        snap: &Snapshot,
+        group: &str,
+        counted: &str,
+    ) -> Result<Option<(arrow::array::ArrayRef, Vec<i64>)>> {
+        dictionary_values::count_per_group(self, snap, group, counted).await
+    }
+
     /// The rows of `snap` in commit order, each batch carrying the
     /// dataframe's exact schema; the version is held while the stream lives.
     pub fn scan(&self, snap: &Snapshot) -> BoxStream<'static, Result<RecordBatch>> {

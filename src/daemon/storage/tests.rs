@@ -406,6 +406,48 @@ async fn distinct_counts_come_from_the_dictionaries_across_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distinct_counts_per_group_come_from_the_dictionary_indices_nulls_included() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let memory = Arc::new(InMemory::new());
+    let store = store_on(&memory, StoreOptions { file_rows: 300, ..StoreOptions::default() });
+    let (bucket, name) = frame();
+    let (schema, first) = mixed(0, 1000);
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema.clone(), first).await.unwrap();
+    let (_, more) = mixed(5000, 50);
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema, more).await.unwrap();
+    let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    // The rows `mixed` makes, as (code, site).
+    let rows: Vec<(Option<i64>, Option<String>)> = (0..1000)
+        .chain(5000..5050)
+        .map(|i: i64| ((i % 5 != 0).then_some(i % 37), (i % 7 != 0).then(|| format!("site {}", i % 11))))
+        .collect();
+    let counted = |group: &'static str, counted: &'static str| {
+        let (store, snap) = (&store, &snap);
+        async move {
+            let (keys, counts) = store.distinct_per_group_in_dictionaries(snap, group, counted).await.unwrap()?;
+            let keys = arrow::util::display::ArrayFormatter::try_new(&keys, &Default::default()).unwrap();
+            Some((0..counts.len()).map(|i| (keys.value(i).to_string(), counts[i])).collect::<BTreeMap<_, _>>())
+        }
+    };
+    let mut sites: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    let mut codes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (code, site) in &rows {
+        let shown = |v: Option<String>| v.unwrap_or_default(); // a null shows as ""
+        let by_site = sites.entry(shown(site.clone())).or_default();
+        by_site.extend(*code);
+        codes.entry(shown(code.map(|c| c.to_string()))).or_default().extend(site.clone());
+    }
+    fn sizes<T>(groups: BTreeMap<String, BTreeSet<T>>) -> BTreeMap<String, i64> {
+        groups.into_iter().map(|(k, v)| (k, v.len() as i64)).collect()
+    }
+    assert_eq!(counted("site", "code").await, Some(sizes(sites)));
+    assert_eq!(counted("code", "site").await, Some(sizes(codes)));
+    assert_eq!(counted("site", "value").await, None, "floats are not counted from dictionaries");
+    assert_eq!(counted("value", "code").await, None, "nor grouped by");
+    assert_eq!(counted("site", "missing").await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_distinct_count_from_dictionaries_once_rows_are_marked_deleted() {
     let memory = Arc::new(InMemory::new());
     let store = store_on(&memory, StoreOptions::default());
