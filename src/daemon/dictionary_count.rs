@@ -165,7 +165,7 @@ mod tests {
             ("select count(distinct code) + 1 from t", true),
             ("select site, count(distinct code) as n from t group by site order by site", true),
             ("select count(distinct site), code from t group by code having count(distinct site) > 1", true),
-            ("select n, count(*) from (select site, count(distinct code) as n from t group by site) group by n", true),
+            ("select n, count(*) from (select site, count(distinct code) as n from t group by site) group by n order by n", true),
             ("select count(distinct code) from t where value > 0", false),
             ("select count(distinct code), count(*) from t", false),
             ("select count(distinct code) from t group by site, value", false),

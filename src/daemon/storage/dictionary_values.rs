@@ -16,6 +16,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, BinaryArray, Int64Array, UInt64Array};
 use arrow::datatypes::DataType;
 use bytes::{Buf, Bytes};
+use futures::{FutureExt, StreamExt};
 use object_store::ObjectStoreExt;
 use parquet::basic::{Encoding, Type as PhysicalType};
 use parquet::column::page::Page;
@@ -39,10 +40,6 @@ fn countable(data_type: &DataType) -> bool {
 /// spilling; a column whose dictionaries are this large is not the few
 /// values this is for.
 const MAX_DICTIONARY_BYTES: usize = 16 << 20;
-
-/// The most distinct (group, value) pairs a grouped count holds, for the
-/// same reason.
-const MAX_PAIRS: usize = 1 << 20;
 
 /// A value as a Parquet dictionary stores it.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -96,41 +93,132 @@ pub(super) async fn count_per_group(
     let field =
         |name: &str| snap.schema.fields().iter().find(|f| f.name() == name && countable(f.data_type())).cloned();
     let (Some(group_field), Some(_)) = (field(group), field(counted)) else { return Ok(None) };
-    let mut groups: HashMap<Option<Stored>, HashSet<Stored>> = HashMap::new();
-    let (mut stored_as, mut held, mut pairs) = ([None, None], 0, 0);
+    let mut row_groups = Vec::new();
+    let mut stored_as = [None, None];
     for file in &snap.commit.files {
         let Some(meta) = footer(store, snap, file).await? else { return Ok(None) };
         let (Some(g), Some(c)) = (column_index(&meta, group), column_index(&meta, counted)) else { return Ok(None) };
         for row_group in read::row_groups_of(&meta, file) {
-            let rows = usize::try_from(meta.row_group(row_group).num_rows()).unwrap_or(0);
-            let mut read = Vec::with_capacity(2);
             for (k, index) in [g, c].into_iter().enumerate() {
                 let chunk = meta.row_group(row_group).column(index);
-                if *stored_as[k].get_or_insert(chunk.column_type()) != chunk.column_type() || !all_dictionary(chunk) {
+                if *stored_as[k].get_or_insert(chunk.column_type()) != chunk.column_type() || !readable(chunk) {
                     return Ok(None);
                 }
-                let Some(column) = whole_chunk(store, snap, file, chunk, rows).await? else { return Ok(None) };
-                held += column.bytes;
-                read.push(column);
             }
-            let [keys, values] = read.try_into().map_err(|_| ParquetError::General("two chunks".into()))?;
-            if held > MAX_DICTIONARY_BYTES {
-                return Ok(None);
-            }
-            for (k, v) in distinct_pairs(&keys, &values) {
-                let key = keys.values.get(k as usize).cloned();
-                let set = groups.entry(key).or_default();
-                if let Some(value) = values.values.get(v as usize) {
-                    pairs += usize::from(set.insert(value.clone()));
-                }
-            }
-            if pairs > MAX_PAIRS {
-                return Ok(None);
-            }
+            row_groups.push(RowGroup { file, meta: meta.clone(), index: row_group, columns: [g, c] });
         }
     }
-    let (keys, counts): (Vec<_>, Vec<_>) = groups.into_iter().map(|(k, set)| (k, set.len() as i64)).unzip();
+    // Two row groups at a time: the query's two cores, as the plan's
+    // partitions would take them.
+    let reads: Vec<_> = row_groups.into_iter().map(|row_group| row_group.pairs(store, snap).boxed()).collect();
+    let mut pairs = futures::stream::iter(reads).buffered(2);
+    let (mut tally, mut held) = (Tally::default(), 0);
+    while let Some(read) = pairs.next().await {
+        let Some((keys, values, pairs, bytes)) = read? else { return Ok(None) };
+        held += bytes;
+        if held > MAX_DICTIONARY_BYTES || !tally.add(&keys, &values, &pairs) {
+            return Ok(None);
+        }
+    }
+    let (keys, counts) = tally.counts();
     Ok(as_array(keys, group_field.data_type()).map(|keys| (keys, counts)))
+}
+
+/// One row group of one file, the two columns a grouped count reads.
+struct RowGroup<'a> {
+    file: &'a DataFile,
+    meta: Arc<ParquetMetaData>,
+    index: usize,
+    /// The group column's, then the counted column's.
+    columns: [usize; 2],
+}
+
+/// Both columns' dictionaries, the row group's distinct pairs of their
+/// indices, and the bytes read.
+type Pairs = (Vec<Stored>, Vec<Stored>, Vec<(u32, u32)>, usize);
+
+impl RowGroup<'_> {
+    async fn pairs(self, store: &Store, snap: &Snapshot) -> Result<Option<Pairs>> {
+        let mut fetched = Vec::with_capacity(2);
+        for index in self.columns {
+            let (start, len) = self.meta.row_group(self.index).column(index).byte_range();
+            fetched
+                .push((start, store.object_store().get_range(&snap.file_path(self.file), start..start + len).await?));
+        }
+        let (meta, group, columns) = (self.meta, self.index, self.columns);
+        let decode = move || -> parquet::errors::Result<Option<Pairs>> {
+            let rows = usize::try_from(meta.row_group(group).num_rows()).unwrap_or(0);
+            let mut chunks = Vec::with_capacity(2);
+            let mut bytes = 0;
+            for ((start, fetched), index) in fetched.into_iter().zip(columns) {
+                bytes += fetched.len();
+                let Some(chunk) = Chunk::decode(meta.row_group(group).column(index), start, fetched, rows)? else {
+                    return Ok(None);
+                };
+                chunks.push(chunk);
+            }
+            let [keys, values] = <[Chunk; 2]>::try_from(chunks).map_err(|_| ParquetError::General("two".into()))?;
+            Ok(distinct_pairs(&keys, &values).map(|pairs| (keys.values, values.values, pairs, bytes)))
+        };
+        // Decoding a row group's indices is a few milliseconds of CPU.
+        let decoded = tokio::task::spawn_blocking(decode).await.map_err(|e| ParquetError::External(e.into()))?;
+        Ok(decoded?)
+    }
+}
+
+/// The distinct values seen per group so far: each group a bitmap over
+/// the values, numbered as first met.
+#[derive(Default)]
+struct Tally {
+    groups: HashMap<Option<Stored>, usize>,
+    values: HashMap<Stored, u32>,
+    seen: Vec<Vec<u64>>,
+}
+
+/// The most bits a grouped count's bitmaps hold (16 MiB), groups times
+/// values; past it the plan counts instead.
+const MAX_CELLS: usize = 1 << 27;
+
+impl Tally {
+    /// Adds one row group's pairs; false once the bitmaps would pass
+    /// [`MAX_CELLS`].
+    fn add(&mut self, keys: &[Stored], values: &[Stored], pairs: &[(u32, u32)]) -> bool {
+        let ids: Vec<u32> = values
+            .iter()
+            .map(|v| {
+                let next = self.values.len() as u32;
+                *self.values.entry(v.clone()).or_insert(next)
+            })
+            .collect();
+        // Each group's slot, looked up once: past `keys` is the null group.
+        let mut slots: Vec<Option<usize>> = vec![None; keys.len() + 1];
+        for &(k, v) in pairs {
+            let slot = *slots[k as usize].get_or_insert_with(|| {
+                let next = self.groups.len();
+                let slot = *self.groups.entry(keys.get(k as usize).cloned()).or_insert(next);
+                if slot == self.seen.len() {
+                    self.seen.push(Vec::new());
+                }
+                slot
+            });
+            if let Some(&id) = ids.get(v as usize) {
+                let (word, bits) = (id as usize / 64, &mut self.seen[slot]);
+                if bits.len() <= word {
+                    bits.resize(word + 1, 0);
+                }
+                bits[word] |= 1 << (id % 64);
+            }
+        }
+        self.groups.len().saturating_mul(self.values.len()) <= MAX_CELLS
+    }
+
+    fn counts(self) -> (Vec<Option<Stored>>, Vec<i64>) {
+        let seen = self.seen;
+        self.groups
+            .into_iter()
+            .map(|(key, slot)| (key, seen[slot].iter().map(|w| i64::from(w.count_ones())).sum::<i64>()))
+            .unzip()
+    }
 }
 
 /// Groups' values as an array of the column's type.
@@ -237,37 +325,37 @@ struct Chunk {
     values: Vec<Stored>,
     /// Per row: an index into `values`, `values.len()` for a null.
     rows: Vec<u32>,
-    bytes: usize,
 }
 
-/// Reads every page of `chunk` (one fetch) into a [`Chunk`]; `None` for
-/// a page or level layout this does not read.
-async fn whole_chunk(
-    store: &Store,
-    snap: &Snapshot,
-    file: &DataFile,
-    chunk: &ColumnChunkMetaData,
-    rows: usize,
-) -> Result<Option<Chunk>> {
+/// Whether a grouped count reads `chunk`: dictionary-encoded throughout,
+/// not repeated, nulls (if any) marked by one definition level.
+fn readable(chunk: &ColumnChunkMetaData) -> bool {
     let descr = chunk.column_descr();
-    if descr.max_rep_level() != 0 || descr.max_def_level() > 1 {
-        return Ok(None);
-    }
-    let (start, len) = chunk.byte_range();
-    let bytes = store.object_store().get_range(&snap.file_path(file), start..start + len).await?;
-    let fetched = bytes.len();
-    let mut pages = SerializedPageReader::new(Arc::new(Fetched { start, bytes }), chunk, rows, None)?;
-    let Some(Page::DictionaryPage { buf, .. }) = pages.next().transpose()? else { return Ok(None) };
-    let Some(values) = dictionary_values(chunk.column_type(), buf) else { return Ok(None) };
-    let null = u32::try_from(values.len()).unwrap_or(u32::MAX);
-    let mut indices = Vec::with_capacity(rows);
-    for page in pages {
-        if page_indices(page?, descr.max_def_level() == 1, null, &mut indices).is_none() {
-            return Ok(None);
+    all_dictionary(chunk) && descr.max_rep_level() == 0 && descr.max_def_level() <= 1
+}
+
+impl Chunk {
+    /// Decodes the pages of `chunk`, fetched whole from `start`; `None`
+    /// for a page or level layout this does not read.
+    fn decode(
+        chunk: &ColumnChunkMetaData,
+        start: u64,
+        bytes: Bytes,
+        rows: usize,
+    ) -> parquet::errors::Result<Option<Chunk>> {
+        let mut pages = SerializedPageReader::new(Arc::new(Fetched { start, bytes }), chunk, rows, None)?;
+        let Some(Page::DictionaryPage { buf, .. }) = pages.next().transpose()? else { return Ok(None) };
+        let Some(values) = dictionary_values(chunk.column_type(), buf) else { return Ok(None) };
+        let null = u32::try_from(values.len()).unwrap_or(u32::MAX);
+        let nullable = chunk.column_descr().max_def_level() == 1;
+        let mut indices = Vec::with_capacity(rows);
+        for page in pages {
+            if page_indices(page?, nullable, null, &mut indices).is_none() {
+                return Ok(None);
+            }
         }
+        Ok((indices.len() == rows).then_some(Chunk { values, rows: indices }))
     }
-    let valid = indices.len() == rows && indices.iter().all(|&i| i <= null);
-    Ok(valid.then_some(Chunk { values, rows: indices, bytes: fetched }))
 }
 
 /// Appends the dictionary index of each row of a data page (`null` where
@@ -295,17 +383,30 @@ fn page_indices(page: Page, nullable: bool, null: u32, out: &mut Vec<u32>) -> Op
         _ => return None,
     };
     let (&width, packed) = buf.get(levels.end..)?.split_first()?;
-    if !nullable {
+    // Every index then fits in the bits `null` takes: [`distinct_pairs`]'
+    // bitmap has room for it.
+    if u32::from(width) > bits(null) {
+        return None;
+    }
+    let levels = buf.get(levels)?;
+    if !nullable || all_defined(levels, rows) {
         return hybrid(packed, width, rows, out);
     }
     let mut defined = Vec::with_capacity(rows);
-    hybrid(buf.get(levels)?, 1, rows, &mut defined)?;
+    hybrid(levels, 1, rows, &mut defined)?;
     let present = defined.iter().filter(|&&d| d == 1).count();
     let mut indices = Vec::with_capacity(present);
     hybrid(packed, width, present, &mut indices)?;
     let mut indices = indices.into_iter();
     out.extend(defined.iter().map(|&d| if d == 1 { indices.next().unwrap_or(null) } else { null }));
     Some(())
+}
+
+/// Whether definition levels (one bit each) are a single run of present
+/// values: a page without nulls, the common case, read without them.
+fn all_defined(mut levels: &[u8], rows: usize) -> bool {
+    let header = uleb128(&mut levels);
+    header.is_some_and(|h| h & 1 == 0 && (h >> 1) as usize >= rows) && levels.first() == Some(&1)
 }
 
 /// Decodes `n` values of Parquet's RLE / bit-packed hybrid encoding, each
@@ -315,7 +416,6 @@ fn hybrid(mut data: &[u8], width: u8, n: usize, out: &mut Vec<u32>) -> Option<()
         return None;
     }
     let width = usize::from(width);
-    let mask = (1u64 << width) - 1;
     let end = out.len() + n;
     while out.len() < end {
         let header = uleb128(&mut data)?;
@@ -333,18 +433,36 @@ fn hybrid(mut data: &[u8], width: u8, n: usize, out: &mut Vec<u32>) -> Option<()
             if width > 0 && packed.len() * 8 / width < count {
                 return None;
             }
-            out.extend((0..count).map(|i| {
-                let bit = i * width;
-                let mut word = [0u8; 8];
-                let from = &packed[(bit / 8).min(packed.len())..];
-                let take = from.len().min(8);
-                word[..take].copy_from_slice(&from[..take]);
-                ((u64::from_le_bytes(word) >> (bit % 8)) & mask) as u32
-            }));
+            unpack(packed, width, count, out);
             data = rest;
         }
     }
     Some(())
+}
+
+/// Appends `count` values of `width` bits (at most 32), packed least
+/// significant bit first: each read as the eight bytes it starts in.
+fn unpack(packed: &[u8], width: usize, count: usize, out: &mut Vec<u32>) {
+    let start = out.len();
+    out.resize(start + count, 0);
+    if width == 0 {
+        return;
+    }
+    let mask = (1u64 << width) - 1;
+    for (i, value) in out[start..].iter_mut().enumerate() {
+        let bit = i * width;
+        let byte = bit / 8;
+        let word = match packed.get(byte..byte + 8) {
+            Some(word) => u64::from_le_bytes(word.try_into().unwrap()),
+            None => {
+                let mut word = [0u8; 8];
+                let tail = packed.get(byte..).unwrap_or_default();
+                word[..tail.len()].copy_from_slice(tail);
+                u64::from_le_bytes(word)
+            }
+        };
+        *value = ((word >> (bit % 8)) & mask) as u32;
+    }
 }
 
 fn uleb128(data: &mut &[u8]) -> Option<u64> {
@@ -360,30 +478,39 @@ fn uleb128(data: &mut &[u8]) -> Option<u64> {
     None
 }
 
+/// How many bits an index up to `max` takes.
+fn bits(max: u32) -> u32 {
+    u32::BITS - max.leading_zeros()
+}
+
 /// The distinct (group index, value index) pairs of one row group's rows,
 /// a null group as `keys.values.len()`; rows whose value is null give a
 /// pair with an index past `values.values`, so their group still shows.
-fn distinct_pairs(keys: &Chunk, values: &Chunk) -> Vec<(u32, u32)> {
-    let width = values.values.len() + 1;
-    let cells = (keys.values.len() + 1) * width;
-    let pairs = keys.rows.iter().zip(&values.rows);
-    if cells <= 8 * keys.rows.len().max(1 << 16) {
+/// `None` for an index past its dictionary's null.
+fn distinct_pairs(keys: &Chunk, values: &Chunk) -> Option<Vec<(u32, u32)>> {
+    let (null_key, null_value) = (keys.values.len() as u32, values.values.len() as u32);
+    // Indices fit their bits (checked per page), so a key and a value side
+    // by side are one cell of a bitmap.
+    let shift = bits(null_value);
+    let cells = 1usize.checked_shl(bits(null_key) + shift)?;
+    let codes = keys.rows.iter().zip(&values.rows).map(|(&k, &v)| (k as usize) << shift | v as usize);
+    let pairs: Vec<(u32, u32)> = if cells <= 8 * keys.rows.len().max(1 << 16) {
         let mut seen = vec![0u64; cells.div_ceil(64)];
-        for (&k, &v) in pairs {
-            let cell = k as usize * width + v as usize;
+        for cell in codes {
             seen[cell / 64] |= 1 << (cell % 64);
         }
         let set = seen
             .iter()
             .enumerate()
             .flat_map(|(w, &bits)| (0..64).filter(move |b| bits & (1 << b) != 0).map(move |b| w * 64 + b));
-        set.map(|cell| ((cell / width) as u32, (cell % width) as u32)).collect()
+        set.map(|cell| ((cell >> shift) as u32, (cell & ((1 << shift) - 1)) as u32)).collect()
     } else {
-        let mut codes: Vec<u64> = pairs.map(|(&k, &v)| u64::from(k) << 32 | u64::from(v)).collect();
+        let mut codes: Vec<usize> = codes.collect();
         codes.sort_unstable();
         codes.dedup();
-        codes.into_iter().map(|c| ((c >> 32) as u32, c as u32)).collect()
-    }
+        codes.into_iter().map(|cell| ((cell >> shift) as u32, (cell & ((1 << shift) - 1)) as u32)).collect()
+    };
+    pairs.iter().all(|&(k, v)| k <= null_key && v <= null_value).then_some(pairs)
 }
 
 /// The bytes fetched of a file, addressed by their offsets in it.
