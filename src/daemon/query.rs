@@ -344,8 +344,9 @@ impl QueryEngine {
     ) -> Result<SendableRecordBatchStream> {
         let holds = Holds::default();
         let mut planned = self.plan(scope, query, params, &holds).await?;
-        // `SET shoots.distributed = on` spreads every query, this one too.
-        if query.mode != Some(Mode::On) {
+        // `SET shoots.distributed = on` spreads every query over the peers,
+        // this one too.
+        if self.cluster.is_none() || query.mode != Some(Mode::On) {
             if let Some(plan) = dictionary_count::rewrite(&self.store, planned.logical_plan()).await? {
                 planned = DataFrame::new(planned.into_parts().0, plan);
             }
