@@ -12,11 +12,14 @@ use std::time::{Duration, Instant};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory};
+use parquet::arrow::ArrowSchemaConverter;
 use parquet::arrow::ArrowWriter;
 use parquet::errors::Result;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
+
+use super::byte_statistics::{self, ByteStatistics};
 
 /// Rows gathered before the column jobs run: large enough that starting
 /// the threads costs little next to the work, small enough to stay cheap
@@ -41,14 +44,32 @@ pub(super) struct FileEncoder {
     /// ran out of work (a 4-value string column, interned value by value,
     /// costs what three float columns do).
     costs: Vec<Duration>,
+    /// Per leaf column: the statistics gathered here in the writer's place
+    /// (top-level string and binary columns), with the column's index.
+    statistics: Vec<Option<(usize, ByteStatistics)>>,
 }
 
 impl FileEncoder {
     /// `schema` goes into the file as its Arrow schema, metadata included.
     pub(super) fn new(schema: SchemaRef, props: WriterProperties, threads: usize) -> Result<FileEncoder> {
         let max_group_rows = props.max_row_group_row_count().unwrap_or(usize::MAX).max(1);
+        let mut statistics = Vec::new();
+        let mut props = props.into_builder();
+        for leaf in ArrowSchemaConverter::new().convert(&schema)?.columns() {
+            let path = leaf.path();
+            let column = match path.parts() {
+                [name] => {
+                    schema.index_of(name).ok().filter(|&i| byte_statistics::gathered(schema.field(i).data_type()))
+                }
+                _ => None,
+            };
+            statistics.push(column.map(|c| (c, ByteStatistics::default())));
+            if column.is_some() {
+                props = props.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+            }
+        }
         let (writer, factory) =
-            ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?.into_serialized_writer()?;
+            ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props.build()))?.into_serialized_writer()?;
         Ok(FileEncoder {
             writer,
             factory,
@@ -60,6 +81,7 @@ impl FileEncoder {
             pending_rows: 0,
             threads: threads.max(1),
             costs: Vec::new(),
+            statistics,
         })
     }
 
@@ -111,8 +133,9 @@ impl FileEncoder {
             }
         };
         // leaves[b][c]: leaf column c of pending batch b, in writer order.
-        let mut leaves: Vec<Vec<ArrowLeafColumn>> = Vec::with_capacity(self.pending.len());
-        for batch in self.pending.drain(..) {
+        let batches = std::mem::take(&mut self.pending);
+        let mut leaves: Vec<Vec<ArrowLeafColumn>> = Vec::with_capacity(batches.len());
+        for batch in &batches {
             let mut of_batch = Vec::with_capacity(columns.len());
             for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
                 of_batch.extend(compute_leaves(field, column)?);
@@ -121,11 +144,14 @@ impl FileEncoder {
         }
         self.pending_rows = 0;
         self.costs.resize(columns.len(), Duration::ZERO);
-        let mut jobs: Vec<_> = columns.iter_mut().enumerate().collect();
+        let mut jobs: Vec<_> = columns.iter_mut().zip(self.statistics.iter_mut()).enumerate().collect();
         jobs.sort_by_key(|(c, _)| Reverse(self.costs[*c]));
-        let took = parallel_map(jobs, self.threads, |(c, writer)| {
+        let took = parallel_map(jobs, self.threads, |(c, (writer, statistics))| {
             let start = Instant::now();
             leaves.iter().try_for_each(|of_batch| writer.write(&of_batch[c]))?;
+            if let Some((column, statistics)) = statistics {
+                batches.iter().for_each(|batch| statistics.add(batch.column(*column).as_ref()));
+            }
             Ok((c, start.elapsed()))
         })?;
         for (c, elapsed) in took {
@@ -140,7 +166,11 @@ impl FileEncoder {
         // Closing flushes each column's last page: more encoding work.
         let chunks = parallel_map(columns, self.threads, |writer| writer.close())?;
         let mut group = self.writer.next_row_group()?;
-        for chunk in chunks {
+        for (mut chunk, statistics) in chunks.into_iter().zip(&mut self.statistics) {
+            if let Some((_, statistics)) = statistics {
+                let close = chunk.close_mut();
+                close.metadata = close.metadata.clone().into_builder().set_statistics(statistics.take()).build()?;
+            }
             chunk.append_to_row_group(&mut group)?;
         }
         group.close()?;
@@ -178,4 +208,48 @@ fn parallel_map<T: Send, R: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) -
 /// that panic; the data behind the lock is still whole.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, BinaryArray, Int64Array, LargeStringArray, StringArray};
+    use bytes::Bytes;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    use super::*;
+
+    #[test]
+    fn string_columns_keep_the_statistics_the_writer_would_have_made() {
+        let n = 5000i64;
+        let word = |i: i64| ["north", "south", "", "abcdefghij", "abcdefgh", "é"][(i * 7 % 6) as usize];
+        let batch = RecordBatch::try_from_iter([
+            ("id", Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef),
+            ("site", Arc::new(StringArray::from_iter((0..n).map(|i| (i % 13 != 0).then(|| word(i))))) as _),
+            ("large", Arc::new(LargeStringArray::from_iter_values((0..n).map(|i| format!("v{}", i * 31 % 997)))) as _),
+            ("bytes", Arc::new(BinaryArray::from_iter((0..n).map(|i| (i >= 3000).then(|| word(i).as_bytes())))) as _),
+        ])
+        .unwrap();
+        let props = || WriterProperties::builder().set_max_row_group_row_count(Some(2048)).build();
+        let mut ours = FileEncoder::new(batch.schema(), props(), 2).unwrap();
+        ours.write(&batch.slice(0, 1500)).unwrap();
+        ours.write(&batch.slice(1500, 3500)).unwrap();
+        let (ours, _) = ours.finish(None).unwrap();
+        let mut theirs = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props())).unwrap();
+        theirs.write(&batch).unwrap();
+        let theirs = theirs.into_inner().unwrap();
+        let footer = |file: Vec<u8>| SerializedFileReader::new(Bytes::from(file)).unwrap().metadata().clone();
+        let (ours, theirs) = (footer(ours), footer(theirs));
+        assert_eq!(ours.num_row_groups(), 3);
+        assert_eq!(ours.num_row_groups(), theirs.num_row_groups());
+        for (a, b) in ours.row_groups().iter().zip(theirs.row_groups()) {
+            for (a, b) in a.columns().iter().zip(b.columns()) {
+                let (a, b) = (a.statistics().unwrap(), b.statistics().unwrap());
+                assert_eq!(a.min_bytes_opt(), b.min_bytes_opt());
+                assert_eq!(a.max_bytes_opt(), b.max_bytes_opt());
+                assert_eq!(a.null_count_opt(), b.null_count_opt());
+            }
+        }
+    }
 }

@@ -20,6 +20,7 @@
 //! goes through [`Store::commit`].
 
 mod aws_profile;
+mod byte_statistics;
 mod counted;
 mod data_writer;
 mod deleted;
