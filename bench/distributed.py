@@ -68,12 +68,14 @@ def best(fn, repeat=3):
     return min(times)
 
 
-UNITS = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "KB": 1e3, "MB": 1e6, "GB": 1e9}
+# Counts say "1.2 M" or "3 B" (billions); sizes "1928 B" (bytes) or "1.9 KB".
+COUNTS = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9}
+SIZES = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9}
 
 
-def number(text):
+def number(text, units):
     m = re.match(r"([\d.]+)\s*([KMGB]*B?)", text)
-    return float(m.group(1)) * UNITS.get(m.group(2), 1) if m else 0.0
+    return float(m.group(1)) * units.get(m.group(2), 1) if m else 0.0
 
 
 def shuffled(port, sql):
@@ -85,9 +87,9 @@ def shuffled(port, sql):
             continue
         for key, value in re.findall(r"(output_rows|bytes_transferred)=([\d.]+\s*[KMGB]*B?)", line):
             if key == "output_rows":
-                rows += number(value)
+                rows += number(value, COUNTS)
             else:
-                bytes_ += number(value)
+                bytes_ += number(value, SIZES)
     return rows, bytes_
 
 
