@@ -108,10 +108,10 @@ pub(super) async fn count_per_group(
             row_groups.push(RowGroup { file, meta: meta.clone(), index: row_group, columns: [g, c] });
         }
     }
-    // Two row groups at a time: the query's two cores, as the plan's
-    // partitions would take them.
+    // A row group per core at a time, as the plan's partitions would take them.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let reads: Vec<_> = row_groups.into_iter().map(|row_group| row_group.pairs(store, snap).boxed()).collect();
-    let mut pairs = futures::stream::iter(reads).buffered(2);
+    let mut pairs = futures::stream::iter(reads).buffered(cores);
     let (mut tally, mut held) = (Tally::default(), 0);
     while let Some(read) = pairs.next().await {
         let Some((keys, values, pairs, bytes)) = read? else { return Ok(None) };
@@ -320,7 +320,7 @@ fn dictionary_values(stored_as: PhysicalType, mut page: Bytes) -> Option<Vec<Sto
 }
 
 /// One column chunk read whole: its dictionary and, for each row, the
-/// index of its value there or `None` for a null.
+/// index of its value there.
 struct Chunk {
     values: Vec<Stored>,
     /// Per row: an index into `values`, `values.len()` for a null.

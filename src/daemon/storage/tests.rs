@@ -382,8 +382,8 @@ fn mixed(start: i64, n: i64) -> (SchemaRef, impl futures::Stream<Item = Result<R
     (schema, futures::stream::iter([Ok(batch)]))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn distinct_counts_come_from_the_dictionaries_across_files() {
+/// `mixed` rows 0..1000, then 5000..5050 appended, in files of 300 rows.
+async fn mixed_in_files() -> (Store, Snapshot) {
     let memory = Arc::new(InMemory::new());
     let store = store_on(&memory, StoreOptions { file_rows: 300, ..StoreOptions::default() });
     let (bucket, name) = frame();
@@ -392,6 +392,12 @@ async fn distinct_counts_come_from_the_dictionaries_across_files() {
     let (_, more) = mixed(5000, 50);
     store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema, more).await.unwrap();
     let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    (store, snap)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distinct_counts_come_from_the_dictionaries_across_files() {
+    let (store, snap) = mixed_in_files().await;
     assert!(snap.commit.files.len() > 2);
     // `code` is i % 37 where i is not a multiple of 5 (every residue still
     // occurs: 37 values), `site` is one of 11 where i is not a multiple of 7.
@@ -408,14 +414,7 @@ async fn distinct_counts_come_from_the_dictionaries_across_files() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn distinct_counts_per_group_come_from_the_dictionary_indices_nulls_included() {
     use std::collections::{BTreeMap, BTreeSet};
-    let memory = Arc::new(InMemory::new());
-    let store = store_on(&memory, StoreOptions { file_rows: 300, ..StoreOptions::default() });
-    let (bucket, name) = frame();
-    let (schema, first) = mixed(0, 1000);
-    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), schema.clone(), first).await.unwrap();
-    let (_, more) = mixed(5000, 50);
-    store.put(&bucket, &name, PutSpec::plain(PutMode::Append), schema, more).await.unwrap();
-    let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    let (store, snap) = mixed_in_files().await;
     // The rows `mixed` makes, as (code, site).
     let rows: Vec<(Option<i64>, Option<String>)> = (0..1000)
         .chain(5000..5050)
