@@ -457,4 +457,27 @@ async fn no_distinct_count_from_dictionaries_once_rows_are_marked_deleted() {
     let snap = store.snapshot(&bucket, &name, None).await.unwrap();
     assert!(snap.commit.files.iter().any(|f| f.deleted.is_some()), "the delete marked rows");
     assert_eq!(store.distinct_in_dictionaries(&snap, "code").await.unwrap(), None);
+    assert_eq!(store.distinct_per_group_in_dictionaries(&snap, "site", "code").await.unwrap().map(|g| g.1), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_distinct_count_from_dictionaries_once_a_chunk_falls_back_to_plain_pages() {
+    use arrow::array::{ArrayRef, StringArray};
+    let memory = Arc::new(InMemory::new());
+    let store = store_on(&memory, StoreOptions::default());
+    let (bucket, name) = frame();
+    // 100K distinct strings of 24 bytes pass the writer's 1 MiB dictionary
+    // page: the rest of the chunk is written plain.
+    let n = 100_000;
+    let batch = RecordBatch::try_from_iter([
+        ("id", Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("a long name, {i:010}")))) as ArrayRef),
+        ("site", Arc::new(StringArray::from_iter_values((0..n).map(|i| ["a", "b"][i % 2])))),
+    ])
+    .unwrap();
+    let rows = futures::stream::iter([Ok(batch.clone())]);
+    store.put(&bucket, &name, PutSpec::plain(PutMode::Error), batch.schema(), rows).await.unwrap();
+    let snap = store.snapshot(&bucket, &name, None).await.unwrap();
+    assert_eq!(store.distinct_in_dictionaries(&snap, "id").await.unwrap(), None);
+    assert_eq!(store.distinct_per_group_in_dictionaries(&snap, "site", "id").await.unwrap().map(|g| g.1), None);
+    assert_eq!(store.distinct_in_dictionaries(&snap, "site").await.unwrap(), Some(2));
 }
