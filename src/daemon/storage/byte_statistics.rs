@@ -11,8 +11,7 @@
 //! min and max of each page within a chunk).
 
 use arrow::array::{Array, AsArray, GenericByteArray, OffsetSizeTrait};
-use arrow::datatypes::DataType;
-use arrow::datatypes::{ArrowNativeType, ByteArrayType};
+use arrow::datatypes::{ArrowNativeType, ByteArrayType, DataType};
 use parquet::data_type::ByteArray;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 
@@ -103,21 +102,18 @@ impl ByteStatistics {
     }
 
     fn add_value(&mut self, value: &[u8]) {
-        if let Some(head) = value.first_chunk::<8>().filter(|_| value.len() <= 8) {
-            let key = short_key(*head, 8);
-            self.short = (self.short.0.min(key), self.short.1.max(key));
-        } else if value.len() < 8 {
+        if value.len() <= 8 {
             let mut word = [0u8; 8];
             word[..value.len()].copy_from_slice(value);
             let key = short_key(word, value.len());
             self.short = (self.short.0.min(key), self.short.1.max(key));
-        } else {
-            match &mut self.long {
-                None => self.long = Some((value.to_vec(), value.to_vec())),
-                Some((min, max)) if value < min.as_slice() => *min = value.to_vec(),
-                Some((_, max)) if value > max.as_slice() => *max = value.to_vec(),
-                Some(_) => {}
-            }
+            return;
+        }
+        match &mut self.long {
+            None => self.long = Some((value.to_vec(), value.to_vec())),
+            Some((min, _)) if value < min.as_slice() => *min = value.to_vec(),
+            Some((_, max)) if value > max.as_slice() => *max = value.to_vec(),
+            Some(_) => {}
         }
     }
 
